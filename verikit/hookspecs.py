@@ -1,0 +1,56 @@
+"""The hooks a verikit plugin can implement.
+
+Every hook receives a ``register`` callable: ``register(name, target, description="")`` where
+``target`` is the implementation or a lazily imported ``"module:attribute"`` string. Each is documented
+with an example in ``docs/plugins.md`` (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("verikit")
+hookimpl = pluggy.HookimplMarker("verikit")
+
+Register = Callable[..., None]
+
+
+@hookspec
+def register_answer_checkers(register: Register) -> None:
+    """Register :class:`~verikit.interfaces.AnswerChecker` subclasses (or factories returning one).
+
+    ``verikit.answer_checker(name)`` calls the target with no arguments.
+    """
+
+
+@hookspec
+def register_step_splitters(register: Register) -> None:
+    """Register :class:`~verikit.interfaces.StepSplitter` subclasses (or zero-argument factories)."""
+
+
+@hookspec
+def register_completers(register: Register) -> None:
+    """Register :class:`~verikit.interfaces.Completer` factories; ``verikit.completer(name, **kw)`` passes ``kw``."""
+
+
+@hookspec
+def register_estimators(register: Register) -> None:
+    """Register :class:`~verikit.interfaces.Estimator` factories; ``verikit.estimator(name, **kw)`` passes ``kw``."""
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register dataset loaders: callables ``(split=..., data_dir=None, limit=None) -> list[Problem]``."""
+
+
+@hookspec
+def register_domains(register: Register) -> None:
+    """Register domains: :class:`verikit.domains.Domain` records naming a checker, a splitter and datasets."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands to the ``verikit`` CLI; ``cli`` is the root ``typer.Typer`` application."""
