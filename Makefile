@@ -10,7 +10,7 @@ STAMP := $(VENV)/.verikit-installed
 OUT ?= out
 export VERIKIT_DATA ?= $(abspath ../shared/data)
 
-.PHONY: install demo test test-fast clean
+.PHONY: install demo demo-hard test test-fast clean
 
 install: $(STAMP)
 
@@ -26,6 +26,12 @@ demo: $(STAMP)
 	$(BIN)/verikit checker-report --dataset math500 --out $(OUT)/checker-math500.json
 	$(BIN)/verikit arith train-generator --preset arith-easy --out $(OUT)/generator-arith-easy
 	$(BIN)/verikit arith eval-generator --model $(OUT)/generator-arith-easy --preset arith-easy --n 16 --out $(OUT)/eval-arith-easy.json
+	$(BIN)/python -m benchmarks.annotation --generator $(OUT)/generator-arith-easy --problems 200 --samples 4 --out $(OUT)/annotation
+
+# The harder preset's generator and its figures (about 8 minutes more).
+demo-hard: $(STAMP)
+	$(BIN)/verikit arith train-generator --preset arith-hard --out $(OUT)/generator-arith-hard
+	$(BIN)/verikit arith eval-generator --model $(OUT)/generator-arith-hard --preset arith-hard --n 16 --out $(OUT)/eval-arith-hard.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -92,6 +92,95 @@ def checker_report(
         _write_json(report, out)
 
 
+def _annotation_config(**kwargs):
+    from verikit.annotate.config import AnnotationConfig
+
+    return AnnotationConfig(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+@app.command()
+def annotate(
+    dataset: str = typer.Option(..., help="Registered dataset, e.g. arith-easy or gsm8k."),
+    generator: str = typer.Option(..., help="Model that samples the solutions (path or hub id)."),
+    out: Path = typer.Option(..., help="Annotation folder (created; an existing one is resumed)."),
+    completer: Optional[str] = typer.Option(None, help="Model that rolls out from step prefixes (default: the generator)."),
+    split: str = typer.Option("train"),
+    limit: Optional[int] = typer.Option(None, help="Only the first N problems."),
+    samples: int = typer.Option(4, help="K: solutions sampled per problem."),
+    n: int = typer.Option(8, help="N: rollouts per step."),
+    strategy: str = typer.Option("naive", help="naive, early-exit or binary-search."),
+    estimator: str = typer.Option("hard", help="hard or soft (labels of naive)."),
+    seed: int = typer.Option(0),
+    max_new_tokens: int = typer.Option(256),
+    chunk_size: int = typer.Option(8, help="Problems per resumable work chunk."),
+    batch_size: int = typer.Option(512, help="Sequences per generate call."),
+    device: str = typer.Option("auto"),
+) -> None:
+    """Monte Carlo process annotation: sample solutions, roll out from every step, label, store (resumable)."""
+    from verikit.annotate.driver import annotate as run
+
+    config = _annotation_config(dataset=dataset, generator=generator, completer=completer, split=split, limit=limit,
+                                samples_per_problem=samples, n_rollouts=n, strategy=strategy, estimator=estimator,
+                                seed=seed, max_new_tokens=max_new_tokens, chunk_size=chunk_size,
+                                batch_size=batch_size, device=device)
+    summary = run(config, out)
+    for repair in summary.repairs:
+        console.print(f"[yellow]repaired[/yellow] {repair}", markup=True, highlight=False)
+    console.print(
+        f"{summary.solutions} solutions of {summary.problems} problems in {out} "
+        f"({summary.skipped_chunks} chunks already done); rollouts used {summary.rollouts_used}, "
+        f"generated {summary.rollouts_generated} ({summary.rollout_tokens} tokens) in {summary.seconds:.0f}s"
+    )
+    for kind, count in summary.errors.items():
+        console.print(f"[red]{count} solutions not labelled:[/red] {kind}", markup=True, highlight=False)
+
+
+@app.command("annotate-eval")
+def annotate_eval(
+    annotations: Path = typer.Option(..., help="Annotation folder made with --strategy naive and N >= max(--ns)."),
+    out: Path = typer.Option(..., help="Write {strategy: {N: {accuracy, f1_negative, …}}} JSON here."),
+    plot: Optional[Path] = typer.Option(None, help="PNG of accuracy vs N (default: beside --out)."),
+    ns: str = typer.Option("1,2,4,8,16", help="Comma list of N to evaluate."),
+) -> None:
+    """Monte Carlo labels vs the domain's exact gold step labels, for each strategy and N."""
+    import verikit
+    from verikit.annotate.quality import evaluate_labels, plot_quality
+    from verikit.annotate.storage import load_records
+
+    records = load_records(annotations)
+    domain = verikit.domain(records[0]["domain"])
+    labeller = domain.load_gold_labeller()
+    if labeller is None:
+        raise typer.BadParameter(f"domain {domain.name!r} has no gold step labeller")
+    result = evaluate_labels(records, labeller, ns=[int(x) for x in ns.split(",")])
+    _write_json(result, out)
+    plot = plot or out.with_suffix(".png")
+    plot_quality(result, plot)
+    console.print(f"wrote {plot}")
+    for strategy in ("naive", "early-exit", "binary-search"):
+        row = "  ".join(f"N={n}: {100 * v['accuracy']:.1f}% ({v['rollouts_per_solution']:.1f} r/sol)" for n, v in result[strategy].items())
+        console.print(f"{strategy:>13}  {row}")
+    soft = "  ".join(f"N={n}: {100 * v['accuracy']:.1f}% auc {v['step_auc'] or float('nan'):.3f}" for n, v in result["soft"].items())
+    console.print(f"{'naive-soft':>13}  {soft}")
+
+
+@app.command()
+def export(
+    annotations: Path = typer.Option(..., help="Annotation folder."),
+    format: str = typer.Option(..., "--format", help="math-shepherd, trl or parquet."),
+    out: Path = typer.Option(..., help="Output file."),
+    labels: str = typer.Option("hard_labels", help="hard_labels or soft_labels."),
+) -> None:
+    """Export annotations in the Math-Shepherd, TRL stepwise-supervision or parquet format."""
+    from verikit.annotate.exports import export as run
+    from verikit.annotate.storage import load_records
+
+    records = load_records(annotations)
+    written = run(records, format, out, labels=labels)
+    skipped = len(records) - written
+    console.print(f"wrote {written} rows to {out}" + (f" ({skipped} records without labels not exported)" if skipped else ""))
+
+
 def main() -> None:
     from verikit.plugins import get_host
 

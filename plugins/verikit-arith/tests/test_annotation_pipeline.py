@@ -1,0 +1,85 @@
+"""The annotation pipeline end to end on the arith domain with a tiny model: records, errors, resumption."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import verikit
+from verikit.annotate.config import AnnotationConfig
+from verikit.annotate.driver import annotate
+from verikit.annotate.storage import load_records
+
+
+def config_for(model, **overrides):
+    settings = dict(dataset="arith-easy", split="dev", limit=4, generator=str(model), samples_per_problem=2,
+                    n_rollouts=3, max_new_tokens=24, chunk_size=2, device="cpu")
+    settings.update(overrides)
+    return AnnotationConfig(**settings)
+
+
+@pytest.mark.parametrize("strategy", ["naive", "early-exit", "binary-search"])
+def test_every_sampled_solution_becomes_one_record_with_one_label_per_step(tiny, tmp_path, strategy):
+    summary = annotate(config_for(tiny, strategy=strategy), tmp_path / "ann", progress=False)
+    records = load_records(tmp_path / "ann")
+    assert summary.solutions == len(records) == 8
+    for record in records:
+        assert record["strategy"] == strategy and record["generator"] == str(tiny)
+        if record["error"]:
+            assert record["error"] == "solution has no steps" and not record["hard_labels"]
+            continue
+        assert len(record["hard_labels"]) == len(record["soft_labels"]) == len(record["steps"])
+        assert len(record["verdicts"]) == len(record["steps"])
+        assert all(len(v) <= 3 for v in record["verdicts"])
+        assert record["rollouts_used"] == sum(len(v) for v in record["verdicts"])
+    if strategy == "naive":
+        assert all(len(v) == 3 for r in records if not r["error"] for v in r["verdicts"][:-1] if r["final_correct"] is not None)
+
+
+def test_a_solution_without_steps_and_a_gold_answer_the_checker_cannot_read_are_counted(tiny, tmp_path, monkeypatch):
+    from verikit_arith import problems as arith_problems
+
+    real = arith_problems.load_split
+
+    def with_bad_gold(preset, split="test", limit=None):
+        loaded = real(preset, split, limit)
+        loaded[0] = loaded[0].model_copy(update={"gold_answer": "seventeen"})
+        return loaded
+
+    monkeypatch.setattr(arith_problems, "load_split", with_bad_gold)
+    summary = annotate(config_for(tiny, limit=2), tmp_path / "ann", progress=False)
+    assert summary.solutions == 4
+    assert summary.errors.get("gold answer not understood") == 2
+    records = load_records(tmp_path / "ann")
+    assert [r["error"] is not None for r in records][:2] == [True, True]
+
+
+def _command(model, out):
+    return [sys.executable, "-m", "verikit.cli", "annotate", "--dataset", "arith-easy", "--split", "dev",
+            "--limit", "16", "--generator", str(model), "--samples", "2", "--n", "3", "--max-new-tokens", "30",
+            "--chunk-size", "1", "--device", "cpu", "--out", str(out)]
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_dataset(tiny, tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    subprocess.run(_command(tiny, tmp_path / "reference"), check=True, env=env, capture_output=True)
+    reference = load_records(tmp_path / "reference")
+    rng = random.Random(1)
+    interrupted = tmp_path / "interrupted"
+    kills = 0
+    for _ in range(4):
+        process = subprocess.Popen(_command(tiny, interrupted), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(3.0, 7.0))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+    assert kills >= 2, "the run finished before it could be killed; make it longer"
+    finished = subprocess.run(_command(tiny, interrupted), check=True, env=env, capture_output=True, text=True)
+    assert "solutions of 16 problems" in finished.stdout
+    assert load_records(interrupted) == reference

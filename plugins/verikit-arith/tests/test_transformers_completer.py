@@ -1,0 +1,68 @@
+"""The core TransformersCompleter, exercised on a tiny randomly initialised Llama built here."""
+
+import pytest
+from transformers import LlamaForCausalLM
+
+import verikit
+from verikit.completers.transformers import TransformersCompleter, cut_at_stop
+
+PROMPTS = ["1+2=?\n", "13*4-7+2=?\n", "9=?\n", "5*5*5-1=?\nStep 1:"]
+
+
+def test_loads_from_pretrained_through_the_registry(tiny):
+    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+    assert isinstance(completer, TransformersCompleter) and completer.device == "cpu"
+    out = completer.complete(PROMPTS, n=2, max_new_tokens=8, seed=1)
+    assert [len(o) for o in out] == [2, 2, 2, 2] and all(isinstance(t, str) for o in out for t in o)
+
+
+def test_the_same_seed_gives_the_same_samples(tiny):
+    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+    first = completer.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=12, seed=7)
+    again = completer.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=12, seed=7)
+    other = completer.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=12, seed=8)
+    assert first == again
+    assert first != other
+
+
+def test_n_samples_per_prompt_differ_when_sampling(tiny):
+    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+    out = completer.complete(["1+2=?\n"], n=8, temperature=1.5, max_new_tokens=12, seed=0)
+    assert len(out) == 1 and len(out[0]) == 8 and len(set(out[0])) > 1
+
+
+def test_batched_greedy_equals_one_prompt_at_a_time(tiny):
+    batched = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=64)
+    single = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=1)
+    together = batched.complete(PROMPTS, n=1, temperature=0, max_new_tokens=16)
+    alone = [single.complete([p], n=1, temperature=0, max_new_tokens=16)[0] for p in PROMPTS]
+    assert together == alone
+
+
+def test_stop_strings_end_each_continuation_right_after_the_stop(tiny):
+    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+    free = completer.complete(PROMPTS, n=4, temperature=1.0, max_new_tokens=40, seed=3)
+    stopped = completer.complete(PROMPTS, n=4, temperature=1.0, max_new_tokens=40, seed=3, stop=["\n"])
+    assert any("\n" in text[:-1] for sample in free for text in sample)  # the stop would have mattered
+    for sample in stopped:
+        for text in sample:
+            assert "\n" not in text[:-1]
+    for free_sample, stopped_sample in zip(free, stopped):
+        for free_text, stopped_text in zip(free_sample, stopped_sample):
+            assert cut_at_stop(free_text, ["\n"]) == stopped_text
+
+
+def test_cut_at_stop_uses_the_earliest_stop():
+    assert cut_at_stop("ab\ncd.ef", ["."]) == "ab\ncd."
+    assert cut_at_stop("ab\ncd.ef", [".", "\n"]) == "ab\n"
+    assert cut_at_stop("abc", ["x"]) == "abc"
+
+
+def test_bad_arguments_are_clear(tiny):
+    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+    with pytest.raises(ValueError, match="n must be at least 1"):
+        completer.complete(PROMPTS, n=0)
+    assert completer.complete([], n=3) == []
+    model = LlamaForCausalLM.from_pretrained(tiny)
+    with pytest.raises(ValueError, match="needs its tokenizer"):
+        TransformersCompleter(model)

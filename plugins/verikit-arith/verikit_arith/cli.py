@@ -1,0 +1,60 @@
+"""``verikit arith …``: the miniature's commands (thin wrappers over the library)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="The synthetic arithmetic domain (the CPU miniature).", no_args_is_help=True)
+
+
+@app.command("train-generator")
+def train_generator_command(
+    preset: str = typer.Option("arith-easy", help="arith-easy or arith-hard."),
+    out: Optional[Path] = typer.Option(None, help="Also copy the trained model here."),
+    max_steps: Optional[int] = typer.Option(None, help="Override the preset's number of training steps."),
+    force: bool = typer.Option(False, help="Retrain even if a cached model with this config exists."),
+) -> None:
+    """Train the tiny generator from scratch (or reuse the cached one with the same config)."""
+    import dataclasses
+
+    from verikit_arith.training import default_config, train_generator
+
+    config = default_config(preset)
+    if max_steps is not None:
+        config = dataclasses.replace(config, max_steps=max_steps)
+    path = train_generator(preset, out=out, config=config, force=force)
+    summary = json.loads((path / "verikit_generator.json").read_text())
+    typer.echo(
+        f"generator for {preset}: {path} ({summary['parameters']:,} parameters, "
+        f"trained in {summary['train_seconds']:.0f}s, final loss {summary['train_loss']:.3f})"
+    )
+
+
+@app.command("eval-generator")
+def eval_generator_command(
+    model: Path = typer.Option(..., help="Folder of a trained generator."),
+    preset: str = typer.Option("arith-easy", help="arith-easy or arith-hard."),
+    n: int = typer.Option(16, help="Samples per problem for maj@n and pass@n."),
+    split: str = typer.Option("test", help="train, dev or test."),
+    limit: Optional[int] = typer.Option(None, help="Only the first N problems."),
+    temperature: float = typer.Option(1.0, help="Sampling temperature."),
+    seed: int = typer.Option(0),
+    out: Optional[Path] = typer.Option(None, help="Write the figures as JSON here."),
+) -> None:
+    """Greedy accuracy, maj@n and pass@n of a generator on a split."""
+    from verikit_arith.evaluation import evaluate_generator
+
+    result = evaluate_generator(model, preset=preset, n=n, split=split, limit=limit, temperature=temperature, seed=seed)
+    typer.echo(
+        f"{preset} {split} ({result['n_problems']} problems): greedy {100 * result['greedy_acc']:.1f}%  "
+        f"maj@{n} {100 * result['maj_at_n']:.1f}%  pass@{n} {100 * result['pass_at_n']:.1f}%  "
+        f"(pass-maj {100 * (result['pass_at_n'] - result['maj_at_n']):.1f} points, {result['seconds']:.0f}s)"
+    )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        typer.echo(f"wrote {out}")

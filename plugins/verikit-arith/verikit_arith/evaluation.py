@@ -1,0 +1,60 @@
+"""How good a generator is: greedy accuracy, majority vote over n samples (maj@n), and pass@n."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from verikit.selection import majority_answer
+
+from verikit_arith.checker import ArithChecker
+from verikit_arith.problems import load_split, prompt_text
+
+MAX_NEW_TOKENS = {"arith-easy": 160, "arith-hard": 320}
+
+
+def evaluate_generator(model: str | Path, preset: str = "arith-easy", n: int = 16, split: str = "test",
+                       limit: int | None = None, temperature: float = 1.0, seed: int = 0, batch_size: int = 512,
+                       device: str = "auto", progress: bool = True) -> dict:
+    """Greedy accuracy, ``maj@n`` and ``pass@n`` of the model on a split, with the wall time they took."""
+    import verikit
+
+    problems = load_split(preset, split, limit=limit)
+    completer = verikit.completer("transformers", model=str(model), batch_size=batch_size, device=device,
+                                  max_new_tokens=MAX_NEW_TOKENS.get(preset, 320))
+    checker = ArithChecker()
+    prompts = [prompt_text(p) for p in problems]
+    started = time.perf_counter()
+    bar = _bar(len(prompts) * 2, f"evaluating {preset}", progress)
+    greedy = completer.complete(prompts, n=1, temperature=0.0, seed=seed, progress=bar.update)
+    sampled = completer.complete(prompts, n=n, temperature=temperature, seed=seed + 1, progress=bar.update)
+    bar.close()
+    greedy_correct = maj_correct = pass_correct = sample_correct = 0
+    for problem, greedy_text, samples in zip(problems, greedy, sampled):
+        greedy_correct += checker.is_correct(greedy_text[0], problem.gold_answer)
+        answers = [checker.normalize(checker.extract(s)) for s in samples]
+        verdicts = [checker.equivalent(a, problem.gold_answer) for a in answers]
+        maj_correct += checker.equivalent(majority_answer(answers), problem.gold_answer)
+        pass_correct += any(verdicts)
+        sample_correct += sum(verdicts)
+    count = len(problems)
+    return {
+        "model": str(model),
+        "preset": preset,
+        "split": split,
+        "n": n,
+        "n_problems": count,
+        "temperature": temperature,
+        "greedy_acc": greedy_correct / count,
+        "maj_at_n": maj_correct / count,
+        "pass_at_n": pass_correct / count,
+        "sample_acc": sample_correct / (count * n),
+        "seconds": round(time.perf_counter() - started, 1),
+        "generated_tokens": completer.generated_tokens,
+    }
+
+
+def _bar(total: int, description: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit="prompt", disable=not enabled)

@@ -1,0 +1,45 @@
+import json
+
+import pytest
+
+from verikit.annotate.exports import export, from_math_shepherd, to_math_shepherd, to_trl
+from verikit.errors import DataError
+
+
+def test_released_math_shepherd_rows_round_trip_byte_for_byte(shared_data_dir):
+    path = shared_data_dir / "math_shepherd_sample" / "samples_math-shepherd.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for line, row in enumerate(rows, start=1):
+        record = from_math_shepherd(row, path=path, line=line)
+        assert record["steps"][0].startswith("Step 1:")
+        again = to_math_shepherd(record, task=row["task"])
+        assert again == row
+
+
+def test_verikit_to_math_shepherd_to_verikit_and_to_trl_keep_labels():
+    record = {"question": "7+3*4-2=?", "steps": ["Step 1: 3*4=12, so 7+12-2", "Step 2: 7+12=20, so 20-2", "The answer is 18"],
+              "hard_labels": [True, False, False], "soft_labels": [0.75, 0.0, 0.0], "domain": "arith", "key": "k"}
+    row = to_math_shepherd(record)
+    assert row["input"] == "7+3*4-2=? Step 1: 3*4=12, so 7+12-2 ки\nStep 2: 7+12=20, so 20-2 ки\nThe answer is 18 ки"
+    assert row["label"] == "7+3*4-2=? Step 1: 3*4=12, so 7+12-2 +\nStep 2: 7+12=20, so 20-2 -\nThe answer is 18 -"
+    back = from_math_shepherd(row)
+    assert back["steps"] == record["steps"] and back["hard_labels"] == record["hard_labels"]
+    assert to_trl(record) == {"prompt": "7+3*4-2=?", "completions": record["steps"], "labels": [True, False, False]}
+    assert to_trl(record, labels="soft_labels")["labels"] == [0.75, 0.0, 0.0]  # soft values unrounded
+
+
+def test_bad_math_shepherd_rows_name_the_line_and_field():
+    with pytest.raises(DataError, match="f.jsonl:3: field 'label'"):
+        from_math_shepherd({"input": "q Step 1: a ки", "label": "q Step 1: a ?"}, path="f.jsonl", line=3)
+    with pytest.raises(DataError, match="field 'input'"):
+        from_math_shepherd({"input": "no steps", "label": "no steps"}, path="f.jsonl", line=1)
+
+
+def test_export_skips_unlabelled_records_and_writes_each_format(tmp_path):
+    good = {"question": "q", "steps": ["a"], "hard_labels": [True], "soft_labels": [1.0], "domain": "arith", "error": None}
+    bad = {"question": "q", "steps": [], "hard_labels": [], "soft_labels": [], "domain": "arith", "error": "solution has no steps"}
+    assert export([good, bad], "math-shepherd", tmp_path / "ms.jsonl") == 1
+    assert export([good, bad], "trl", tmp_path / "trl.jsonl") == 1
+    assert export([good, bad], "parquet", tmp_path / "x.parquet") == 1
+    with pytest.raises(DataError, match="unknown export format"):
+        export([good], "csv", tmp_path / "x.csv")

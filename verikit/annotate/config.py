@@ -1,0 +1,33 @@
+"""The configuration of an annotation run (stored in the run's manifest; a resumed run must match it)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AnnotationConfig(BaseModel):
+    """What to annotate, with which models, and how many rollouts (the paper: K=15 solutions, N=8, hard)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(description="Registered dataset, e.g. arith-easy or gsm8k.")
+    split: str = Field(default="train", description="Dataset split.")
+    limit: int | None = Field(default=None, ge=1, description="Only the first N problems.")
+    domain: str | None = Field(default=None, description="Domain (checker, splitter, prompt); default: the problems' own.")
+    generator: str = Field(description="Model that samples the solutions (path or hub id).")
+    completer: str | None = Field(default=None, description="Model that rolls out from step prefixes; default: the generator.")
+    backend: str = Field(default="transformers", description="Registered completer backend.")
+    samples_per_problem: int = Field(default=4, ge=1, description="K: solutions sampled per problem.")
+    n_rollouts: int = Field(default=8, ge=1, description="N: rollouts per step.")
+    strategy: Literal["naive", "early-exit", "binary-search"] = "naive"
+    estimator: str = Field(default="hard", description="Estimator for naive labels: hard or soft.")
+    round_size: int = Field(default=2, ge=1, description="Rollouts per round of an early-exit probe.")
+    temperature: float = Field(default=1.0, ge=0.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    max_new_tokens: int = Field(default=256, ge=1)
+    seed: int = 0
+    chunk_size: int = Field(default=8, ge=1, description="Problems per work chunk (the unit of resumption).")
+    batch_size: int = Field(default=512, ge=1, description="Sequences per generate call.")
+    device: str = "auto"

@@ -1,0 +1,238 @@
+"""The annotation pipeline: sample solutions, split them, roll out from their steps, label, store.
+
+Work is done chunk by chunk (``chunk_size`` problems). Inside a chunk every solution's strategy runs side
+by side and each round of probes is answered with batched completer calls; identical prefixes (two
+samples that share their first steps) share their rollouts. Each chunk's randomness is seeded from the
+run's seed and the chunk's index alone, so a chunk recomputed after a crash gives the same records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import verikit
+from verikit.annotate.config import AnnotationConfig
+from verikit.annotate.storage import AnnotationStore, config_hash, record_key
+from verikit.annotate.strategies import STRATEGIES, Probe
+from verikit.types import StepLabel
+
+
+@dataclass
+class AnnotationSummary:
+    out: str
+    problems: int = 0
+    solutions: int = 0
+    skipped_chunks: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    rollouts_used: int = 0
+    rollouts_generated: int = 0
+    rollout_tokens: int = 0
+    seconds: float = 0.0
+    repairs: list[str] = field(default_factory=list)
+
+
+def _seed(base: int, *parts: Any) -> int:
+    return int(hashlib.sha256(repr((base, *parts)).encode()).hexdigest()[:8], 16)
+
+
+@dataclass
+class _Item:
+    """One sampled solution being annotated."""
+
+    problem: Any
+    sample_index: int
+    solution: str
+    steps: list[str]
+    final_answer: str | None
+    final_correct: bool | None
+    error: str | None = None
+    run: Any = None
+    probe: Probe | None = None
+    probe_key: tuple[str, str] | None = None
+    consumed: dict[str, int] = field(default_factory=dict)
+    labels: list[StepLabel] | None = None
+    verdicts: dict[int, list[bool]] = field(default_factory=dict)
+    rollouts_generated: int = 0
+    rollout_tokens: int = 0
+
+
+class Annotator:
+    """Annotates problems with the configured models; reusable across chunks (models load once)."""
+
+    def __init__(self, config: AnnotationConfig, generator=None, completer=None):
+        self.config = config
+        self.generator = generator or verikit.completer(
+            config.backend, model=config.generator, batch_size=config.batch_size, device=config.device,
+            max_new_tokens=config.max_new_tokens)
+        if completer is not None:
+            self.completer = completer
+        elif config.completer in (None, config.generator):
+            self.completer = self.generator
+        else:
+            self.completer = verikit.completer(config.backend, model=config.completer, batch_size=config.batch_size,
+                                               device=config.device, max_new_tokens=config.max_new_tokens)
+        self.estimator = verikit.estimator(config.estimator)
+
+    # -- one chunk ---------------------------------------------------------------------------------
+    def annotate_chunk(self, chunk: int, problems: list, on_rollouts=None) -> list[dict]:
+        config = self.config
+        domains = {p.domain: verikit.domain(config.domain or p.domain) for p in problems}
+        checkers = {name: verikit.answer_checker(d.answer_checker) for name, d in domains.items()}
+        splitters = {name: verikit.step_splitter(d.step_splitter) for name, d in domains.items()}
+        prompts = [domains[p.domain].prompt(p) for p in problems]
+        samples = self.generator.complete(prompts, n=config.samples_per_problem, temperature=config.temperature,
+                                          top_p=config.top_p, max_new_tokens=config.max_new_tokens,
+                                          seed=_seed(config.seed, "sample", chunk))
+        items: list[_Item] = []
+        for problem, prompt, texts in zip(problems, prompts, samples):
+            checker, splitter = checkers[problem.domain], splitters[problem.domain]
+            gold_ok = checker.equivalent(checker.normalize(problem.gold_answer), problem.gold_answer)
+            for index, text in enumerate(texts):
+                solution = text.rstrip()
+                steps = splitter.split(solution)
+                answer = checker.extract(solution)
+                item = _Item(problem, index, solution, steps, answer,
+                             None if answer is None else checker.equivalent(answer, problem.gold_answer))
+                if not gold_ok:
+                    item.error = f"gold answer {problem.gold_answer!r} is not understood by checker {type(checker).name!r}"
+                elif not steps:
+                    item.error = "solution has no steps"
+                else:
+                    strategy = STRATEGIES[config.strategy]
+                    kwargs = {} if config.strategy == "naive" else {"round_size": config.round_size}
+                    item.run = strategy(len(steps), config.n_rollouts, item.final_correct, **kwargs)
+                items.append(item)
+        self._run_strategies(chunk, items, prompts_by_id={p.id: pr for p, pr in zip(problems, prompts)},
+                             checkers=checkers, splitters=splitters, on_rollouts=on_rollouts)
+        return [self._record(chunk, item) for item in items]
+
+    def _advance(self, item: _Item, verdicts: list[bool] | None) -> None:
+        try:
+            item.probe = next(item.run) if verdicts is None else item.run.send(verdicts)
+        except StopIteration as done:
+            item.labels, item.probe = done.value, None
+
+    def _run_strategies(self, chunk, items, prompts_by_id, checkers, splitters, on_rollouts) -> None:
+        config = self.config
+        pools: dict[tuple[str, str], list[bool]] = {}  # (problem id, prefix) → verdicts so far, shared
+        active = [item for item in items if item.run is not None]
+        for item in active:
+            self._advance(item, None)
+        round_number = 0
+        while True:
+            active = [item for item in active if item.probe is not None]
+            if not active:
+                return
+            wanted: dict[tuple[str, str], int] = {}
+            owners: dict[tuple[str, str], _Item] = {}
+            for item in active:
+                prefix = splitters[item.problem.domain].join(item.steps[: item.probe.step + 1] + [""])
+                key = (item.problem.id, prefix)
+                item.probe_key = key
+                upto = item.consumed.get(prefix, 0) + item.probe.count
+                wanted[key] = max(wanted.get(key, 0), upto)
+                owners.setdefault(key, item)
+            groups: dict[int, list[tuple[str, str]]] = defaultdict(list)
+            for key, upto in wanted.items():
+                need = upto - len(pools.setdefault(key, []))
+                if need > 0:
+                    groups[need].append(key)
+            for need, keys in sorted(groups.items()):
+                prompts = [prompts_by_id[problem_id] + prefix for problem_id, prefix in keys]
+                outputs = self.completer.complete(prompts, n=need, temperature=config.temperature, top_p=config.top_p,
+                                                  max_new_tokens=config.max_new_tokens,
+                                                  seed=_seed(config.seed, "rollout", chunk, round_number, need))
+                counts = getattr(self.completer, "last_token_counts", None)
+                for position, (key, continuations) in enumerate(zip(keys, outputs)):
+                    problem = owners[key].problem
+                    checker = checkers[problem.domain]
+                    pools[key].extend(checker.is_correct(key[1] + c, problem.gold_answer) for c in continuations)
+                    owners[key].rollouts_generated += need
+                    owners[key].rollout_tokens += sum(counts[position]) if counts else sum(len(c) for c in continuations)
+                if on_rollouts is not None:
+                    on_rollouts(need * len(keys))
+            for item in active:
+                prefix = item.probe_key[1]
+                start = item.consumed.get(prefix, 0)
+                verdicts = pools[item.probe_key][start : start + item.probe.count]
+                item.consumed[prefix] = start + item.probe.count
+                item.verdicts.setdefault(item.probe.step, []).extend(verdicts)
+                self._advance(item, verdicts)
+            round_number += 1
+
+    def _record(self, chunk: int, item: _Item) -> dict:
+        config = self.config
+        labels = item.labels or []
+        if config.strategy == "naive" and labels:  # naive labels come from the configured estimator
+            labels = [self.estimator.label(item.verdicts[i]) if i in item.verdicts else label for i, label in enumerate(labels)]
+        return {
+            "key": record_key(item.problem.id, item.sample_index, item.solution),
+            "chunk": chunk,
+            "problem_id": item.problem.id,
+            "domain": config.domain or item.problem.domain,
+            "question": item.problem.question,
+            "gold_answer": item.problem.gold_answer,
+            "sample_index": item.sample_index,
+            "solution": item.solution,
+            "steps": item.steps,
+            "final_answer": item.final_answer,
+            "final_correct": item.final_correct,
+            "hard_labels": [label.hard for label in labels],
+            "soft_labels": [label.soft for label in labels],
+            "step_rollouts": [label.n_rollouts for label in labels],
+            "step_correct": [label.n_correct for label in labels],
+            "verdicts": ["".join("1" if v else "0" for v in item.verdicts.get(i, [])) for i in range(len(item.steps))] if labels else [],
+            "rollouts_used": sum(item.consumed.values()),
+            "rollouts_generated": item.rollouts_generated,
+            "rollout_tokens": item.rollout_tokens,
+            "error": item.error,
+            "strategy": config.strategy,
+            "n_rollouts": config.n_rollouts,
+            "generator": config.generator,
+            "completer": config.completer or config.generator,
+            "seed": config.seed,
+            "config_hash": config_hash(config.model_dump()),
+        }
+
+
+def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, annotator: Annotator | None = None) -> AnnotationSummary:
+    """Annotate ``config.dataset`` into the folder ``out``; resumes where a previous run of the same config stopped."""
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    store = AnnotationStore(out, config=config.model_dump())
+    summary = AnnotationSummary(out=str(out), repairs=list(store.repairs))
+    problems = verikit.load_dataset(config.dataset, split=config.split, limit=config.limit)
+    chunks = [problems[i : i + config.chunk_size] for i in range(0, len(problems), config.chunk_size)]
+    expected = config.samples_per_problem
+    todo = [c for c, chunk in enumerate(chunks) if len(store.keys(c)) < expected * len(chunk)]
+    summary.skipped_chunks = len(chunks) - len(todo)
+    summary.problems = len(problems)
+    bar = tqdm(total=len(todo) * config.chunk_size * expected, desc=f"annotating {config.dataset}", unit="solution", disable=not progress)
+    rollouts = [0]
+
+    def count_rollouts(n):
+        rollouts[0] += n
+        bar.set_postfix(rollouts_per_s=f"{rollouts[0] / max(1e-9, time.perf_counter() - started):.0f}")
+
+    annotator = annotator or Annotator(config)
+    for chunk_index in todo:
+        records = annotator.annotate_chunk(chunk_index, chunks[chunk_index], on_rollouts=count_rollouts)
+        store.append(chunk_index, records)
+        bar.update(len(records))
+    bar.close()
+    for record in store.records():
+        summary.solutions += 1
+        if record["error"]:
+            kind = record["error"].split(" (")[0] if "gold answer" not in record["error"] else "gold answer not understood"
+            summary.errors[kind] = summary.errors.get(kind, 0) + 1
+        summary.rollouts_used += record["rollouts_used"]
+        summary.rollouts_generated += record["rollouts_generated"]
+        summary.rollout_tokens += record["rollout_tokens"]
+    summary.seconds = round(time.perf_counter() - started, 1)
+    return summary

@@ -1,0 +1,141 @@
+"""How good Monte Carlo labels are, measured against gold step labels (the paper's Figure 5 analogue).
+
+Annotation with the ``naive`` strategy at the largest N keeps every rollout verdict. Each strategy at each
+smaller N is then replayed on the first verdicts of those same rollouts (:func:`run_with_pool`), so all
+strategies and all N are compared on one set of samples — paired, and at no extra generation cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from verikit.annotate.strategies import STRATEGIES, run_with_pool
+from verikit.errors import DataError
+from verikit.types import Problem
+
+
+def _first_bad(flags: Sequence[bool]) -> int:
+    return next((i for i, ok in enumerate(flags) if not ok), -1)
+
+
+def _scores(predicted: list[list[bool]], gold: list[list[bool]]) -> dict:
+    pairs = [(p, g) for ps, gs in zip(predicted, gold) for p, g in zip(ps, gs)]
+    accuracy = sum(p == g for p, g in pairs) / len(pairs)
+    true_neg = sum((not p) and (not g) for p, g in pairs)
+    precision = true_neg / max(1, sum(not p for p, _ in pairs))
+    recall = true_neg / max(1, sum(not g for _, g in pairs))
+    f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    first = sum(_first_bad(p) == _first_bad(g) for p, g in zip(predicted, gold)) / len(gold)
+    return {"accuracy": accuracy, "precision_negative": precision, "recall_negative": recall, "f1_negative": f1,
+            "first_error_agreement": first}
+
+
+def _auc(scores: list[float], positives: list[bool]) -> float | None:
+    pos = [s for s, y in zip(scores, positives) if y]
+    neg = [s for s, y in zip(scores, positives) if not y]
+    if not pos or not neg:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[int] = (1, 2, 4, 8, 16),
+                    strategies: Sequence[str] = tuple(STRATEGIES)) -> dict:
+    """``{strategy: {N: {accuracy, f1_negative, first_error_agreement, rollouts_per_solution, …}}}`` plus
+    ``"soft"`` (naive soft values: accuracy at 0.5 and step AUC) and ``"counts"``."""
+    usable = [r for r in records if not r.get("error")]
+    if not usable:
+        raise DataError("no annotated solutions to evaluate")
+    largest = max(ns)
+    for record in usable:
+        if record["strategy"] != "naive" or record["n_rollouts"] < largest:
+            raise DataError(f"quality evaluation needs naive annotation with N >= {largest}; record {record['key']} "
+                            f"has {record['strategy']} with N={record['n_rollouts']}")
+    gold, pools = [], []
+    for record in usable:
+        problem = Problem(id=record["problem_id"], question=record["question"], gold_answer=record["gold_answer"],
+                          domain=record["domain"])
+        gold.append(gold_labeller(problem, record["steps"]))
+        pools.append([[c == "1" for c in verdicts] for verdicts in record["verdicts"]])
+    result: dict = {}
+    for strategy in strategies:
+        result[strategy] = {}
+        for n in ns:
+            predicted, used = [], 0
+            for record, pool in zip(usable, pools):
+                labels, spent = run_with_pool(strategy, len(record["steps"]), n, pool, record["final_correct"])
+                predicted.append([label.hard for label in labels])
+                used += spent
+            result[strategy][n] = {**_scores(predicted, gold), "rollouts_per_solution": used / len(usable)}
+    result["soft"] = {}
+    for n in ns:
+        values, predicted = [], []
+        for record, pool in zip(usable, pools):
+            labels, _ = run_with_pool("naive", len(record["steps"]), n, pool, record["final_correct"])
+            values.append([label.soft for label in labels])
+            predicted.append([label.soft >= 0.5 for label in labels])
+        flat_gold = [g for gs in gold for g in gs]
+        result["soft"][n] = {**_scores(predicted, gold), "step_auc": _auc([v for vs in values for v in vs], flat_gold)}
+    steps = sum(len(g) for g in gold)
+    result["counts"] = {"solutions": len(usable), "steps": steps, "bad_steps": sum(not x for g in gold for x in g),
+                        "correct_solutions": sum(bool(r["final_correct"]) for r in usable),
+                        "excluded_with_error": len(records) - len(usable)}
+    return result
+
+
+def plot_quality(result: dict, path) -> None:
+    """Label accuracy vs N per strategy, and rollouts spent per solution."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    strategies = [s for s in result if s not in ("counts", "soft")]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for strategy in strategies:
+        ns = sorted(result[strategy], key=int)
+        left.plot(ns, [100 * result[strategy][n]["accuracy"] for n in ns], marker="o", label=f"{strategy} (hard)")
+        right.plot(ns, [result[strategy][n]["rollouts_per_solution"] for n in ns], marker="o", label=strategy)
+    ns = sorted(result["soft"], key=int)
+    left.plot(ns, [100 * result["soft"][n]["accuracy"] for n in ns], marker="s", linestyle="--", label="naive (soft ≥ 0.5)")
+    for axis in (left, right):
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel("N rollouts per step")
+        axis.legend()
+        axis.grid(alpha=0.3)
+    left.set_ylabel("label accuracy vs gold (%)")
+    right.set_ylabel("rollouts per solution")
+    counts = result["counts"]
+    fig.suptitle(f"Monte Carlo annotation quality ({counts['solutions']} solutions, {counts['steps']} steps)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def load_prm800k(path) -> list[dict]:
+    """Human step labels in PRM800K's format → ``{"question", "steps", "gold_labels"}`` rows.
+
+    Each line holds ``question.problem`` and ``label.steps[*]`` with the chosen completion's ``rating``
+    (1 good, 0 neutral, -1 bad; neutral counts as good, as in PRM800K's own "no mistake" reading).
+    """
+    from verikit.jsonl import read_jsonl
+
+    rows = []
+    for line, row in read_jsonl(path, {"question": dict, "label": dict}):
+        problem = row["question"].get("problem")
+        if not isinstance(problem, str):
+            raise DataError("missing", path=path, line=line, field="question.problem")
+        steps, labels = [], []
+        for index, step in enumerate(row["label"].get("steps") or []):
+            chosen = step.get("chosen_completion")
+            completions = step.get("completions") or []
+            if chosen is None:
+                chosen = 0 if step.get("human_completion") is None else None
+            completion = step.get("human_completion") if chosen is None else (completions[chosen] if chosen < len(completions) else None)
+            if not isinstance(completion, dict) or "text" not in completion:
+                raise DataError(f"step {index} has no chosen completion", path=path, line=line, field="label.steps")
+            steps.append(completion["text"])
+            labels.append((completion.get("rating") if completion.get("rating") is not None else 1) >= 0)
+        rows.append({"question": problem, "steps": steps, "gold_labels": labels,
+                     "gold_answer": row["question"].get("ground_truth_answer")})
+    return rows

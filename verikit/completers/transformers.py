@@ -1,0 +1,134 @@
+"""The default completer: any Hugging Face causal LM, batched sampling, CPU by default and CUDA when present.
+
+``verikit.completer("transformers", model="path/or/hub-id")`` loads with ``from_pretrained``; a model
+object and its tokenizer can be passed directly too. Prompts are left-padded and batched (the ``n``
+samples of a prompt share its batch), sorted by length to waste little padding, and the outputs are
+returned in the input order. The same seed and inputs give the same outputs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from verikit.interfaces import Completer
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to and including the earliest occurrence of any stop string."""
+    ends = [text.find(s) + len(s) for s in stop if s and s in text]
+    return text[: min(ends)] if ends else text
+
+
+class TransformersCompleter(Completer):
+    """Batched sampling from a causal LM with ``model.generate``.
+
+    Args:
+        model: a path or hub id for ``AutoModelForCausalLM.from_pretrained``, or a loaded model.
+        tokenizer: a tokenizer or path (default: the model's own).
+        device: ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, …
+        batch_size: sequences per ``generate`` call (prompts × n).
+        max_new_tokens: default cap on generated tokens (overridable per call).
+        cache_implementation: ``"static"`` preallocates the KV cache (about 2x faster sampling on CPU than
+            growing it step by step); models that cannot use it fall back to the dynamic cache.
+    """
+
+    name = "transformers"
+
+    def __init__(self, model: Any, tokenizer: Any = None, device: str = "auto", batch_size: int = 256,
+                 max_new_tokens: int = 256, dtype: str | None = None, cache_implementation: str | None = "static"):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.device = pick_device(device)
+        if isinstance(model, str):
+            torch_dtype = getattr(torch, dtype) if dtype else None
+            self.model_name = model
+            model = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
+            tokenizer = tokenizer or AutoTokenizer.from_pretrained(self.model_name)
+        else:
+            self.model_name = getattr(model.config, "_name_or_path", "") or type(model).__name__
+        if isinstance(tokenizer, str):
+            tokenizer = AutoTokenizer.from_pretrained(tokenizer)
+        if tokenizer is None:
+            raise ValueError("a model object needs its tokenizer: TransformersCompleter(model, tokenizer=...)")
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+        self.cache_implementation = cache_implementation
+        self.generated_tokens = 0  # running total, for cost reports
+        self.last_token_counts: list[list[int]] = []  # new tokens of each returned text of the last call
+
+    def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
+                 max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int = 0,
+                 progress: Any = None) -> list[list[str]]:
+        import torch
+
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        if not prompts:
+            return []
+        stop = [s for s in (stop or []) if s]
+        order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+        prompts_per_batch = max(1, self.batch_size // n)
+        results: list[list[str]] = [[] for _ in prompts]
+        counts: list[list[int]] = [[] for _ in prompts]
+        for batch_number, start in enumerate(range(0, len(order), prompts_per_batch)):
+            indices = order[start : start + prompts_per_batch]
+            encoded = self.tokenizer([prompts[i] for i in indices], return_tensors="pt", padding=True).to(self.device)
+            kwargs: dict[str, Any] = dict(
+                max_new_tokens=max_new_tokens or self.max_new_tokens,
+                num_return_sequences=n,
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=self.tokenizer.eos_token_id,
+            )
+            if temperature and temperature > 0:
+                kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
+            else:
+                kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            if stop:
+                kwargs.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+            output = self._generate(encoded, kwargs, seed * 1_000_003 + batch_number)
+            new_tokens = output[:, encoded["input_ids"].shape[1] :]
+            row_tokens = (new_tokens != self.tokenizer.pad_token_id).sum(dim=1).tolist()
+            self.generated_tokens += sum(row_tokens)
+            texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            for position, index in enumerate(indices):
+                for row in range(position * n, (position + 1) * n):
+                    results[index].append(cut_at_stop(texts[row], stop) if stop else texts[row])
+                    counts[index].append(row_tokens[row])
+            if progress is not None:
+                progress(len(indices))
+        self.last_token_counts = counts
+        return results
+
+    def _generate(self, encoded, kwargs, seed: int):
+        import torch
+
+        if self.cache_implementation:
+            kwargs = {**kwargs, "cache_implementation": self.cache_implementation}
+        torch.manual_seed(seed)
+        try:
+            with torch.no_grad():
+                return self.model.generate(**encoded, **kwargs)
+        except (ValueError, NotImplementedError, TypeError):
+            if not self.cache_implementation:
+                raise
+            self.cache_implementation = None  # this model cannot use it: dynamic cache from now on
+            return self._generate(encoded, {k: v for k, v in kwargs.items() if k != "cache_implementation"}, seed)
+
+    def batches_for(self, n_prompts: int, n: int) -> int:
+        return math.ceil(n_prompts / max(1, self.batch_size // n))
