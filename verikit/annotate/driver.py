@@ -99,7 +99,7 @@ class Annotator:
                 item = _Item(problem, index, solution, steps, answer,
                              None if answer is None else checker.equivalent(answer, problem.gold_answer))
                 if not gold_ok:
-                    item.error = f"gold answer {problem.gold_answer!r} is not understood by checker {type(checker).name!r}"
+                    item.error = f"gold answer not understood: {problem.gold_answer!r} by checker {type(checker).name!r}"
                 elif not steps:
                     item.error = "solution has no steps"
                 else:
@@ -229,7 +229,7 @@ def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, a
     for record in store.records():
         summary.solutions += 1
         if record["error"]:
-            kind = record["error"].split(" (")[0] if "gold answer" not in record["error"] else "gold answer not understood"
+            kind = record["error"].split(":")[0]  # "solution has no steps", "gold answer not understood"
             summary.errors[kind] = summary.errors.get(kind, 0) + 1
         summary.rollouts_used += record["rollouts_used"]
         summary.rollouts_generated += record["rollouts_generated"]

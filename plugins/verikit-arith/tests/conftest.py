@@ -2,16 +2,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from verikit.plugins import reset_plugins
 from verikit_arith.tokenizer import build_tokenizer
-
-
-@pytest.fixture(autouse=True)
-def fresh_plugins(monkeypatch):
-    monkeypatch.delenv("VERIKIT_LOAD_PLUGINS", raising=False)
-    reset_plugins()
-    yield
-    reset_plugins()
 
 
 @pytest.fixture(scope="session")

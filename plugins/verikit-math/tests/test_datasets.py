@@ -6,21 +6,21 @@ import verikit
 from verikit.errors import DataError, UnknownNameError
 
 
-def test_gsm8k_loader_reads_the_real_file(shared_data):
-    problems = verikit.load_dataset("gsm8k", split="test", data_dir=shared_data, limit=3)
+def test_gsm8k_loader_reads_the_real_file(shared_data_dir):
+    problems = verikit.load_dataset("gsm8k", split="test", data_dir=shared_data_dir, limit=3)
     assert [p.gold_answer for p in problems] == ["18", "3", "70000"]
     assert problems[0].domain == "gsm8k" and problems[0].id == "gsm8k-test-1"
 
 
-def test_math500_loader_reads_the_real_file(shared_data):
-    problems = verikit.load_dataset("math500", data_dir=shared_data)
+def test_math500_loader_reads_the_real_file(shared_data_dir):
+    problems = verikit.load_dataset("math500", data_dir=shared_data_dir)
     assert len(problems) == 500
     assert problems[0].gold_answer == "\\left( 3, \\frac{\\pi}{2} \\right)"
     assert problems[0].metadata["subject"] == "Precalculus"
 
 
-def test_the_data_folder_comes_from_verikit_data(shared_data, monkeypatch):
-    monkeypatch.setenv("VERIKIT_DATA", str(shared_data))
+def test_the_data_folder_comes_from_verikit_data(shared_data_dir, monkeypatch):
+    monkeypatch.setenv("VERIKIT_DATA", str(shared_data_dir))
     assert len(verikit.load_dataset("gsm8k", split="test", limit=2)) == 2
     monkeypatch.setenv("VERIKIT_DATA", "/nonexistent/verikit-data")
     with pytest.raises(DataError, match="VERIKIT_DATA"):

@@ -17,7 +17,7 @@ def test_math_and_gsm8k_splitters_round_trip_every_string(text):
         assert splitter.join(splitter.split(text)) == text
 
 
-def test_gsm8k_splitter_on_a_real_solution(shared_data):
-    problem = verikit.load_dataset("gsm8k", split="test", data_dir=shared_data, limit=1)[0]
+def test_gsm8k_splitter_on_a_real_solution(shared_data_dir):
+    problem = verikit.load_dataset("gsm8k", split="test", data_dir=shared_data_dir, limit=1)[0]
     steps = verikit.step_splitter("gsm8k").split(problem.gold_solution)
     assert steps[-1] == "#### 18" and len(steps) == 3
