@@ -8,7 +8,6 @@ returned in the input order. The same seed and inputs give the same outputs.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -129,6 +128,3 @@ class TransformersCompleter(Completer):
                 raise
             self.cache_implementation = None  # this model cannot use it: dynamic cache from now on
             return self._generate(encoded, {k: v for k, v in kwargs.items() if k != "cache_implementation"}, seed)
-
-    def batches_for(self, n_prompts: int, n: int) -> int:
-        return math.ceil(n_prompts / max(1, self.batch_size // n))

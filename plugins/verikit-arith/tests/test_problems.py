@@ -40,6 +40,16 @@ def test_the_problems_are_registered_datasets_and_split_by_the_line_splitter():
     assert verikit.step_splitter("shepherd").join(problems[0].gold_steps).count(" ки") == len(problems[0].gold_steps)
 
 
+def test_the_domain_prompts_exactly_as_the_generator_was_trained_and_evaluated():
+    from verikit_arith.problems import prompt_text
+    from verikit_arith.training import GeneratorConfig, training_texts
+
+    problem = load_split("arith-easy", "test", limit=1)[0]
+    assert verikit.domain("arith").prompt(problem) == prompt_text(problem) == problem.question + "\n"
+    prompt, _ = training_texts(GeneratorConfig(), 1)[0]
+    assert prompt.endswith("=?\n")
+
+
 def test_malformed_inputs_give_clear_errors():
     with pytest.raises(DataError, match="empty problem"):
         make_problem("  ", "arith-easy", "x")

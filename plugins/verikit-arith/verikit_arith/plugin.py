@@ -5,15 +5,7 @@ from functools import partial
 from verikit.domains import Domain
 from verikit.hookspecs import hookimpl
 
-
-def _loader(preset: str):
-    from verikit_arith.problems import load_split
-
-    def load(split: str = "test", data_dir=None, limit: int | None = None):
-        """Problems of the preset's split; ``data_dir`` is ignored (the problems are generated, seeded)."""
-        return load_split(preset, split, limit=limit)
-
-    return load
+from verikit_arith.problems import PROMPT_TEMPLATE  # light: no torch, no transformers
 
 
 @hookimpl
@@ -28,13 +20,16 @@ def register_datasets(register):
 
 
 def _lazy_load(preset: str, split: str = "test", data_dir=None, limit: int | None = None):
-    return _loader(preset)(split=split, data_dir=data_dir, limit=limit)
+    """Problems of the preset's split; ``data_dir`` is ignored (the problems are generated, seeded)."""
+    from verikit_arith.problems import load_split
+
+    return load_split(preset, split, limit=limit)
 
 
 @hookimpl
 def register_domains(register):
     register("arith", Domain(name="arith", answer_checker="arith", step_splitter="lines",
-                             datasets=["arith-easy", "arith-hard"], prompt_template="{question}\n",
+                             datasets=["arith-easy", "arith-hard"], prompt_template=PROMPT_TEMPLATE,
                              gold_labeller="verikit_arith.labeller:step_correctness",
                              description="synthetic arithmetic with exact gold step labels"))
 

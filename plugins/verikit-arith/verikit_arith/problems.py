@@ -33,9 +33,13 @@ def question_text(expression: Expression) -> str:
     return f"{render(expression)}=?"
 
 
+#: What the generator is shown (training, evaluation and the domain's prompt all use it); the solution
+#: continues right after it.
+PROMPT_TEMPLATE = "{question}\n"
+
+
 def prompt_text(problem: Problem) -> str:
-    """What the generator is shown; its solution continues right after it."""
-    return f"{problem.question}\n"
+    return PROMPT_TEMPLATE.format(question=problem.question)
 
 
 def step_text(index: int, left, operator: str, right, result) -> str:

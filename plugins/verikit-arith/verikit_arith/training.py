@@ -24,7 +24,7 @@ from verikit.paths import cache_dir
 
 from verikit_arith.mistakes import solution_with_mistake
 from verikit_arith.presets import get_preset
-from verikit_arith.problems import canonical_steps, question_text, training_expressions
+from verikit_arith.problems import PROMPT_TEMPLATE, canonical_steps, question_text, training_expressions
 from verikit_arith.tokenizer import build_tokenizer
 
 CACHE_VERSION = 2
@@ -75,7 +75,7 @@ def training_texts(config: GeneratorConfig, count: int) -> list[tuple[str, str]]
         steps = canonical_steps(expression)
         if rng.random() < config.mistake_rate:
             steps, _ = solution_with_mistake(expression, rng)
-        pairs.append((question_text(expression) + "\n", "\n".join(steps)))
+        pairs.append((PROMPT_TEMPLATE.format(question=question_text(expression)), "\n".join(steps)))
     return pairs
 
 
