@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 
+from verikit.builtin.estimators import HardEstimator
 from verikit.types import StepLabel
 
 
@@ -41,10 +42,7 @@ class Probe:
 StrategyRun = Generator[Probe, list[bool], list[StepLabel]]
 
 
-def _measured(verdicts: list[bool], soft_threshold: float | None = None) -> StepLabel:
-    correct = sum(verdicts)
-    hard = correct > 0 if soft_threshold is None else correct / len(verdicts) >= soft_threshold
-    return StepLabel(hard=hard, soft=correct / len(verdicts), n_rollouts=len(verdicts), n_correct=correct)
+_measured = HardEstimator().label  # a step's label from its own rollouts: Hard Estimation, with counts
 
 
 def _inferred(good: bool) -> StepLabel:
@@ -65,7 +63,7 @@ def naive(n_steps: int, n: int, final_verdict: bool | None = None) -> StrategyRu
     labels = []
     for step in range(n_steps):
         if step == n_steps - 1 and final_verdict is not None:
-            labels.append(StepLabel(hard=final_verdict, soft=float(final_verdict), n_rollouts=0, n_correct=0))
+            labels.append(_inferred(final_verdict))
             continue
         verdicts = yield Probe(step, n)
         labels.append(_measured(verdicts))
@@ -76,7 +74,7 @@ def early_exit(n_steps: int, n: int, final_verdict: bool | None = None, round_si
     labels: list[StepLabel | None] = [None] * n_steps
     step = n_steps - 1
     if final_verdict is not None and n_steps:
-        labels[step] = StepLabel(hard=final_verdict, soft=float(final_verdict), n_rollouts=0, n_correct=0)
+        labels[step] = _inferred(final_verdict)
         if final_verdict:
             return [_inferred(True) for _ in range(n_steps - 1)] + [labels[step]]
         step -= 1
@@ -94,9 +92,7 @@ def early_exit(n_steps: int, n: int, final_verdict: bool | None = None, round_si
 def binary_search(n_steps: int, n: int, final_verdict: bool | None = None, round_size: int = 2) -> StrategyRun:
     measured: dict[int, list[bool]] = {}
     if final_verdict:
-        return [_inferred(True) for _ in range(n_steps - 1)] + [
-            StepLabel(hard=True, soft=1.0, n_rollouts=0, n_correct=0)
-        ]
+        return [_inferred(True) for _ in range(n_steps)]
     # Invariant: every step < low is good; every step >= high is bad.
     low, high = 0, n_steps - 1 if final_verdict is False else n_steps
     while low < high:
@@ -113,7 +109,7 @@ def binary_search(n_steps: int, n: int, final_verdict: bool | None = None, round
         if step in measured:
             labels.append(_measured(measured[step]))
         elif step == n_steps - 1 and final_verdict is not None:
-            labels.append(StepLabel(hard=final_verdict, soft=float(final_verdict), n_rollouts=0, n_correct=0))
+            labels.append(_inferred(final_verdict))
         else:
             labels.append(_inferred(good))
     return labels
