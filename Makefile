@@ -24,14 +24,25 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 demo: $(STAMP)
 	$(BIN)/verikit checker-report --dataset gsm8k-test --out $(OUT)/checker-gsm8k-test.json
 	$(BIN)/verikit checker-report --dataset math500 --out $(OUT)/checker-math500.json
-	$(BIN)/verikit arith train-generator --preset arith-easy --out $(OUT)/generator-arith-easy
-	$(BIN)/verikit arith eval-generator --model $(OUT)/generator-arith-easy --preset arith-easy --n 16 --out $(OUT)/eval-arith-easy.json
-	$(BIN)/python -m benchmarks.annotation --generator $(OUT)/generator-arith-easy --problems 200 --samples 4 --out $(OUT)/annotation
+	$(BIN)/verikit arith train-generator --preset arith-easy --role policy --out $(OUT)/policy-arith-easy
+	$(BIN)/verikit arith eval-generator --model $(OUT)/policy-arith-easy --preset arith-easy --n 16 --out $(OUT)/eval-arith-easy.json
+	$(BIN)/verikit arith train-generator --preset arith-easy --role completer --out $(OUT)/completer-arith-easy
+	$(BIN)/python -m benchmarks.annotation --generator $(OUT)/completer-arith-easy --rollout-temperature 0.7 \
+		--problems 200 --samples 4 --out $(OUT)/annotation
+	$(BIN)/verikit annotate --dataset arith-easy --split train --limit 400 --samples 4 --n 8 --rollout-temperature 0.7 \
+		--generator $(OUT)/completer-arith-easy --max-new-tokens 160 --out $(OUT)/annotations-train
+	$(BIN)/verikit make-processbench --dataset arith-easy --split dev --problems 200 --samples 4 \
+		--generator $(OUT)/policy-arith-easy --max-new-tokens 160 --out $(OUT)/processbench-dev.jsonl
+	$(BIN)/verikit make-processbench --dataset arith-easy --split test --problems 250 --samples 4 --seed 1 \
+		--generator $(OUT)/policy-arith-easy --max-new-tokens 160 --out $(OUT)/processbench-test.jsonl
+	$(BIN)/python -m benchmarks.reward_models --annotations $(OUT)/annotations-train --base $(OUT)/completer-arith-easy \
+		--dev $(OUT)/processbench-dev.jsonl --test $(OUT)/processbench-test.jsonl --out $(OUT)/reward_models
+	$(BIN)/python -m benchmarks.scoring --model $(OUT)/reward_models/prm-hard --out $(OUT)/scoring.json
 
-# The harder preset's generator and its figures (about 8 minutes more).
+# The harder preset's policy and its figures (about 8 minutes more).
 demo-hard: $(STAMP)
-	$(BIN)/verikit arith train-generator --preset arith-hard --out $(OUT)/generator-arith-hard
-	$(BIN)/verikit arith eval-generator --model $(OUT)/generator-arith-hard --preset arith-hard --n 16 --out $(OUT)/eval-arith-hard.json
+	$(BIN)/verikit arith train-generator --preset arith-hard --role policy --out $(OUT)/policy-arith-hard
+	$(BIN)/verikit arith eval-generator --model $(OUT)/policy-arith-hard --preset arith-hard --n 16 --out $(OUT)/eval-arith-hard.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

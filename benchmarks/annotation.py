@@ -14,10 +14,10 @@ import json
 from pathlib import Path
 
 import verikit
-from verikit.annotate.config import AnnotationConfig
-from verikit.annotate.driver import annotate
-from verikit.annotate.quality import evaluate_labels, plot_quality
-from verikit.annotate.storage import load_records
+from verikit.annotation.config import AnnotationConfig
+from verikit.annotation.driver import annotate
+from verikit.annotation.quality import evaluate_labels, plot_quality
+from verikit.annotation.storage import load_records
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--problems", type=int, default=200)
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--ns", default="1,2,4,8,16")
+    parser.add_argument("--rollout-temperature", type=float, default=None, help="Completer temperature (default: 1.0, as sampling).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/annotation"))
     args = parser.parse_args(argv)
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> dict:
     config = AnnotationConfig(dataset=args.preset, split=args.split, limit=args.problems, generator=args.generator,
                               completer=args.completer,
                               samples_per_problem=args.samples, n_rollouts=max(ns), strategy="naive", seed=args.seed,
+                              rollout_temperature=args.rollout_temperature,
                               max_new_tokens=160)
     summary = annotate(config, args.out / "annotations")
     records = load_records(args.out / "annotations")

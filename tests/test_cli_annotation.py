@@ -4,7 +4,7 @@ import json
 
 from typer.testing import CliRunner
 
-from verikit.annotate.storage import AnnotationStore, record_key
+from verikit.annotation.storage import AnnotationStore, record_key
 from verikit.cli import app
 
 runner = CliRunner()

@@ -23,8 +23,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AnswerChecker", "CallTimeout", "Completer", "DataError", "Domain", "Estimator", "LabelledSolution",
     "PluginError", "Problem", "RegistryClashError", "Solution", "StepLabel", "StepSplitter",
-    "UnknownNameError", "VerikitError", "answer_checker", "completer", "dataset", "domain", "estimator",
-    "load_dataset", "step_splitter",
+    "UnknownNameError", "VerikitError", "annotate", "answer_checker", "completer", "dataset", "domain", "estimator",
+    "load_annotations", "load_dataset", "scorer", "step_splitter",
 ]
 
 
@@ -67,3 +67,28 @@ def load_dataset(name: str, **kwargs: Any) -> list[Problem]:
 def domain(name: str) -> Domain:
     """The :class:`Domain` record registered as ``name``."""
     return _lookup("domains", name)
+
+
+def annotate(config, out, **kwargs):
+    """Monte Carlo annotation of ``config`` (an :class:`~verikit.annotation.config.AnnotationConfig` or a dict)
+    into the folder ``out``; resumable. Returns the run's summary."""
+    from verikit.annotation.config import AnnotationConfig
+    from verikit.annotation.driver import annotate as run
+
+    if isinstance(config, dict):
+        config = AnnotationConfig(**config)
+    return run(config, out, **kwargs)
+
+
+def load_annotations(directory):
+    """An annotation folder as a ``datasets.Dataset`` (one row per labelled solution)."""
+    from verikit.annotation.storage import load_annotations as load
+
+    return load(directory)
+
+
+def scorer(path, **kwargs):
+    """A PRM/ORM scorer for a model folder or hub id: ``scorer(path).score(questions, steps)``."""
+    from verikit.rm.scorer import load_scorer
+
+    return load_scorer(path, **kwargs)

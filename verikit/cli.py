@@ -93,7 +93,7 @@ def checker_report(
 
 
 def _annotation_config(**kwargs):
-    from verikit.annotate.config import AnnotationConfig
+    from verikit.annotation.config import AnnotationConfig
 
     return AnnotationConfig(**{k: v for k, v in kwargs.items() if v is not None})
 
@@ -110,6 +110,9 @@ def annotate(
     n: int = typer.Option(8, help="N: rollouts per step."),
     strategy: str = typer.Option("naive", help="naive, early-exit or binary-search."),
     estimator: str = typer.Option("hard", help="hard or soft (labels of naive)."),
+    temperature: float = typer.Option(1.0, help="Sampling temperature of the generator."),
+    rollout_temperature: Optional[float] = typer.Option(None, help="Temperature of the rollouts (default: --temperature)."),
+    round_size: int = typer.Option(2, help="Rollouts per round of an early-exit probe."),
     seed: int = typer.Option(0),
     max_new_tokens: int = typer.Option(256),
     chunk_size: int = typer.Option(8, help="Problems per resumable work chunk."),
@@ -117,10 +120,11 @@ def annotate(
     device: str = typer.Option("auto"),
 ) -> None:
     """Monte Carlo process annotation: sample solutions, roll out from every step, label, store (resumable)."""
-    from verikit.annotate.driver import annotate as run
+    from verikit.annotation.driver import annotate as run
 
     config = _annotation_config(dataset=dataset, generator=generator, completer=completer, split=split, limit=limit,
                                 samples_per_problem=samples, n_rollouts=n, strategy=strategy, estimator=estimator,
+                                temperature=temperature, rollout_temperature=rollout_temperature, round_size=round_size,
                                 seed=seed, max_new_tokens=max_new_tokens, chunk_size=chunk_size,
                                 batch_size=batch_size, device=device)
     summary = run(config, out)
@@ -144,8 +148,8 @@ def annotate_eval(
 ) -> None:
     """Monte Carlo labels vs the domain's exact gold step labels, for each strategy and N."""
     import verikit
-    from verikit.annotate.quality import evaluate_labels, plot_quality
-    from verikit.annotate.storage import load_records
+    from verikit.annotation.quality import evaluate_labels, plot_quality
+    from verikit.annotation.storage import load_records
 
     records = load_records(annotations)
     domain = verikit.domain(records[0]["domain"])
@@ -172,13 +176,18 @@ def export(
     labels: str = typer.Option("hard_labels", help="hard_labels or soft_labels."),
 ) -> None:
     """Export annotations in the Math-Shepherd, TRL stepwise-supervision or parquet format."""
-    from verikit.annotate.exports import export as run
-    from verikit.annotate.storage import load_records
+    from verikit.annotation.exports import export as run
+    from verikit.annotation.storage import load_records
 
     records = load_records(annotations)
     written = run(records, format, out, labels=labels)
     skipped = len(records) - written
     console.print(f"wrote {written} rows to {out}" + (f" ({skipped} records without labels not exported)" if skipped else ""))
+
+
+from verikit.rm.commands import register as _register_reward_model_commands  # noqa: E402
+
+_register_reward_model_commands(app)
 
 
 def main() -> None:

@@ -10,9 +10,9 @@ import time
 import pytest
 
 import verikit
-from verikit.annotate.config import AnnotationConfig
-from verikit.annotate.driver import annotate
-from verikit.annotate.storage import load_records
+from verikit.annotation.config import AnnotationConfig
+from verikit.annotation.driver import annotate
+from verikit.annotation.storage import load_records
 
 
 def config_for(model, **overrides):

@@ -14,6 +14,8 @@ app = typer.Typer(help="The synthetic arithmetic domain (the CPU miniature).", n
 @app.command("train-generator")
 def train_generator_command(
     preset: str = typer.Option("arith-easy", help="arith-easy or arith-hard."),
+    role: str = typer.Option("policy", help="policy (the model verified in best-of-N) or completer (annotates; "
+                                             "the reward models' base; trained longer)."),
     out: Optional[Path] = typer.Option(None, help="Also copy the trained model here."),
     max_steps: Optional[int] = typer.Option(None, help="Override the preset's number of training steps."),
     force: bool = typer.Option(False, help="Retrain even if a cached model with this config exists."),
@@ -23,13 +25,13 @@ def train_generator_command(
 
     from verikit_arith.training import default_config, train_generator
 
-    config = default_config(preset)
+    config = default_config(preset, role)
     if max_steps is not None:
         config = dataclasses.replace(config, max_steps=max_steps)
-    path = train_generator(preset, out=out, config=config, force=force)
+    path = train_generator(preset, out=out, config=config, force=force, role=role)
     summary = json.loads((path / "verikit_generator.json").read_text())
     typer.echo(
-        f"generator for {preset}: {path} ({summary['parameters']:,} parameters, "
+        f"{role} for {preset}: {path} ({summary['parameters']:,} parameters, "
         f"trained in {summary['train_seconds']:.0f}s, final loss {summary['train_loss']:.3f})"
     )
 

@@ -53,16 +53,27 @@ class GeneratorConfig:
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
-#: Each preset's own schedule, sized to train within minutes on 2 CPU cores.
-PRESET_CONFIGS: dict[str, GeneratorConfig] = {
-    "arith-easy": GeneratorConfig(preset="arith-easy", max_steps=600, max_length=128),
-    "arith-hard": GeneratorConfig(preset="arith-hard", max_steps=500, batch_size=32, max_length=192),
+#: The miniature's two models per preset, each with its own fixed-budget schedule (2 CPU cores):
+#:
+#: * ``policy`` — the model whose solutions best-of-N and RL work on: mid-regime on purpose, with a
+#:   wide gap between majority vote and pass@n, so verification has something to win.
+#: * ``completer`` — the paper's generator/completer (its LLemma-7B fine-tuned on MetaMath): the same
+#:   architecture trained longer. It samples the solutions that get annotated, rolls out from their
+#:   steps, and is the base the reward models start from — a verifier not weaker than the policy.
+ROLES = ("policy", "completer")
+PRESET_CONFIGS: dict[tuple[str, str], GeneratorConfig] = {
+    ("arith-easy", "policy"): GeneratorConfig(preset="arith-easy", max_steps=600, max_length=128),
+    ("arith-easy", "completer"): GeneratorConfig(preset="arith-easy", max_steps=800, max_length=128),
+    ("arith-hard", "policy"): GeneratorConfig(preset="arith-hard", max_steps=500, batch_size=32, max_length=192),
+    ("arith-hard", "completer"): GeneratorConfig(preset="arith-hard", max_steps=1000, batch_size=32, max_length=192),
 }
 
 
-def default_config(preset: str) -> GeneratorConfig:
+def default_config(preset: str, role: str = "policy") -> GeneratorConfig:
     get_preset(preset)  # unknown preset → clear error
-    return PRESET_CONFIGS.get(preset) or GeneratorConfig(preset=preset)
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    return PRESET_CONFIGS.get((preset, role)) or GeneratorConfig(preset=preset)
 
 
 def training_texts(config: GeneratorConfig, count: int) -> list[tuple[str, str]]:
@@ -187,12 +198,12 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
 
 
 def train_generator(preset: str = "arith-easy", out: str | Path | None = None, config: GeneratorConfig | None = None,
-                    force: bool = False, progress: bool = True) -> Path:
+                    force: bool = False, progress: bool = True, role: str = "policy") -> Path:
     """A trained generator for ``preset``: from the cache when one with the same config exists, else trained now.
 
     With ``out``, the model is also copied there. Returns the folder to ``from_pretrained``.
     """
-    config = config or default_config(preset)
+    config = config or default_config(preset, role)
     cached = cache_dir() / "arith" / f"{config.preset}-{config.key()}"
     if force and cached.exists():
         shutil.rmtree(cached)

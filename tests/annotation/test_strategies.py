@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from verikit.annotate.strategies import run_with_pool
+from verikit.annotation.strategies import run_with_pool
 
 
 def pool_from(reachable, n=16, p_hit=1.0, seed=0):

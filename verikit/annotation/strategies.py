@@ -2,7 +2,7 @@
 
 A strategy labels the steps of one solution. It is written as a generator that *asks* for rollouts —
 ``verdicts = yield Probe(step, count)`` — and finally returns the labels. The driver
-(:mod:`verikit.annotate.driver`) runs the generators of many solutions side by side and answers all their
+(:mod:`verikit.annotation.driver`) runs the generators of many solutions side by side and answers all their
 probes with one batched completer call per round, so batching across steps, solutions and problems
 comes for free, and the same strategy code runs against a fixed pool of rollouts in evaluation.
 

@@ -116,7 +116,7 @@ class AnnotationStore:
 
 
 def load_records(directory: str | Path) -> list[dict]:
-    """The records of an annotation folder as dicts (see :mod:`verikit.annotate.records` for the fields)."""
+    """The records of an annotation folder as dicts (see :mod:`verikit.annotation.records` for the fields)."""
     directory = Path(directory)
     if not (directory / MANIFEST).exists():
         raise DataError(f"{directory}: not an annotation folder (no {MANIFEST})")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from verikit.annotate.strategies import STRATEGIES, run_with_pool
+from verikit.annotation.strategies import STRATEGIES, run_with_pool
 from verikit.errors import DataError
 from verikit.types import Problem
 

@@ -24,7 +24,11 @@ class AnnotationConfig(BaseModel):
     strategy: Literal["naive", "early-exit", "binary-search"] = "naive"
     estimator: str = Field(default="hard", description="Estimator for naive labels: hard or soft.")
     round_size: int = Field(default=2, ge=1, description="Rollouts per round of an early-exit probe.")
-    temperature: float = Field(default=1.0, ge=0.0)
+    temperature: float = Field(default=1.0, ge=0.0, description="Sampling temperature of the generator's solutions.")
+    rollout_temperature: float | None = Field(
+        default=None, ge=0.0,
+        description="Temperature of the completer's rollouts (default: `temperature`). Lower values make each "
+                    "rollout likelier to finish a sound prefix correctly, so fewer good steps get false `-` labels.")
     top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     max_new_tokens: int = Field(default=256, ge=1)
     seed: int = 0

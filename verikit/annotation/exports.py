@@ -13,6 +13,7 @@ from pathlib import Path
 
 from verikit.builtin.splitters import STEP_TAG
 from verikit.errors import DataError
+from verikit.rm.convention import prm_input
 
 _TAG = " " + STEP_TAG
 
@@ -31,10 +32,9 @@ def to_math_shepherd(record: dict, task: str | None = None, labels: str = "hard_
         raise DataError(f"record {record.get('key')}: {len(steps)} steps but {len(flags)} labels")
     if labels == "soft_labels":
         flags = [value >= 0.5 for value in flags]
-    body = "\n".join(f"{step}{_TAG}" for step in steps)
     marked = "\n".join(f"{step} {'+' if good else '-'}" for step, good in zip(steps, flags))
     return {
-        "input": f"{record['question']} {body}",
+        "input": prm_input(record["question"], steps),
         "label": f"{record['question']} {marked}",
         "task": task or record.get("domain", "").upper(),
     }

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from verikit.annotate.quality import evaluate_labels, load_prm800k
+from verikit.annotation.quality import evaluate_labels, load_prm800k
 from verikit.errors import DataError
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import verikit
-from verikit.annotate.config import AnnotationConfig
-from verikit.annotate.storage import AnnotationStore, config_hash, record_key
-from verikit.annotate.strategies import STRATEGIES, Probe
+from verikit.annotation.config import AnnotationConfig
+from verikit.annotation.storage import AnnotationStore, config_hash, record_key
+from verikit.annotation.strategies import STRATEGIES, Probe
 from verikit.types import StepLabel
 
 
@@ -144,7 +144,8 @@ class Annotator:
                     groups[need].append(key)
             for need, keys in sorted(groups.items()):
                 prompts = [prompts_by_id[problem_id] + prefix for problem_id, prefix in keys]
-                outputs = self.completer.complete(prompts, n=need, temperature=config.temperature, top_p=config.top_p,
+                temperature = config.temperature if config.rollout_temperature is None else config.rollout_temperature
+                outputs = self.completer.complete(prompts, n=need, temperature=temperature, top_p=config.top_p,
                                                   max_new_tokens=config.max_new_tokens,
                                                   seed=_seed(config.seed, "rollout", chunk, round_number, need))
                 counts = getattr(self.completer, "last_token_counts", None)

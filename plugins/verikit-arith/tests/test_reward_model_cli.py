@@ -1,0 +1,67 @@
+"""The reward-model commands end to end on a tiny model: annotate → train-prm/train-orm → score → prm-eval."""
+
+import json
+
+from typer.testing import CliRunner
+
+from verikit.annotation.storage import AnnotationStore, record_key
+from verikit.cli import app
+
+from .test_reward_model_training import _examples
+
+runner = CliRunner()
+
+
+def _annotation_folder(path, count=24):
+    """Records shaped like the annotator's, with exact labels (a random tiny model would label nothing well)."""
+    store = AnnotationStore(path, {"dataset": "arith-easy"})
+    records = []
+    for i, example in enumerate(_examples(count).examples):
+        labels = [bool(t) for t in example.targets]
+        records.append({"key": record_key(f"p{i}", 0, "\n".join(example.steps)), "problem_id": f"p{i}", "domain": "arith",
+                        "question": example.question, "steps": example.steps, "hard_labels": labels,
+                        "soft_labels": [0.75 if x else 0.125 for x in labels], "final_correct": all(labels), "error": None})
+    store.append(0, records)
+
+
+def _ok(args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_train_score_and_evaluate_from_the_command_line(tiny, tmp_path):
+    ann = tmp_path / "ann"
+    _annotation_folder(ann)
+    for name in ("dev", "test"):
+        output = _ok(["make-processbench", "--dataset", "arith-easy", "--generator", tiny, "--split", name, "--problems", 4,
+                      "--samples", 2, "--max-new-tokens", 24, "--out", tmp_path / f"{name}.jsonl"])
+        assert "samples without steps and" in output
+    common = ["--data", ann, "--base", tiny, "--epochs", 1, "--batch-size", 4]
+    _ok(["train-prm", *common, "--labels", "soft", "--out", tmp_path / "prm-soft"])
+    _ok(["train-orm", *common, "--out", tmp_path / "orm"])
+    output = _ok(["train-prm", "--data", ann, "--base", tiny, "--head", "likelihood", "--out", tmp_path / "lprm"])
+    assert "likelihood PRM" in output
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"question": "2+3=?", "steps": ["Step 1: 2+3=5", "The answer is 5"]}) + "\n")
+    _ok(["score", "--model", tmp_path / "prm-soft", "--input", rows, "--out", tmp_path / "scored.jsonl", "--agg", "prod"])
+    scored = json.loads((tmp_path / "scored.jsonl").read_text())
+    assert len(scored["step_scores"]) == 2 and abs(scored["score"] - scored["step_scores"][0] * scored["step_scores"][1]) < 1e-9
+
+    if any(json.loads(line)["steps"] for line in (tmp_path / "test.jsonl").read_text().splitlines()):
+        _ok(["prm-eval", "--model", f"soft={tmp_path / 'prm-soft'}", "--model", f"orm={tmp_path / 'orm'}",
+             "--model", f"lik={tmp_path / 'lprm'}", "--dev", tmp_path / "dev.jsonl", "--test", tmp_path / "test.jsonl",
+             "--out", tmp_path / "eval.json"])
+        result = json.loads((tmp_path / "eval.json").read_text())
+        assert set(result) == {"soft", "orm", "lik"}
+        for metrics in result.values():
+            assert {"step_auc", "solution_auc", "first_error_f1", "acc_erroneous", "acc_correct", "pairwise_auc"} <= set(metrics)
+
+
+def test_score_rejects_rows_without_steps(tiny, tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"question": "2+3=?", "steps": []}) + "\n")
+    result = runner.invoke(app, ["score", "--model", str(tiny), "--input", str(rows)])
+    assert result.exit_code != 0
+    assert "rows.jsonl:1" in str(result.exception) or "rows.jsonl:1" in result.output

@@ -1,0 +1,89 @@
+"""PRM/ORM training on the arith domain with a tiny model: learning, saved convention, resumption, CLI."""
+
+import json
+
+import pytest
+from transformers import TrainerCallback
+
+import verikit
+from verikit.rm.data import ExampleSet, StepExample
+from verikit.rm.training import MANIFEST, PRMConfig, train_reward_model
+
+import random
+
+from verikit_arith.expressions import parse
+from verikit_arith.labeller import step_correctness
+from verikit_arith.mistakes import solution_with_mistake
+from verikit_arith.problems import canonical_steps, load_split
+
+
+def _examples(count=48):
+    """Correct solutions and ones with a planted slip, labelled by the exact labeller (gold, not MC)."""
+    examples = []
+    for index, problem in enumerate(load_split("arith-easy", "train", limit=count)):
+        expression = parse(problem.question.removesuffix("=?"))
+        steps = canonical_steps(expression) if index % 2 else solution_with_mistake(expression, random.Random(index))[0]
+        labels = step_correctness(problem, steps)
+        examples.append(StepExample(problem.question, steps, [float(v) for v in labels], all(labels), f"row {index}"))
+    return ExampleSet(examples)
+
+
+def test_prm_training_learns_the_labels_and_saves_its_convention(tiny, tmp_path):
+    data = _examples()
+    config = PRMConfig(base=str(tiny), learning_rate=3e-3, epochs=6, batch_size=16)
+    summary = train_reward_model(config, data, tmp_path / "prm", progress=False)
+    manifest = json.loads((tmp_path / "prm" / MANIFEST).read_text())
+    assert manifest["kind"] == "prm" and manifest["examples"] == 48 and not manifest["resumed"]
+    assert manifest["trained_tags"] == sum(len(e.steps) for e in data.examples)
+    first, last = summary["log_history"][0]["loss"], summary["train_loss"]
+    assert last < first  # it learns something from 48 solutions
+    scorer = verikit.scorer(tmp_path / "prm")
+    scores = scorer.score([e.question for e in data.examples], [e.steps for e in data.examples])
+    assert [len(s) for s in scores] == [len(e.steps) for e in data.examples]
+    assert not (tmp_path / "prm" / "checkpoints").exists()
+
+
+class _Crash(TrainerCallback):
+    def on_save(self, args, state, control, **kwargs):
+        if state.global_step >= 4:
+            raise KeyboardInterrupt("simulated kill after the checkpoint at step 4")
+
+
+def test_a_killed_training_run_resumes_from_its_checkpoint(tiny, tmp_path):
+    data = _examples(32)
+    config = PRMConfig(base=str(tiny), objective="orm", learning_rate=1e-3, epochs=4, batch_size=8, save_steps=2)
+    with pytest.raises(KeyboardInterrupt):
+        train_reward_model(config, data, tmp_path / "orm", progress=False, callbacks=[_Crash()])
+    assert any((tmp_path / "orm" / "checkpoints").glob("checkpoint-4"))
+    resumed = train_reward_model(config, data, tmp_path / "orm", progress=False)
+    fresh = train_reward_model(config, data, tmp_path / "fresh", progress=False)
+    assert resumed["resumed"] and not fresh["resumed"]
+    assert resumed["global_step"] == fresh["global_step"] == 16
+    with pytest.raises(ValueError, match="another configuration"):
+        (tmp_path / "orm" / "checkpoints").mkdir()
+        (tmp_path / "orm" / "checkpoints" / "verikit_config.json").write_text("{}")
+        train_reward_model(config, data, tmp_path / "orm", progress=False)
+
+
+def test_likelihood_prm_reads_each_steps_tokens_and_round_trips_through_the_scorer(tiny, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from verikit.rm.likelihood import LikelihoodFeaturizer, LikelihoodPRM, train_likelihood_prm
+
+    featurizer = LikelihoodFeaturizer(AutoModelForCausalLM.from_pretrained(tiny), AutoTokenizer.from_pretrained(tiny), domain="arith")
+    steps = ["Step 1: 2+3=5", "The answer is 5"]
+    text, spans = featurizer._layout("2+3=?", steps)
+    assert text == "2+3=?\nStep 1: 2+3=5\nThe answer is 5"
+    assert [text[a:b] for a, b in spans] == ["Step 1: 2+3=5", "\nThe answer is 5"]  # a step owns its leading newline
+    vectors = featurizer.features(["2+3=?"], [steps])[0]
+    assert [v[3] for v in vectors] == [len("Step 1: 2+3=5"), len("\nThe answer is 5")]  # char tokenizer: one token per char
+    assert all(v[2] <= v[1] <= 0 for v in vectors)  # min ≤ mean ≤ 0 (log-probabilities)
+
+    data = _examples(24)
+    summary = train_likelihood_prm(str(tiny), data, tmp_path / "lprm", domain="arith")
+    assert summary["trained_steps"] == sum(len(e.steps) for e in data.examples)
+    scorer = verikit.scorer(tmp_path / "lprm")
+    assert isinstance(scorer, LikelihoodPRM)
+    scores = scorer.score([e.question for e in data.examples[:3]], [e.steps for e in data.examples[:3]])
+    assert [len(s) for s in scores] == [len(e.steps) for e in data.examples[:3]]
+    assert all(0.0 < v < 1.0 for s in scores for v in s)

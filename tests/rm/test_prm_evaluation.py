@@ -1,0 +1,69 @@
+"""First-error (ProcessBench) evaluation, AUCs and the loader's errors."""
+
+import json
+
+import pytest
+
+from verikit.errors import DataError
+from verikit.rm.evaluation import choose_threshold, evaluate_scores, first_error_scores, pairwise_auc, predicted_first_error
+from verikit.rm.processbench import load_processbench
+
+ROWS = [
+    {"id": "a", "problem": "p1", "steps": ["s1", "s2", "s3"], "label": 1, "final_answer_correct": False},
+    {"id": "b", "problem": "p1", "steps": ["s1", "s2"], "label": -1, "final_answer_correct": True},
+    {"id": "c", "problem": "p2", "steps": ["s1", "s2"], "label": 0, "final_answer_correct": False},
+    {"id": "d", "problem": "p2", "steps": ["s1"], "label": -1, "final_answer_correct": True},
+]
+SCORES = [[0.9, 0.2, 0.1], [0.8, 0.7], [0.3, 0.2], [0.95]]
+
+
+def test_predicted_first_error_and_f1_by_hand():
+    assert predicted_first_error([0.9, 0.2, 0.1], 0.5) == 1
+    assert predicted_first_error([0.9, 0.8], 0.5) == -1
+    result = first_error_scores(ROWS, SCORES, 0.5)
+    assert result["acc_erroneous"] == 1.0 and result["acc_correct"] == 1.0 and result["first_error_f1"] == 1.0
+    result = first_error_scores(ROWS, SCORES, 0.75)  # "b" now flagged at step 1: correct rows 1/2
+    assert result["acc_correct"] == 0.5 and result["first_error_f1"] == pytest.approx(2 * 1 * 0.5 / 1.5)
+
+
+def test_threshold_is_chosen_to_maximise_dev_f1():
+    threshold = choose_threshold(ROWS, SCORES)
+    assert first_error_scores(ROWS, SCORES, threshold)["first_error_f1"] == 1.0
+    assert 0.3 < threshold <= 0.7
+
+
+def test_pairwise_auc_compares_only_within_a_problem():
+    groups = {"p1": [0, 1], "p2": [2, 3]}
+    correct = {0: False, 1: True, 2: False, 3: True}
+    assert pairwise_auc(groups, {0: 0.1, 1: 0.2, 2: 0.9, 3: 0.95}, correct) == 1.0
+    assert pairwise_auc(groups, {0: 0.3, 1: 0.2, 2: 0.9, 3: 0.9}, correct) == 0.25  # one loss, one tie
+    assert pairwise_auc({"p": [0]}, {0: 0.5}, {0: True}) is None
+
+
+def test_evaluate_scores_reports_every_metric():
+    result = evaluate_scores(ROWS, SCORES, threshold=0.5)
+    assert result["step_auc"] == 1.0  # gold: a=[+,-], b=[+,+], c=[-], d=[+] (steps after the first error not counted)
+    assert result["solution_auc"] == 1.0 and result["pairwise_auc"] == 1.0
+    assert set(result) >= {"step_auc", "solution_auc", "pairwise_auc", "first_error_f1", "acc_erroneous", "acc_correct"}
+
+
+def test_step_labels_when_present_count_every_step():
+    rows = [dict(ROWS[0], step_labels=[True, False, False]), ROWS[1]]
+    result = evaluate_scores(rows, [[0.9, 0.2, 0.75], [0.8, 0.7]], threshold=0.5)
+    # positives 0.9, 0.8, 0.7; negatives 0.2 and 0.75 (a step after the first error): 0.7 < 0.75 is the one loss
+    assert result["step_auc"] == pytest.approx(5 / 6)
+
+
+@pytest.mark.parametrize("row, field", [
+    ({"id": "x", "problem": "p", "steps": ["s"]}, "label"),
+    ({"id": "x", "problem": "p", "steps": [], "label": -1}, "steps"),
+    ({"id": "x", "problem": "p", "steps": ["s"], "label": 3}, "label"),
+    ({"id": "x", "steps": ["s"], "label": -1}, "problem"),
+    ({"id": "x", "problem": "p", "steps": ["s", "t"], "label": -1, "step_labels": [True]}, "step_labels"),
+])
+def test_bad_processbench_rows_name_file_row_and_field(tmp_path, row, field):
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps([ROWS[1], row]))
+    with pytest.raises(DataError) as error:
+        load_processbench(path)
+    assert error.value.line == 2 and error.value.field == field and str(path) in str(error.value)

@@ -1,0 +1,178 @@
+"""``verikit train-prm | train-orm | score | prm-eval | make-processbench`` (thin wrappers over verikit.rm)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def _echo_summary(kind: str, out: Path, summary: dict) -> None:
+    skipped = ", ".join(f"{n} {reason}" for reason, n in summary["skipped_records"].items()) or "none"
+    typer.echo(f"{kind} trained on {summary['examples']} solutions ({summary['trained_tags']} tags) in "
+               f"{summary['train_seconds']:.0f}s, loss {summary['train_loss']:.4f}"
+               f"{' (resumed)' if summary['resumed'] else ''}; records skipped: {skipped}; saved to {out}")
+    if summary["tags_dropped_by_truncation"]:
+        typer.echo(f"warning: {summary['tags_dropped_by_truncation']} step tags fell beyond --max-length and were not trained")
+
+
+def train_prm(
+    data: Path = typer.Option(..., help="Annotation folder, Math-Shepherd JSONL or TRL stepwise JSONL."),
+    out: Path = typer.Option(..., help="Folder for the trained PRM (an interrupted run resumes from it)."),
+    base: str = typer.Option(..., help="Causal LM to start from (folder or hub id), e.g. the generator."),
+    labels: str = typer.Option("hard", help="hard (0/1 targets) or soft (rollout fractions as probabilities)."),
+    head: str = typer.Option("tag", help="tag: fine-tune the LM to predict +/- at each step tag (the paper); "
+                                         "likelihood: logistic regression on the frozen base's per-step log-probs."),
+    domain: Optional[str] = typer.Option(None, help="Domain whose prompt and step format the likelihood head reads (default: the annotations')."),
+    learning_rate: float = typer.Option(1e-4),
+    epochs: float = typer.Option(3.0),
+    batch_size: int = typer.Option(32),
+    max_length: int = typer.Option(1024),
+    lm_loss_weight: float = typer.Option(0.0, help="Keep the causal-LM loss on correct solutions at this weight (0: the paper's recipe)."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Train a process reward model: + / - at every step tag (Math-Shepherd), or the likelihood head."""
+    from verikit.rm.training import PRMConfig, train_reward_model
+
+    if head == "likelihood":
+        from verikit.rm.data import load_examples
+        from verikit.rm.likelihood import train_likelihood_prm
+
+        examples = load_examples(data, "prm", labels)
+        domain = domain or _annotation_domain(data)
+        summary = train_likelihood_prm(base, examples, out, domain=domain)
+        typer.echo(f"likelihood PRM ({labels} labels) on {summary['examples']} solutions ({summary['trained_steps']} steps) "
+                   f"over frozen {base} in {summary['train_seconds']:.0f}s; saved to {out}")
+        return
+    if head != "tag":
+        raise typer.BadParameter(f"--head must be tag or likelihood, not {head!r}")
+    config = PRMConfig(base=base, objective="prm", labels=labels, learning_rate=learning_rate, epochs=epochs,
+                       batch_size=batch_size, max_length=max_length, lm_loss_weight=lm_loss_weight, seed=seed)
+    _echo_summary(f"PRM ({labels} labels)", out, train_reward_model(config, data, out))
+
+
+def _annotation_domain(data: Path) -> str | None:
+    """The domain recorded in an annotation folder's records (None for JSONL files)."""
+    if not data.is_dir():
+        return None
+    from verikit.annotation.storage import load_records
+
+    records = load_records(data)
+    return records[0]["domain"] if records else None
+
+
+def train_orm(
+    data: Path = typer.Option(..., help="Annotation folder (or Math-Shepherd/TRL JSONL)."),
+    out: Path = typer.Option(..., help="Folder for the trained ORM."),
+    base: str = typer.Option(..., help="Causal LM to start from."),
+    learning_rate: float = typer.Option(1e-4),
+    epochs: float = typer.Option(3.0),
+    batch_size: int = typer.Option(32),
+    max_length: int = typer.Option(1024),
+    lm_loss_weight: float = typer.Option(0.0),
+    seed: int = typer.Option(0),
+) -> None:
+    """Train an outcome reward model: final-answer correctness, read at the last step tag."""
+    from verikit.rm.training import PRMConfig, train_reward_model
+
+    config = PRMConfig(base=base, objective="orm", learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
+                       max_length=max_length, lm_loss_weight=lm_loss_weight, seed=seed)
+    _echo_summary("ORM", out, train_reward_model(config, data, out))
+
+
+def score(
+    model: str = typer.Option(..., help="PRM folder or hub id (e.g. peiyi9979/math-shepherd-mistral-7b-prm)."),
+    input: Path = typer.Option(..., "--input", help="JSONL rows with question (or problem) and steps (a list)."),
+    out: Optional[Path] = typer.Option(None, help="Write rows with step_scores and score here (default: stdout)."),
+    agg: str = typer.Option("min", help="min (paper), prod, last or mean."),
+    batch_size: int = typer.Option(16),
+) -> None:
+    """Per-step PRM scores for solutions, one forward pass each, and their aggregate."""
+    from verikit.errors import DataError
+    from verikit.jsonl import read_jsonl, write_jsonl
+    from verikit.rm.scorer import aggregate, load_scorer
+
+    rows = []
+    for line, row in read_jsonl(input, {"steps": list}):
+        question = row.get("question", row.get("problem"))
+        if not isinstance(question, str):
+            raise DataError("missing 'question' (or 'problem') string", path=input, line=line, field="question")
+        if not row["steps"] or not all(isinstance(s, str) for s in row["steps"]):
+            raise DataError("steps must be a non-empty list of strings", path=input, line=line, field="steps")
+        rows.append(row)
+    scorer = load_scorer(model, batch_size=batch_size)
+    scores = scorer.score([r.get("question", r.get("problem")) for r in rows], [r["steps"] for r in rows])
+    results = [{**row, "step_scores": s, "score": aggregate(s, agg), "aggregation": agg} for row, s in zip(rows, scores)]
+    if out is None:
+        for row in results:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        write_jsonl(out, results)
+        typer.echo(f"scored {len(results)} solutions with {model}; wrote {out}")
+
+
+def prm_eval(
+    model: list[str] = typer.Option(..., help="NAME=PATH of a PRM or ORM; repeat for several."),
+    dev: Path = typer.Option(..., help="ProcessBench rows for choosing the first-error threshold."),
+    test: Path = typer.Option(..., help="ProcessBench rows to report on."),
+    out: Path = typer.Option(..., help="Write {model: {step_auc, solution_auc, first_error_f1, …}} JSON here."),
+    agg: str = typer.Option("min", help="Aggregation for solution-level metrics."),
+) -> None:
+    """Step AUC, solution AUC, within-problem pairwise AUC and ProcessBench first-error F1 of reward models."""
+    from verikit.rm.evaluation import evaluate_model
+    from verikit.rm.processbench import load_processbench
+    from verikit.rm.scorer import load_scorer
+
+    dev_rows, test_rows = load_processbench(dev), load_processbench(test)
+    result = {}
+    for spec in model:
+        name, _, path = spec.partition("=")
+        if not path:
+            name, path = Path(spec).name, spec
+        result[name] = evaluate_model(load_scorer(path), dev_rows, test_rows, agg=agg)
+        typer.echo(f"{name:>12}: " + _metrics_line(result[name]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    typer.echo(f"wrote {out}")
+
+
+def _metrics_line(r: dict) -> str:
+    def fmt(value):
+        return "n/a" if value is None else f"{value:.3f}"
+
+    return (f"step AUC {fmt(r['step_auc'])}  solution AUC {fmt(r['solution_auc'])}  pairwise {fmt(r['pairwise_auc'])}  "
+            f"first-error F1 {fmt(r['first_error_f1'])} (erroneous {fmt(r['acc_erroneous'])}, correct "
+            f"{fmt(r['acc_correct'])}, τ={r['threshold']:.3f})")
+
+
+def make_processbench(
+    dataset: str = typer.Option(..., help="Registered dataset whose domain has a gold step labeller (e.g. arith-easy)."),
+    generator: str = typer.Option(..., help="Model that samples the solutions."),
+    out: Path = typer.Option(..., help="JSONL of ProcessBench rows (with step_labels and problem_id)."),
+    split: str = typer.Option("dev"),
+    problems: int = typer.Option(200),
+    samples: int = typer.Option(4),
+    temperature: float = typer.Option(1.0),
+    seed: int = typer.Option(0),
+    max_new_tokens: int = typer.Option(256),
+) -> None:
+    """Sample solutions and label them with the domain's exact gold labeller, as ProcessBench rows."""
+    from verikit.jsonl import write_jsonl
+    from verikit.rm.processbench import make_rows
+
+    rows, counts = make_rows(dataset, split, generator, problems, samples, temperature=temperature, seed=seed,
+                             max_new_tokens=max_new_tokens)
+    write_jsonl(out, rows)
+    typer.echo(f"wrote {counts['rows']} rows to {out}: {counts['erroneous']} with an error, {counts['final_correct']} "
+               f"with a correct final answer; {counts['no_steps']} samples without steps and {counts['step_tag_in_text']} "
+               f"with the step tag in their text left out")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train-prm")(train_prm)
+    app.command("train-orm")(train_orm)
+    app.command("score")(score)
+    app.command("prm-eval")(prm_eval)
+    app.command("make-processbench")(make_processbench)

@@ -1,0 +1,148 @@
+"""Training examples for reward models, from annotation records or the released formats.
+
+A :class:`StepExample` is a question, its steps and one target per step (``None`` where the step is not
+trained on). A PRM trains on every step (hard 0/1 or soft fraction); an ORM on the last step only, with
+the solution's final correctness — the paper's baseline, scored like a PRM at the final tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verikit.builtin.splitters import STEP_TAG
+from verikit.errors import DataError
+
+IGNORE = -100.0  # target of positions that are not trained on (every non-tag position, ORM's earlier tags)
+
+
+@dataclass
+class StepExample:
+    question: str
+    steps: list[str]
+    targets: list[float | None]
+    correct: bool | None = None  # the solution's final answer is right (used by the optional LM loss)
+    source: str = ""  # where it came from, for error messages: "FILE:LINE" or an annotation key
+
+
+@dataclass
+class ExampleSet:
+    examples: list[StepExample]
+    skipped: dict[str, int] = field(default_factory=dict)  # reason → records not usable (reported, not hidden)
+
+
+def examples_from_records(records: list[dict], objective: str = "prm", labels: str = "hard") -> ExampleSet:
+    """``objective`` prm (targets per step from ``{labels}_labels``) or orm (final correctness, last step)."""
+    if objective not in ("prm", "orm"):
+        raise ValueError(f"objective must be 'prm' or 'orm', not {objective!r}")
+    if labels not in ("hard", "soft"):
+        raise ValueError(f"labels must be 'hard' or 'soft', not {labels!r}")
+    result = ExampleSet([])
+    for record in records:
+        source = f"annotation {record.get('key')}"
+        if record.get("error"):
+            reason = record["error"].split(":")[0]
+            result.skipped[reason] = result.skipped.get(reason, 0) + 1
+            continue
+        steps = list(record["steps"])
+        if any(STEP_TAG in step for step in steps):  # the PRM could not tell its own tags from the text's
+            reason = f"a step contains the step tag {STEP_TAG!r}"
+            result.skipped[reason] = result.skipped.get(reason, 0) + 1
+            continue
+        correct = bool(record.get("final_correct"))
+        if objective == "orm":
+            targets: list[float | None] = [None] * (len(steps) - 1) + [1.0 if correct else 0.0]
+        else:
+            values = record.get(f"{labels}_labels")
+            if not isinstance(values, list) or len(values) != len(steps):
+                raise DataError(f"{len(steps)} steps but labels {values!r}", path=source, field=f"{labels}_labels")
+            targets = [float(v) for v in values]  # bool → 0/1; soft fractions stay fractions
+        result.examples.append(StepExample(record["question"], steps, targets, correct, source))
+    return result
+
+
+def load_examples(source: str | Path, objective: str = "prm", labels: str = "hard") -> ExampleSet:
+    """Examples from an annotation folder, a Math-Shepherd JSONL (``input``/``label``) or a TRL stepwise JSONL
+    (``prompt``/``completions``/``labels``)."""
+    from verikit.annotation.exports import from_math_shepherd
+    from verikit.annotation.storage import load_records
+    from verikit.jsonl import read_jsonl
+
+    path = Path(source)
+    if path.is_dir():
+        return examples_from_records(load_records(path), objective, labels)
+    if not path.exists():
+        raise DataError("no such file or annotation folder", path=path)
+    records = []
+    for line, row in read_jsonl(path):
+        if "input" in row:
+            converted = from_math_shepherd(row, path=path, line=line)
+            flags = converted["hard_labels"]
+            final = all(flags)  # the released rows carry no final verdict; all-good steps is the closest reading
+        elif "completions" in row:
+            for name, kind in (("prompt", str), ("completions", list), ("labels", list)):
+                if not isinstance(row.get(name), kind):
+                    raise DataError(f"expected {kind.__name__}", path=path, line=line, field=name)
+            converted = {"question": row["prompt"], "steps": row["completions"]}
+            flags = row["labels"]
+            if len(flags) != len(converted["steps"]):
+                raise DataError(f"{len(flags)} labels for {len(converted['steps'])} completions", path=path, line=line, field="labels")
+            final = row.get("final_correct", all(float(v) >= 0.5 for v in flags))
+        else:
+            raise DataError("neither a Math-Shepherd row (input/label) nor a TRL row (prompt/completions/labels)", path=path, line=line)
+        if labels == "soft" and "completions" not in row:
+            raise DataError("soft labels need verikit annotations or TRL rows with fractional labels", path=path, line=line, field="label")
+        records.append({"key": f"{path}:{line}", "question": converted["question"], "steps": converted["steps"],
+                        "hard_labels": [float(v) >= 0.5 for v in flags], "soft_labels": [float(v) for v in flags],
+                        "final_correct": bool(final), "error": None})
+    return examples_from_records(records, objective, labels)
+
+
+def tokenize_example(example: StepExample, tokenizer, convention, max_length: int, lm_loss: bool) -> dict:
+    """``input_ids``, per-position ``tag_targets`` (IGNORE off the tags) and ``lm_labels`` (-100 off the solution).
+
+    Every step must own exactly one tag position; truncation drops the later tags (counted by the caller).
+    """
+    from verikit.rm.convention import prm_input
+
+    text = prm_input(example.question, example.steps, convention.tag)
+    encoded = tokenizer(text, return_offsets_mapping=True)
+    ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
+    positions = [i for i, token in enumerate(ids) if token == convention.tag_id]
+    if len(positions) != len(example.steps):
+        raise DataError(f"{len(example.steps)} steps but {len(positions)} step-tag tokens after tokenizing "
+                        f"(does a step contain the tag {convention.tag!r}?)", path=example.source, field="steps")
+    ids = ids[:max_length]
+    targets = [IGNORE] * len(ids)
+    for position, target in zip(positions, example.targets):
+        if position < len(ids) and target is not None:
+            targets[position] = float(target)
+    lm_labels = [-100] * len(ids)
+    if lm_loss and example.correct:
+        solution_start = len(example.question) + 1
+        for i, (token, (start, _)) in enumerate(zip(ids, offsets)):
+            if start >= solution_start and token != convention.tag_id and i > 0:
+                lm_labels[i] = token
+    return {"input_ids": ids, "tag_targets": targets, "lm_labels": lm_labels,
+            "dropped_tags": sum(1 for p in positions if p >= max_length)}
+
+
+def collate(pad_id: int):
+    """Right-pads a batch (scoring and training read every position, so no left padding is needed)."""
+    import torch
+
+    def _collate(rows):
+        width = max(len(r["input_ids"]) for r in rows)
+        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        targets = torch.full((len(rows), width), IGNORE, dtype=torch.float32)
+        lm = torch.full((len(rows), width), -100, dtype=torch.long)
+        for i, row in enumerate(rows):
+            n = len(row["input_ids"])
+            ids[i, :n] = torch.tensor(row["input_ids"])
+            mask[i, :n] = 1
+            targets[i, :n] = torch.tensor(row["tag_targets"], dtype=torch.float32)
+            lm[i, :n] = torch.tensor(row["lm_labels"])
+        return {"input_ids": ids, "attention_mask": mask, "tag_targets": targets, "lm_labels": lm}
+
+    return _collate

@@ -1,0 +1,171 @@
+"""A PRM that keeps what its base model knows: logistic regression on the frozen base's per-step likelihoods.
+
+Beyond the paper. Fine-tuning a small base into a tag-head PRM on Monte Carlo labels tends to teach it
+problem difficulty instead of step correctness (its within-problem ranking stays near chance), while
+the *untrained* base already assigns wrong steps lower likelihood. This model reads, in one forward
+pass over the solution in the base's own format (the domain's prompt, then the steps joined by its
+splitter), each step's token log-probabilities and turns a handful of features — sum, mean and
+minimum log-probability, token count, relative position — into P(step good) with a logistic
+regression fitted (scikit-learn) on the same MC labels a tag-head PRM trains on. The base stays frozen,
+so training takes seconds after one scoring pass over the data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from verikit.errors import DataError
+from verikit.rm.data import ExampleSet
+from verikit.rm.scorer import aggregate
+
+KIND = "likelihood"
+FEATURES = ("sum_logprob", "mean_logprob", "min_logprob", "tokens", "position")
+
+
+class LikelihoodFeaturizer:
+    """Per-step log-probability features of solutions under a causal LM (one forward pass per solution)."""
+
+    def __init__(self, model, tokenizer, domain: str | None = None, batch_size: int = 32, device: str | None = None):
+        import torch
+
+        import verikit
+
+        self.tokenizer, self.batch_size = tokenizer, batch_size
+        if domain is None:  # the arith/GSM8K-style default: question, newline, one step per line
+            self.prompt_template, self.join = "{question}\n", "\n".join
+        else:
+            record = verikit.domain(domain)
+            self.prompt_template, self.join = record.prompt_template, verikit.step_splitter(record.step_splitter).join
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = model.to(self.device).eval()
+
+    def _layout(self, question: str, steps: Sequence[str]):
+        """The text the base would have generated, and each step's character span in it."""
+        prompt = self.prompt_template.format(question=question)
+        spans, previous_end = [], 0
+        for k in range(1, len(steps) + 1):
+            end = len(self.join(list(steps[:k])))
+            spans.append((len(prompt) + previous_end, len(prompt) + end))
+            previous_end = end
+        return prompt + self.join(list(steps)), spans
+
+    def features(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[list[float]]]:
+        """``[solution][step] → feature vector`` in the order of :data:`FEATURES`."""
+        import torch
+
+        encoded = []
+        for index, (question, solution) in enumerate(zip(questions, steps, strict=True)):
+            if not solution:
+                raise DataError("a solution with no steps cannot be scored", line=index + 1, field="steps")
+            text, spans = self._layout(question, solution)
+            enc = self.tokenizer(text, return_offsets_mapping=True)
+            encoded.append((enc["input_ids"], enc["offset_mapping"], spans))
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        out: list[list[list[float]] | None] = [None] * len(encoded)
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start : start + self.batch_size]
+                width = max(len(encoded[i][0]) for i in chunk)
+                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for row, i in enumerate(chunk):
+                    ids[row, : len(encoded[i][0])] = torch.tensor(encoded[i][0])
+                    mask[row, : len(encoded[i][0])] = 1
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
+                token_logprobs = logits[:, :-1].log_softmax(-1).gather(-1, ids[:, 1:, None].to(self.device))[..., 0].cpu()
+                for row, i in enumerate(chunk):
+                    token_ids, offsets, spans = encoded[i]
+                    per_step: list[list[float]] = [[] for _ in spans]
+                    for position in range(1, len(token_ids)):
+                        begin, end = offsets[position]
+                        if end <= begin:
+                            continue  # special tokens carry no text
+                        for step, (low, high) in enumerate(spans):
+                            if low <= begin < high:
+                                per_step[step].append(float(token_logprobs[row, position - 1]))
+                                break
+                    vectors = []
+                    for step, values in enumerate(per_step):
+                        if not values:
+                            values = [0.0]  # an empty step: nothing surprising in it
+                        vectors.append([sum(values), sum(values) / len(values), min(values), float(len(values)),
+                                        step / max(1, len(spans) - 1)])
+                    out[i] = vectors
+        return out  # type: ignore[return-value]
+
+
+class LikelihoodPRM:
+    """Frozen base + logistic regression; the same ``score`` interface as :class:`~verikit.rm.scorer.TagScorer`."""
+
+    def __init__(self, featurizer: LikelihoodFeaturizer, coefficients: Sequence[float], intercept: float,
+                 mean: Sequence[float], scale: Sequence[float], name: str = ""):
+        self.featurizer, self.coefficients, self.intercept, self.mean, self.scale, self.name = (
+            featurizer, list(coefficients), float(intercept), list(mean), list(scale), name)
+
+    def _probability(self, vector: Sequence[float]) -> float:
+        z = self.intercept + sum(c * (v - m) / s for c, v, m, s in zip(self.coefficients, vector, self.mean, self.scale))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
+        return [[self._probability(v) for v in solution] for solution in self.featurizer.features(questions, steps)]
+
+    def score_solutions(self, questions, steps, agg: str = "min") -> list[float]:
+        return [aggregate(s, agg) for s in self.score(questions, steps)]
+
+
+def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: str | None = None,
+                         regularization: float = 1.0, batch_size: int = 32) -> dict:
+    """Fit the logistic head on ``data``'s step targets (soft targets become sample weights of both classes)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    featurizer = LikelihoodFeaturizer(AutoModelForCausalLM.from_pretrained(base), tokenizer, domain, batch_size)
+    examples = data.examples
+    vectors = featurizer.features([e.question for e in examples], [e.steps for e in examples])
+    rows, targets = [], []
+    for example, solution in zip(examples, vectors):
+        for vector, target in zip(solution, example.targets):
+            if target is not None:
+                rows.append(vector)
+                targets.append(float(target))
+    if len(set(t >= 0.5 for t in targets)) < 2:
+        raise DataError("the likelihood PRM needs both good and bad steps among its training targets")
+    X = np.asarray(rows)
+    mean, scale = X.mean(0), X.std(0) + 1e-8
+    Z = (X - mean) / scale
+    # A soft target t counts as weight t for the good class and 1 - t for the bad one.
+    T = np.asarray(targets)
+    features = np.concatenate([Z, Z])
+    labels = np.concatenate([np.ones(len(T)), np.zeros(len(T))])
+    weights = np.concatenate([T, 1.0 - T])
+    keep = weights > 0
+    head = LogisticRegression(C=regularization, max_iter=1000).fit(features[keep], labels[keep], sample_weight=weights[keep])
+    summary = {
+        "kind": KIND, "base": str(base), "features": list(FEATURES), "coefficients": head.coef_[0].tolist(),
+        "intercept": float(head.intercept_[0]), "mean": mean.tolist(), "scale": scale.tolist(),
+        "domain": domain, "examples": len(examples),
+        "trained_steps": len(targets), "skipped_records": data.skipped, "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    from verikit.rm.training import MANIFEST
+
+    (out / MANIFEST).write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def load_likelihood_prm(path: str | Path, manifest: dict, batch_size: int = 32, device: str | None = None) -> LikelihoodPRM:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = manifest["base"]
+    featurizer = LikelihoodFeaturizer(AutoModelForCausalLM.from_pretrained(base), AutoTokenizer.from_pretrained(base),
+                                      manifest.get("domain"), batch_size, device)
+    return LikelihoodPRM(featurizer, manifest["coefficients"], manifest["intercept"], manifest["mean"], manifest["scale"], name=str(path))

@@ -1,0 +1,134 @@
+"""Scoring solutions with a PRM: every step's probability of ``+`` from one forward pass per solution.
+
+``verikit.scorer(path)`` loads a model trained here (its ``verikit_rm.json`` names the convention) or any
+causal LM that follows the released Math-Shepherd convention, e.g.
+``peiyi9979/math-shepherd-mistral-7b-prm``. :meth:`TagScorer.score_per_prefix` re-encodes each prefix —
+how a PRM without the tag trick must be queried — and exists to measure what the one-pass scoring saves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from verikit.errors import DataError
+
+AGGREGATIONS = ("min", "prod", "last", "mean")
+
+
+def aggregate(step_scores: Sequence[float], how: str = "min") -> float:
+    """One solution score from its step scores: ``min`` (the paper), ``prod``, ``last`` or ``mean``."""
+    if not step_scores:
+        raise DataError("a solution with no scored steps cannot be aggregated")
+    if how == "min":
+        return min(step_scores)
+    if how == "prod":
+        return math.prod(step_scores)
+    if how == "last":
+        return step_scores[-1]
+    if how == "mean":
+        return sum(step_scores) / len(step_scores)
+    raise ValueError(f"unknown aggregation {how!r}; choose one of {', '.join(AGGREGATIONS)}")
+
+
+class TagScorer:
+    """A causal-LM PRM read at its step tags. ``batch_size`` solutions per forward pass."""
+
+    def __init__(self, model, tokenizer, convention, batch_size: int = 16, device: str | None = None, name: str = ""):
+        import torch
+
+        self.tokenizer, self.convention, self.batch_size, self.name = tokenizer, convention, batch_size, name
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = model.to(self.device).eval()
+
+    def _encode(self, texts: Sequence[str], expected: Sequence[int] | None):
+        rows = []
+        for index, text in enumerate(texts):
+            ids = self.tokenizer(text)["input_ids"]
+            positions = [i for i, token in enumerate(ids) if token == self.convention.tag_id]
+            if not positions:
+                raise DataError(f"no step tag {self.convention.tag!r} in the text to score", line=index + 1, field="steps")
+            if expected is not None and len(positions) != expected[index]:
+                raise DataError(f"{expected[index]} steps but {len(positions)} step-tag tokens (does a step contain "
+                                f"{self.convention.tag!r}?)", line=index + 1, field="steps")
+            rows.append((ids, positions))
+        return rows
+
+    def score_texts(self, texts: Sequence[str], expected_steps: Sequence[int] | None = None) -> list[list[float]]:
+        """P(``+``) at every tag of each already-tagged text; one forward pass per text (batched)."""
+        import torch
+
+        rows = self._encode(texts, expected_steps)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        results: list[list[float]] = []
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))  # similar lengths share a batch
+        by_index: dict[int, list[float]] = {}
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                batch = [rows[i] for i in order[start : start + self.batch_size]]
+                width = max(len(ids) for ids, _ in batch)
+                input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, (ids, _) in enumerate(batch):
+                    input_ids[row, : len(ids)] = torch.tensor(ids)
+                    mask[row, : len(ids)] = 1
+                logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                pair = logits[..., [self.convention.good_id, self.convention.bad_id]].float().softmax(-1)[..., 0].cpu()
+                for row, (_, positions) in enumerate(batch):
+                    by_index[order[start + row]] = pair[row, positions].tolist()
+        results = [by_index[i] for i in range(len(rows))]
+        return results
+
+    def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
+        """Per-step P(``+``) for each (question, steps) pair."""
+        from verikit.rm.convention import prm_input
+
+        for index, solution in enumerate(steps):
+            if not solution:
+                raise DataError("a solution with no steps cannot be scored", line=index + 1, field="steps")
+        texts = [prm_input(q, s, self.convention.tag) for q, s in zip(questions, steps, strict=True)]
+        return self.score_texts(texts, [len(s) for s in steps])
+
+    def score_solutions(self, questions, steps, agg: str = "min") -> list[float]:
+        return [aggregate(s, agg) for s in self.score(questions, steps)]
+
+    def score_per_prefix(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
+        """The same scores the slow way: one forward pass per step prefix, reading its last tag."""
+        from verikit.rm.convention import prm_input
+
+        texts, owners = [], []
+        for index, (question, solution) in enumerate(zip(questions, steps, strict=True)):
+            for k in range(1, len(solution) + 1):
+                texts.append(prm_input(question, solution[:k], self.convention.tag))
+                owners.append(index)
+        flat = self.score_texts(texts)
+        scores: list[list[float]] = [[] for _ in questions]
+        for owner, values in zip(owners, flat):
+            scores[owner].append(values[-1])
+        return scores
+
+
+def load_scorer(path: str | Path, batch_size: int = 16, device: str | None = None):
+    """A scorer for a model folder or hub id (the convention from ``verikit_rm.json`` or the released one).
+
+    A folder made by :func:`verikit.rm.likelihood.train_likelihood_prm` gives a likelihood PRM instead.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from verikit.rm.convention import TagConvention, resolve_convention
+    from verikit.rm.training import MANIFEST
+
+    manifest = Path(path) / MANIFEST
+    if manifest.exists() and json.loads(manifest.read_text()).get("kind") == "likelihood":
+        from verikit.rm.likelihood import load_likelihood_prm
+
+        return load_likelihood_prm(path, json.loads(manifest.read_text()), batch_size=batch_size, device=device)
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    model = AutoModelForCausalLM.from_pretrained(str(path))
+    if manifest.exists():
+        convention = TagConvention(**json.loads(manifest.read_text())["convention"])
+    else:
+        convention = resolve_convention(tokenizer)
+    return TagScorer(model, tokenizer, convention, batch_size=batch_size, device=device, name=str(path))

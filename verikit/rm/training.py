@@ -1,0 +1,197 @@
+"""Training process and outcome reward models in the Math-Shepherd form.
+
+verikit owns this trainer because TRL no longer ships one (its last ``PRMTrainer`` was a token
+classifier whose collator cast soft labels to integers). The model is a plain causal LM; at every step
+tag it is asked to put ``+`` above ``-``: the loss is the cross-entropy of the two candidate logits
+against the step's target — 0/1 (hard estimation) or the soft-estimation fraction used as a probability
+— at tag positions only. An ORM is the same model trained on one target per solution (its final
+correctness) at the last tag. ``lm_loss_weight`` optionally keeps the causal-LM loss on correct
+solutions beside it (off by default, i.e. the paper's recipe): a small verifier forgets the arithmetic
+it knows when fine-tuned on labels alone, and the LM term holds it in place.
+
+Built on ``transformers.Trainer``, so ``accelerate`` places it on CUDA when present, and checkpoints in
+``OUT/checkpoints`` make a killed run resume where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from verikit.rm.data import IGNORE, ExampleSet, collate, load_examples, tokenize_example
+
+MANIFEST = "verikit_rm.json"
+
+
+@dataclass
+class PRMConfig:
+    """How a reward model is trained. ``objective`` prm (every step) or orm (final correctness, last tag)."""
+
+    base: str
+    objective: Literal["prm", "orm"] = "prm"
+    labels: Literal["hard", "soft"] = "hard"
+    learning_rate: float = 1e-4
+    epochs: float = 3.0
+    batch_size: int = 32
+    gradient_accumulation_steps: int = 1
+    max_length: int = 1024
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.0
+    lm_loss_weight: float = 0.0
+    save_steps: int = 200
+    seed: int = 0
+
+
+def tag_loss(logits, tag_targets, good_id: int, bad_id: int):
+    """Mean cross-entropy of (``+``, ``-``) at positions whose target is not IGNORE; soft targets as given.
+
+    ``logits``: [batch, length, vocab]; ``tag_targets``: [batch, length] floats. Positions with IGNORE
+    contribute nothing (not even through the mean), so padding, question and solution tokens never count.
+    """
+    mask = tag_targets != IGNORE
+    if not bool(mask.any()):
+        return logits.sum() * 0.0  # keeps the graph; a batch with no trained tag adds nothing
+    pair = logits[mask][:, [good_id, bad_id]].float().log_softmax(-1)
+    target = tag_targets[mask].to(pair.dtype)
+    return -(target * pair[:, 0] + (1.0 - target) * pair[:, 1]).mean()
+
+
+def lm_loss(logits, lm_labels):
+    import torch.nn.functional as F
+
+    shifted_logits, shifted_labels = logits[:, :-1], lm_labels[:, 1:]
+    if not bool((shifted_labels != -100).any()):
+        return logits.sum() * 0.0
+    return F.cross_entropy(shifted_logits.reshape(-1, shifted_logits.size(-1)).float(), shifted_labels.reshape(-1), ignore_index=-100)
+
+
+def _trainer_class():
+    from transformers import Trainer
+
+    class PRMTrainer(Trainer):
+        """``transformers.Trainer`` with the tag loss (and the optional LM term) as its objective."""
+
+        def __init__(self, *args, good_id: int, bad_id: int, lm_loss_weight: float = 0.0, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.good_id, self.bad_id, self.lm_loss_weight = good_id, bad_id, lm_loss_weight
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+            loss = tag_loss(outputs.logits, inputs["tag_targets"], self.good_id, self.bad_id)
+            if self.lm_loss_weight:
+                loss = loss + self.lm_loss_weight * lm_loss(outputs.logits, inputs["lm_labels"])
+            return (loss, outputs) if return_outputs else loss
+
+    return PRMTrainer
+
+
+class _Rows:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+
+def load_base(base: str):
+    """Tokenizer and causal LM of ``base`` (a folder or a hub id), the tag made one token if needed."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from verikit.rm.convention import ensure_tag_token, resolve_convention
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForCausalLM.from_pretrained(base)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    added = ensure_tag_token(tokenizer, model)
+    return tokenizer, model, resolve_convention(tokenizer), added
+
+
+def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: str | Path, progress: bool = True,
+                       callbacks: list | None = None) -> dict:
+    """Train a PRM or ORM on ``data`` (annotation folder, Math-Shepherd or TRL JSONL) into ``out``.
+
+    Resumes from ``out/checkpoints`` when a previous run with the same config was killed. Returns the
+    summary written to ``out/verikit_rm.json``.
+    """
+    import torch
+    from transformers import TrainingArguments, set_seed
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoints = out / "checkpoints"
+    state_file = checkpoints / "verikit_config.json"
+    wanted = dataclasses.asdict(config)
+    if state_file.exists() and json.loads(state_file.read_text()) != wanted:
+        raise ValueError(f"{checkpoints} holds checkpoints of another configuration; use a new --out or delete them")
+    checkpoints.mkdir(exist_ok=True)
+    state_file.write_text(json.dumps(wanted, indent=2))
+
+    set_seed(config.seed)
+    examples = data if isinstance(data, ExampleSet) else load_examples(data, config.objective, config.labels)
+    if not examples.examples:
+        raise ValueError(f"no usable training examples in {data} (skipped: {examples.skipped})")
+    tokenizer, model, convention, added = load_base(config.base)
+    rows = [tokenize_example(e, tokenizer, convention, config.max_length, lm_loss=config.lm_loss_weight > 0)
+            for e in examples.examples]
+    dropped = sum(row.pop("dropped_tags") for row in rows)
+    on_gpu = torch.cuda.is_available()
+    total_steps = math.ceil(math.ceil(len(rows) / config.batch_size) / config.gradient_accumulation_steps * config.epochs)
+    args = TrainingArguments(
+        output_dir=str(checkpoints),
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        num_train_epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=max(1, int(config.warmup_ratio * total_steps)),
+        weight_decay=config.weight_decay,
+        logging_steps=10,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=1,
+        report_to=[],
+        seed=config.seed,
+        data_seed=config.seed,
+        dataloader_num_workers=0,
+        disable_tqdm=not progress,
+        use_cpu=not on_gpu,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        remove_unused_columns=False,
+    )
+    trainer = _trainer_class()(model=model, args=args, train_dataset=_Rows(rows), data_collator=collate(tokenizer.pad_token_id),
+                               good_id=convention.good_id, bad_id=convention.bad_id, lm_loss_weight=config.lm_loss_weight,
+                               callbacks=callbacks)
+    resume = any(checkpoints.glob("checkpoint-*"))
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=True if resume else None)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    summary = {
+        "kind": config.objective,
+        "labels": config.labels if config.objective == "prm" else "final-correctness",
+        "config": wanted,
+        "convention": convention.to_dict(),
+        "tag_token_added": added,
+        "examples": len(rows),
+        "trained_tags": sum(sum(1 for t in row["tag_targets"] if t != IGNORE) for row in rows),
+        "tags_dropped_by_truncation": dropped,
+        "skipped_records": examples.skipped,
+        "resumed": resume,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "train_loss": result.training_loss,
+        "global_step": trainer.state.global_step,
+        "log_history": trainer.state.log_history,
+    }
+    (out / MANIFEST).write_text(json.dumps(summary, indent=2))
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return summary
