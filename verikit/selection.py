@@ -25,3 +25,32 @@ def majority_answer(answers: Sequence[str | None], weights: Sequence[float] | No
         return None
     best = max(totals.values())
     return next(answer for answer, total in totals.items() if total == best)
+
+
+def self_consistency(answers: Sequence[str | None], scores: Sequence[float] | None = None) -> int | None:
+    """Index of a sample carrying the majority answer (the first such sample); None if no sample has an answer."""
+    chosen = majority_answer(answers)
+    return None if chosen is None else list(answers).index(chosen)
+
+
+def best_of_n(answers: Sequence[str | None], scores: Sequence[float] | None = None) -> int | None:
+    """Index of the highest-scoring sample (ties: the first). Samples without an answer can win — and then count
+    as wrong — because a reward model that prefers them is making exactly that mistake."""
+    if not answers:
+        return None
+    if scores is None:
+        raise ValueError("best-of-n needs one reward-model score per sample")
+    best = max(scores)
+    return next(i for i, s in enumerate(scores) if s == best)
+
+
+def sc_plus_rm(answers: Sequence[str | None], scores: Sequence[float] | None = None) -> int | None:
+    """Math-Shepherd's SC+RM: the answer with the largest summed score, ``argmax_a Σ_i 1[a_i = a]·RM(s_i)``."""
+    if scores is None:
+        raise ValueError("sc+rm needs one reward-model score per sample")
+    chosen = majority_answer(answers, weights=scores)
+    return None if chosen is None else list(answers).index(chosen)
+
+
+#: name → ``selector(answers, scores) -> index of the chosen sample or None``.
+SELECTORS = {"self-consistency": self_consistency, "best-of-n": best_of_n, "sc+rm": sc_plus_rm}

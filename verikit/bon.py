@@ -1,0 +1,81 @@
+"""Best-of-N curves: a selector's accuracy as the number of samples per problem grows.
+
+Each problem comes with M sampled solutions: their normalised answers, whether each is correct, and one
+score per reward model. For every N ≤ M the accuracy is estimated by drawing ``repeats`` random subsets
+of N samples per problem (without replacement; seeded), so a curve point is a mean with a spread — the
+2.5 and 97.5 percentiles of the per-draw accuracies — instead of one lucky ordering (the paper's
+Figure 3 analogue).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from verikit.selection import SELECTORS
+
+
+@dataclass
+class ProblemSamples:
+    answers: list[str | None]
+    correct: list[bool]
+    scores: dict[str, list[float]]  # reward model name → one score per sample
+
+
+def _accuracy(problems: Sequence[ProblemSamples], selector: Callable, model: str | None, subsets: Sequence[Sequence[int]]) -> float:
+    right = 0
+    for problem, subset in zip(problems, subsets):
+        answers = [problem.answers[i] for i in subset]
+        scores = None if model is None else [problem.scores[model][i] for i in subset]
+        chosen = selector(answers, scores)
+        right += chosen is not None and problem.correct[subset[chosen]]
+    return right / max(1, len(problems))
+
+
+def _interval(values: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(values)
+    low = ordered[int(0.025 * (len(ordered) - 1))]
+    high = ordered[int(round(0.975 * (len(ordered) - 1)))]
+    return sum(values) / len(values), low, high
+
+
+def bon_curves(problems: Sequence[ProblemSamples], methods: dict[str, tuple[str, str | None]], ns: Sequence[int],
+               repeats: int = 50, seed: int = 0) -> dict:
+    """``{method: {N: {acc, ci_low, ci_high}}}``. ``methods``: name → (selector name, reward model or None).
+
+    Every method sees the same random subsets at each (N, repeat), so differences between methods are paired.
+    """
+    rng = random.Random(seed)
+    result: dict = {name: {} for name in methods}
+    for n in ns:
+        draws = []
+        for _ in range(repeats if n < min(len(p.answers) for p in problems) else 1):
+            draws.append([sorted(rng.sample(range(len(p.answers)), n)) for p in problems])
+        for name, (selector_name, model) in methods.items():
+            accuracies = [_accuracy(problems, SELECTORS[selector_name], model, subsets) for subsets in draws]
+            mean, low, high = _interval(accuracies)
+            result[name][n] = {"acc": mean, "ci_low": low, "ci_high": high}
+    return result
+
+
+def plot_curves(curves: dict, path, title: str = "best-of-N") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axis = plt.subplots(figsize=(6, 4))
+    for name, points in curves.items():
+        ns = sorted(points, key=int)
+        axis.plot(ns, [100 * points[n]["acc"] for n in ns], marker="o", label=name)
+        axis.fill_between(ns, [100 * points[n]["ci_low"] for n in ns], [100 * points[n]["ci_high"] for n in ns], alpha=0.15)
+    axis.set_xscale("log", base=2)
+    axis.set_xlabel("N solutions per problem")
+    axis.set_ylabel("accuracy (%)")
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
