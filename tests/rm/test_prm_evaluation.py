@@ -67,3 +67,17 @@ def test_bad_processbench_rows_name_file_row_and_field(tmp_path, row, field):
     with pytest.raises(DataError) as error:
         load_processbench(path)
     assert error.value.line == 2 and error.value.field == field and str(path) in str(error.value)
+
+
+def test_the_real_processbench_dev_sample_loads_and_evaluates(shared_data_dir, mistral_prm):
+    import verikit
+    from verikit.rm.evaluation import evaluate_model
+
+    files = sorted((shared_data_dir / "processbench_dev").glob("*.jsonl"))
+    assert files, "processbench_dev sample missing"
+    rows = [row for path in files for row in load_processbench(path)]
+    assert len(rows) == 80 and all(isinstance(r["steps"], list) and r["steps"] for r in rows)
+    gsm8k = [r for r in rows if r["id"].startswith("gsm8k")]
+    result = evaluate_model(verikit.scorer(mistral_prm), gsm8k[:10], gsm8k[10:], agg="min")
+    assert result["n_erroneous"] + result["n_correct"] == 10 and result["rows"] == 10
+    assert result["step_auc"] is None or 0.0 <= result["step_auc"] <= 1.0
