@@ -148,8 +148,9 @@ def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: s
     weights = np.concatenate([T, 1.0 - T])
     keep = weights > 0
     head = LogisticRegression(C=regularization, max_iter=1000).fit(features[keep], labels[keep], sample_weight=weights[keep])
-    summary = {
-        "kind": KIND, "base": str(base), "features": list(FEATURES), "coefficients": head.coef_[0].tolist(),
+    local = Path(base)
+    summary = {  # a local base is stored by absolute path, so the PRM loads from any working directory
+        "kind": KIND, "base": str(local.resolve()) if local.exists() else str(base), "features": list(FEATURES), "coefficients": head.coef_[0].tolist(),
         "intercept": float(head.intercept_[0]), "mean": mean.tolist(), "scale": scale.tolist(),
         "domain": domain, "examples": len(examples),
         "trained_steps": len(targets), "skipped_records": data.skipped, "train_seconds": round(time.perf_counter() - started, 1),

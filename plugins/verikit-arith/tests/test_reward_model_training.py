@@ -82,6 +82,7 @@ def test_likelihood_prm_reads_each_steps_tokens_and_round_trips_through_the_scor
     data = _examples(24)
     summary = train_likelihood_prm(str(tiny), data, tmp_path / "lprm", domain="arith")
     assert summary["trained_steps"] == sum(len(e.steps) for e in data.examples)
+    assert summary["base"] == str(tiny.resolve())  # absolute: the PRM loads from any working directory
     scorer = verikit.scorer(tmp_path / "lprm")
     assert isinstance(scorer, LikelihoodPRM)
     scores = scorer.score([e.question for e in data.examples[:3]], [e.steps for e in data.examples[:3]])
