@@ -214,7 +214,7 @@ def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, a
     todo = [c for c, chunk in enumerate(chunks) if len(store.keys(c)) < expected * len(chunk)]
     summary.skipped_chunks = len(chunks) - len(todo)
     summary.problems = len(problems)
-    bar = tqdm(total=len(todo) * config.chunk_size * expected, desc=f"annotating {config.dataset}", unit="solution", disable=not progress)
+    bar = tqdm(total=sum(len(chunks[c]) for c in todo) * expected, desc=f"annotating {config.dataset}", unit="solution", disable=not progress)
     rollouts = [0]
 
     def count_rollouts(n):
