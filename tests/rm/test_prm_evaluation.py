@@ -81,3 +81,10 @@ def test_the_real_processbench_dev_sample_loads_and_evaluates(shared_data_dir, m
     result = evaluate_model(verikit.scorer(mistral_prm), gsm8k[:10], gsm8k[10:], agg="min")
     assert result["n_erroneous"] + result["n_correct"] == 10 and result["rows"] == 10
     assert result["step_auc"] is None or 0.0 <= result["step_auc"] <= 1.0
+
+
+def test_a_class_without_rows_has_no_accuracy_and_no_f1():
+    only_erroneous = [ROWS[0], ROWS[2]]
+    result = first_error_scores(only_erroneous, [SCORES[0], SCORES[2]], 0.5)
+    assert result["acc_correct"] is None and result["first_error_f1"] is None and result["acc_erroneous"] == 1.0
+    assert 0.3 < choose_threshold(only_erroneous, [SCORES[0], SCORES[2]]) <= 0.9

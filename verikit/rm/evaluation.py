@@ -46,13 +46,25 @@ def predicted_first_error(step_scores: Sequence[float], threshold: float) -> int
 
 
 def first_error_scores(rows: Sequence[dict], step_scores: Sequence[Sequence[float]], threshold: float) -> dict:
+    """ProcessBench's accuracies and F1; a class with no rows gets ``None`` (and so does the F1)."""
     erroneous = [(r, s) for r, s in zip(rows, step_scores) if r["label"] != -1]
     correct = [(r, s) for r, s in zip(rows, step_scores) if r["label"] == -1]
-    acc_err = sum(predicted_first_error(s, threshold) == r["label"] for r, s in erroneous) / max(1, len(erroneous))
-    acc_ok = sum(predicted_first_error(s, threshold) == -1 for r, s in correct) / max(1, len(correct))
-    f1 = 0.0 if acc_err + acc_ok == 0 else 2 * acc_err * acc_ok / (acc_err + acc_ok)
+    acc_err = sum(predicted_first_error(s, threshold) == r["label"] for r, s in erroneous) / len(erroneous) if erroneous else None
+    acc_ok = sum(predicted_first_error(s, threshold) == -1 for r, s in correct) / len(correct) if correct else None
+    if acc_err is None or acc_ok is None:
+        f1 = None
+    else:
+        f1 = 0.0 if acc_err + acc_ok == 0 else 2 * acc_err * acc_ok / (acc_err + acc_ok)
     return {"first_error_f1": f1, "acc_erroneous": acc_err, "acc_correct": acc_ok, "threshold": threshold,
             "n_erroneous": len(erroneous), "n_correct": len(correct)}
+
+
+def _selection_value(scores: dict) -> float:
+    """What threshold selection maximises: the F1, or the one accuracy defined when dev has a single class."""
+    for key in ("first_error_f1", "acc_erroneous", "acc_correct"):
+        if scores[key] is not None:
+            return scores[key]
+    return 0.0
 
 
 def choose_threshold(rows: Sequence[dict], step_scores: Sequence[Sequence[float]]) -> float:
@@ -62,7 +74,7 @@ def choose_threshold(rows: Sequence[dict], step_scores: Sequence[Sequence[float]
     if len(candidates) > 400:  # a grid of quantiles is as good and keeps this linear
         step = len(candidates) / 400
         candidates = [candidates[int(i * step)] for i in range(400)]
-    return max(candidates, key=lambda t: (first_error_scores(rows, step_scores, t)["first_error_f1"], -abs(t - 0.5)))
+    return max(candidates, key=lambda t: (_selection_value(first_error_scores(rows, step_scores, t)), -abs(t - 0.5)))
 
 
 def step_verdicts(row: dict) -> list[bool | None]:
