@@ -65,17 +65,21 @@ def plot_curves(curves: dict, path, title: str = "best-of-N") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axis = plt.subplots(figsize=(6, 4))
-    for name, points in curves.items():
+    fig, axis = plt.subplots(figsize=(9, 4.5))
+    colours = plt.get_cmap("tab20").colors  # more methods than the default cycle's 10 colours
+    for index, (name, points) in enumerate(curves.items()):
         ns = sorted(points, key=int)
-        axis.plot(ns, [100 * points[n]["acc"] for n in ns], marker="o", label=name)
-        axis.fill_between(ns, [100 * points[n]["ci_low"] for n in ns], [100 * points[n]["ci_high"] for n in ns], alpha=0.15)
+        colour = colours[index % len(colours)]
+        xs = [int(n) for n in ns]  # keys are strings after a JSON round trip
+        axis.plot(xs, [100 * points[n]["acc"] for n in ns], marker="o", color=colour, label=name)
+        axis.fill_between(xs, [100 * points[n]["ci_low"] for n in ns], [100 * points[n]["ci_high"] for n in ns],
+                          color=colour, alpha=0.12)
     axis.set_xscale("log", base=2)
     axis.set_xlabel("N solutions per problem")
     axis.set_ylabel("accuracy (%)")
     axis.set_title(title)
     axis.grid(alpha=0.3)
-    axis.legend()
+    axis.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")  # outside: never over the curves
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
