@@ -6,7 +6,7 @@ Samples ``--samples`` solutions per problem from the policy (seeded), scores eac
 model (``min`` and ``prod`` aggregation), and prints accuracy at N = 1, 2, 4, … with 95% intervals from
 repeated subsampling, for SC, each RM's best-of-N and SC+RM; also the within-problem pairwise AUC of each
 RM on these samples. Use ``--split dev`` while choosing settings; the test split is for the final table.
-Writes ``OUT/bon.json`` and ``OUT/bon.png``.
+Writes ``OUT/bon.json``, ``OUT/bon.png`` and ``OUT/samples.jsonl`` (per-sample answers, verdicts, scores).
 """
 
 from __future__ import annotations
@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{name:<28}{cells}{'' if rm is None else f'{pairwise[rm]:>10.3f}'}")
     result = {"config": vars(args) | {"out": str(args.out)}, "pass_at_n": pass_at, "curves": curves, "pairwise_auc": pairwise,
               "sampling_seconds": sampling_seconds, "unscorable_samples": unscorable}
+    with open(args.out / "samples.jsonl", "w") as raw:  # every sample's answer, verdict and scores: curves can be recomputed
+        for problem, entry in zip(problems, entries):
+            raw.write(json.dumps({"problem_id": problem.id, "answers": entry.answers, "correct": entry.correct,
+                                  "scores": entry.scores}) + "\n")
     (args.out / "bon.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     plot_curves({k: v for k, v in curves.items() if "/min" in k or k == "self-consistency"}, args.out / "bon.png",
                 title=f"{args.preset} {args.split}: best-of-N")

@@ -2,9 +2,8 @@
 
 Each problem comes with M sampled solutions: their normalised answers, whether each is correct, and one
 score per reward model. For every N ≤ M the accuracy is estimated by drawing ``repeats`` random subsets
-of N samples per problem (without replacement; seeded), so a curve point is a mean with a spread — the
-2.5 and 97.5 percentiles of the per-draw accuracies — instead of one lucky ordering (the paper's
-Figure 3 analogue).
+of N samples per problem (without replacement; seeded), so a curve point is a mean over orderings, with
+a 95% interval that also resamples the problems (the paper's Figure 3 analogue).
 """
 
 from __future__ import annotations
@@ -23,39 +22,44 @@ class ProblemSamples:
     scores: dict[str, list[float]]  # reward model name → one score per sample
 
 
-def _accuracy(problems: Sequence[ProblemSamples], selector: Callable, model: str | None, subsets: Sequence[Sequence[int]]) -> float:
-    right = 0
+def _verdicts(problems: Sequence[ProblemSamples], selector: Callable, model: str | None, subsets: Sequence[Sequence[int]]) -> list[bool]:
+    """Per problem: did the selector, shown only ``subset`` of its samples, pick a correct one?"""
+    verdicts = []
     for problem, subset in zip(problems, subsets):
         answers = [problem.answers[i] for i in subset]
         scores = None if model is None else [problem.scores[model][i] for i in subset]
         chosen = selector(answers, scores)
-        right += chosen is not None and problem.correct[subset[chosen]]
-    return right / max(1, len(problems))
+        verdicts.append(chosen is not None and problem.correct[subset[chosen]])
+    return verdicts
 
 
-def _interval(values: list[float]) -> tuple[float, float, float]:
+def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    low = ordered[int(0.025 * (len(ordered) - 1))]
-    high = ordered[int(round(0.975 * (len(ordered) - 1)))]
-    return sum(values) / len(values), low, high
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
 
 
 def bon_curves(problems: Sequence[ProblemSamples], methods: dict[str, tuple[str, str | None]], ns: Sequence[int],
                repeats: int = 50, seed: int = 0) -> dict:
     """``{method: {N: {acc, ci_low, ci_high}}}``. ``methods``: name → (selector name, reward model or None).
 
-    Every method sees the same random subsets at each (N, repeat), so differences between methods are paired.
+    ``acc`` is the mean over ``repeats`` random subsets of N samples per problem (one draw when N is every
+    sample). The 95% interval also resamples the problems (a bootstrap, one resample per draw), so it
+    stays honest at N = all samples, where subsampling alone has no spread. Every method sees the same
+    subsets and resamples, so differences between methods are paired.
     """
     rng = random.Random(seed)
+    smallest = min(len(p.answers) for p in problems)
     result: dict = {name: {} for name in methods}
     for n in ns:
-        draws = []
-        for _ in range(repeats if n < min(len(p.answers) for p in problems) else 1):
-            draws.append([sorted(rng.sample(range(len(p.answers)), n)) for p in problems])
+        draws = [[sorted(rng.sample(range(len(p.answers)), n)) for p in problems]
+                 for _ in range(repeats if n < smallest else 1)]
+        resamples = [[rng.randrange(len(problems)) for _ in problems] for _ in range(repeats)]
         for name, (selector_name, model) in methods.items():
-            accuracies = [_accuracy(problems, SELECTORS[selector_name], model, subsets) for subsets in draws]
-            mean, low, high = _interval(accuracies)
-            result[name][n] = {"acc": mean, "ci_low": low, "ci_high": high}
+            per_draw = [_verdicts(problems, SELECTORS[selector_name], model, subsets) for subsets in draws]
+            mean = sum(sum(v) / len(v) for v in per_draw) / len(per_draw)
+            boot = [sum(per_draw[i % len(per_draw)][j] for j in picks) / len(picks) for i, picks in enumerate(resamples)]
+            result[name][n] = {"acc": mean, "ci_low": min(mean, _percentile(boot, 0.025)),
+                               "ci_high": max(mean, _percentile(boot, 0.975))}
     return result
 
 
