@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 import verikit
-from verikit.builtin.splitters import STEP_TAG
-from verikit.bon import ProblemSamples, bon_curves, plot_curves
+from verikit.bon import bon_curves, gather_samples, plot_curves, set_scores
 from verikit.rm.evaluation import pairwise_auc
-from verikit.rm.scorer import aggregate, load_scorer
+from verikit.rm.scorer import load_scorer
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -45,36 +44,15 @@ def main(argv: list[str] | None = None) -> dict:
     texts = completer.complete([domain.prompt(p) for p in problems], n=args.samples, temperature=1.0, seed=args.seed)
     sampling_seconds = time.perf_counter() - started
 
-    # A sample with no steps (or with the tag in its text) cannot be read by a PRM: it scores 0, the
-    # lowest possible, so it is never preferred — and it is counted in the output.
-    flat_questions, flat_steps, owners = [], [], []
-    entries, unscorable = [], 0
-    for index, (problem, samples) in enumerate(zip(problems, texts)):
-        answers, correct = [], []
-        for text in samples:
-            answer = checker.extract(text)
-            answers.append(None if answer is None else checker.normalize(answer))
-            correct.append(answer is not None and checker.equivalent(answer, problem.gold_answer))
-            steps = splitter.split(text.rstrip())
-            if steps and not any(STEP_TAG in step for step in steps):
-                flat_questions.append(problem.question)
-                flat_steps.append(steps)
-                owners.append((index, len(answers) - 1))
-            else:
-                unscorable += 1
-        entries.append(ProblemSamples(answers, correct, {}))
-
+    entries, readable, unscorable = gather_samples(problems, texts, checker, splitter)
     methods = {"self-consistency": ("self-consistency", None)}
     pairwise = {}
     for spec in args.rm:
         name, _, path = spec.partition("=")
-        step_scores = load_scorer(path).score(flat_questions, flat_steps)
+        step_scores = load_scorer(path).score([r.question for r in readable], [r.steps for r in readable])
         for agg in ("min", "prod"):
             key = f"{name}/{agg}"
-            for entry in entries:
-                entry.scores[key] = [0.0] * len(entry.answers)
-            for (problem_index, sample_index), scores in zip(owners, step_scores):
-                entries[problem_index].scores[key][sample_index] = aggregate(scores, agg)
+            set_scores(entries, readable, step_scores, key, agg)
             methods[key] = ("best-of-n", key)
             methods[f"sc+{key}"] = ("sc+rm", key)
             flat = {(i, j): s for i, e in enumerate(entries) for j, s in enumerate(e.scores[key])}

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from verikit.builtin.splitters import STEP_TAG
 from verikit.selection import SELECTORS
 
 
@@ -20,6 +21,50 @@ class ProblemSamples:
     answers: list[str | None]
     correct: list[bool]
     scores: dict[str, list[float]]  # reward model name → one score per sample
+
+
+@dataclass
+class ReadableSample:
+    """A sample a PRM can read: where it belongs, its question and its steps."""
+
+    problem_index: int
+    sample_index: int
+    question: str
+    steps: list[str]
+
+
+def gather_samples(problems: Sequence, texts: Sequence[Sequence[str]], checker, splitter) -> tuple[list[ProblemSamples], list[ReadableSample], int]:
+    """Answers and verdicts of every sampled text, and the samples a PRM can score.
+
+    A sample with no steps, or with the step tag in its own text, cannot be read by a tag-reading PRM:
+    it is left out of the readable list, keeps the score 0 (the lowest) from :func:`set_scores`, so it is
+    never preferred, and is counted in the third return value.
+    """
+    entries, readable, unscorable = [], [], 0
+    for problem_index, (problem, samples) in enumerate(zip(problems, texts)):
+        answers, correct = [], []
+        for sample_index, text in enumerate(samples):
+            answer = checker.extract(text)
+            answers.append(None if answer is None else checker.normalize(answer))
+            correct.append(answer is not None and checker.equivalent(answer, problem.gold_answer))
+            steps = splitter.split(text.rstrip())
+            if steps and not any(STEP_TAG in step for step in steps):
+                readable.append(ReadableSample(problem_index, sample_index, problem.question, steps))
+            else:
+                unscorable += 1
+        entries.append(ProblemSamples(answers, correct, {}))
+    return entries, readable, unscorable
+
+
+def set_scores(entries: Sequence[ProblemSamples], readable: Sequence[ReadableSample], step_scores: Sequence[Sequence[float]],
+               key: str, agg: str) -> None:
+    """Store each readable sample's aggregated score under ``key``; unreadable samples score 0."""
+    from verikit.rm.scorer import aggregate
+
+    for entry in entries:
+        entry.scores[key] = [0.0] * len(entry.answers)
+    for sample, scores in zip(readable, step_scores, strict=True):
+        entries[sample.problem_index].scores[key][sample.sample_index] = aggregate(scores, agg)
 
 
 def _verdicts(problems: Sequence[ProblemSamples], selector: Callable, model: str | None, subsets: Sequence[Sequence[int]]) -> list[bool]:

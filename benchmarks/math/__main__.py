@@ -24,10 +24,10 @@ from pathlib import Path
 import verikit
 from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.driver import annotate
-from verikit.bon import ProblemSamples, bon_curves
+from verikit.bon import bon_curves, gather_samples, set_scores
 from verikit.builtin.splitters import STEP_TAG
 from verikit.rm.data import ExampleSet, load_examples
-from verikit.rm.scorer import aggregate, load_scorer
+from verikit.rm.scorer import load_scorer
 from verikit.rm.training import PRMConfig, train_reward_model
 
 from benchmarks.math.recipe import DatasetSpec, Recipe, load_recipe
@@ -105,7 +105,7 @@ def run_train(recipe: Recipe, out: Path) -> dict:
             part = load_examples(out / "annotations" / spec.name, objective, stage.labels)
             merged.examples += part.examples
             for reason, count in part.skipped.items():
-                merged.skipped[reason] = merged.skipped.get(reason, 0) + count
+                merged.skip(reason, count)
         config = PRMConfig(base=recipe.reward_model_base, objective=objective, labels=stage.labels,
                            learning_rate=stage.learning_rate, epochs=stage.epochs, batch_size=stage.batch_size,
                            gradient_accumulation_steps=stage.gradient_accumulation_steps, max_length=stage.max_length)
@@ -126,23 +126,10 @@ def run_verify(recipe: Recipe, out: Path) -> dict:
         domain = verikit.domain(problems[0].domain)
         checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
         samples = completer.complete([domain.prompt(p) for p in problems], n=stage.samples, temperature=stage.temperature, seed=0)
-        entries, readable, unscorable = [], [], 0
-        for p_index, (problem, texts) in enumerate(zip(problems, samples)):
-            answers, correct = [], []
-            for s_index, text in enumerate(texts):
-                answer = checker.extract(text)
-                answers.append(None if answer is None else checker.normalize(answer))
-                correct.append(answer is not None and checker.equivalent(answer, problem.gold_answer))
-                steps = splitter.split(text.rstrip())
-                if steps and not any(STEP_TAG in s for s in steps):
-                    readable.append((p_index, s_index, problem.question, steps))
-                else:
-                    unscorable += 1  # scores 0 below: never preferred, and counted
-            entries.append(ProblemSamples(answers, correct, {name: [0.0] * len(texts) for name in scorers}))
+        entries, readable, unscorable = gather_samples(problems, samples, checker, splitter)
         for name, scorer in scorers.items():
-            scores = scorer.score([r[2] for r in readable], [r[3] for r in readable]) if readable else []
-            for (p_index, s_index, _, _), step_scores in zip(readable, scores):
-                entries[p_index].scores[name][s_index] = aggregate(step_scores, stage.aggregation)
+            scores = scorer.score([r.question for r in readable], [r.steps for r in readable]) if readable else []
+            set_scores(entries, readable, scores, name, stage.aggregation)
         ns = [n for n in (1, 4, 16, 64, 256) if n < stage.samples] + [stage.samples]
         curves = bon_curves(entries, TABLE, ns, repeats=20)
         results[spec.name] = {"problems": len(problems), "samples": stage.samples, "unscorable_samples": unscorable,

@@ -11,10 +11,12 @@ from collections.abc import Callable, Sequence
 
 from verikit.annotation.strategies import STRATEGIES, run_with_pool
 from verikit.errors import DataError
+from verikit.rm.evaluation import roc_auc
 from verikit.types import Problem
 
 
-def _first_bad(flags: Sequence[bool]) -> int:
+def first_error(flags: Sequence[bool]) -> int:
+    """Index of the first false verdict, or -1 if none (ProcessBench's convention)."""
     return next((i for i, ok in enumerate(flags) if not ok), -1)
 
 
@@ -25,18 +27,9 @@ def _scores(predicted: list[list[bool]], gold: list[list[bool]]) -> dict:
     precision = true_neg / max(1, sum(not p for p, _ in pairs))
     recall = true_neg / max(1, sum(not g for _, g in pairs))
     f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    first = sum(_first_bad(p) == _first_bad(g) for p, g in zip(predicted, gold)) / len(gold)
+    first = sum(first_error(p) == first_error(g) for p, g in zip(predicted, gold)) / len(gold)
     return {"accuracy": accuracy, "precision_negative": precision, "recall_negative": recall, "f1_negative": f1,
             "first_error_agreement": first}
-
-
-def _auc(scores: list[float], positives: list[bool]) -> float | None:
-    pos = [s for s, y in zip(scores, positives) if y]
-    neg = [s for s, y in zip(scores, positives) if not y]
-    if not pos or not neg:
-        return None
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
 
 
 def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[int] = (1, 2, 4, 8, 16),
@@ -75,7 +68,7 @@ def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[i
             values.append([label.soft for label in labels])
             predicted.append([label.soft >= 0.5 for label in labels])
         flat_gold = [g for gs in gold for g in gs]
-        result["soft"][n] = {**_scores(predicted, gold), "step_auc": _auc([v for vs in values for v in vs], flat_gold)}
+        result["soft"][n] = {**_scores(predicted, gold), "step_auc": roc_auc([v for vs in values for v in vs], flat_gold)}
     steps = sum(len(g) for g in gold)
     result["counts"] = {"solutions": len(usable), "steps": steps, "bad_steps": sum(not x for g in gold for x in g),
                         "correct_solutions": sum(bool(r["final_correct"]) for r in usable),

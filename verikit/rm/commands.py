@@ -41,7 +41,7 @@ def train_prm(
         from verikit.rm.likelihood import train_likelihood_prm
 
         examples = load_examples(data, "prm", labels)
-        domain = domain or _annotation_domain(data)
+        domain = domain or examples.domain
         summary = train_likelihood_prm(base, examples, out, domain=domain)
         typer.echo(f"likelihood PRM ({labels} labels) on {summary['examples']} solutions ({summary['trained_steps']} steps) "
                    f"over frozen {base} in {summary['train_seconds']:.0f}s; saved to {out}")
@@ -51,16 +51,6 @@ def train_prm(
     config = PRMConfig(base=base, objective="prm", labels=labels, learning_rate=learning_rate, epochs=epochs,
                        batch_size=batch_size, max_length=max_length, lm_loss_weight=lm_loss_weight, seed=seed)
     _echo_summary(f"PRM ({labels} labels)", out, train_reward_model(config, data, out))
-
-
-def _annotation_domain(data: Path) -> str | None:
-    """The domain recorded in an annotation folder's records (None for JSONL files)."""
-    if not data.is_dir():
-        return None
-    from verikit.annotation.storage import load_records
-
-    records = load_records(data)
-    return records[0]["domain"] if records else None
 
 
 def train_orm(

@@ -29,6 +29,10 @@ class StepExample:
 class ExampleSet:
     examples: list[StepExample]
     skipped: dict[str, int] = field(default_factory=dict)  # reason → records not usable (reported, not hidden)
+    domain: str | None = None  # the records' domain, when they came from verikit annotations
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
 
 
 def examples_from_records(records: list[dict], objective: str = "prm", labels: str = "hard") -> ExampleSet:
@@ -37,17 +41,15 @@ def examples_from_records(records: list[dict], objective: str = "prm", labels: s
         raise ValueError(f"objective must be 'prm' or 'orm', not {objective!r}")
     if labels not in ("hard", "soft"):
         raise ValueError(f"labels must be 'hard' or 'soft', not {labels!r}")
-    result = ExampleSet([])
+    result = ExampleSet([], domain=next((r.get("domain") for r in records if r.get("domain")), None))
     for record in records:
         source = f"annotation {record.get('key')}"
         if record.get("error"):
-            reason = record["error"].split(":")[0]
-            result.skipped[reason] = result.skipped.get(reason, 0) + 1
+            result.skip(record["error"].split(":")[0])
             continue
         steps = list(record["steps"])
         if any(STEP_TAG in step for step in steps):  # the PRM could not tell its own tags from the text's
-            reason = f"a step contains the step tag {STEP_TAG!r}"
-            result.skipped[reason] = result.skipped.get(reason, 0) + 1
+            result.skip(f"a step contains the step tag {STEP_TAG!r}")
             continue
         correct = bool(record.get("final_correct"))
         if objective == "orm":
@@ -127,20 +129,44 @@ def tokenize_example(example: StepExample, tokenizer, convention, max_length: in
             "dropped_tags": sum(1 for p in positions if p >= max_length)}
 
 
+def padding_id(tokenizer) -> int:
+    """The tokenizer's pad id (0 when it has none: right padding is masked, so its value never matters)."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+
+def right_padded(sequences, pad_id: int):
+    """``(input_ids, attention_mask)`` tensors with each sequence left-aligned and padded on the right.
+
+    Training and scoring read every position of the text (no generation), so right padding is enough.
+    """
+    import torch
+
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for i, sequence in enumerate(sequences):
+        ids[i, : len(sequence)] = torch.tensor(sequence)
+        mask[i, : len(sequence)] = 1
+    return ids, mask
+
+
+def length_sorted_batches(lengths, batch_size: int):
+    """Index lists of at most ``batch_size``, of similar lengths (less padding); callers restore the order."""
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
 def collate(pad_id: int):
-    """Right-pads a batch (scoring and training read every position, so no left padding is needed)."""
+    """Right-pads a training batch: ids and mask, per-position tag targets and LM labels."""
     import torch
 
     def _collate(rows):
-        width = max(len(r["input_ids"]) for r in rows)
-        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        targets = torch.full((len(rows), width), IGNORE, dtype=torch.float32)
-        lm = torch.full((len(rows), width), -100, dtype=torch.long)
+        ids, mask = right_padded([r["input_ids"] for r in rows], pad_id)
+        targets = torch.full(ids.shape, IGNORE, dtype=torch.float32)
+        lm = torch.full(ids.shape, -100, dtype=torch.long)
         for i, row in enumerate(rows):
             n = len(row["input_ids"])
-            ids[i, :n] = torch.tensor(row["input_ids"])
-            mask[i, :n] = 1
             targets[i, :n] = torch.tensor(row["tag_targets"], dtype=torch.float32)
             lm[i, :n] = torch.tensor(row["lm_labels"])
         return {"input_ids": ids, "attention_mask": mask, "tag_targets": targets, "lm_labels": lm}

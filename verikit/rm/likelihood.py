@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from verikit.errors import DataError
-from verikit.rm.data import ExampleSet
+from verikit.rm.data import ExampleSet, length_sorted_batches, padding_id, right_padded
 from verikit.rm.scorer import aggregate
 
 KIND = "likelihood"
@@ -64,39 +64,34 @@ class LikelihoodFeaturizer:
             text, spans = self._layout(question, solution)
             enc = self.tokenizer(text, return_offsets_mapping=True)
             encoded.append((enc["input_ids"], enc["offset_mapping"], spans))
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         out: list[list[list[float]] | None] = [None] * len(encoded)
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start : start + self.batch_size]
-                width = max(len(encoded[i][0]) for i in chunk)
-                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for row, i in enumerate(chunk):
-                    ids[row, : len(encoded[i][0])] = torch.tensor(encoded[i][0])
-                    mask[row, : len(encoded[i][0])] = 1
+            for chunk in length_sorted_batches([len(e[0]) for e in encoded], self.batch_size):
+                ids, mask = right_padded([encoded[i][0] for i in chunk], padding_id(self.tokenizer))
                 logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
                 token_logprobs = logits[:, :-1].log_softmax(-1).gather(-1, ids[:, 1:, None].to(self.device))[..., 0].cpu()
                 for row, i in enumerate(chunk):
                     token_ids, offsets, spans = encoded[i]
-                    per_step: list[list[float]] = [[] for _ in spans]
-                    for position in range(1, len(token_ids)):
-                        begin, end = offsets[position]
-                        if end <= begin:
-                            continue  # special tokens carry no text
-                        for step, (low, high) in enumerate(spans):
-                            if low <= begin < high:
-                                per_step[step].append(float(token_logprobs[row, position - 1]))
-                                break
-                    vectors = []
-                    for step, values in enumerate(per_step):
-                        if not values:
-                            values = [0.0]  # an empty step: nothing surprising in it
-                        vectors.append([sum(values), sum(values) / len(values), min(values), float(len(values)),
-                                        step / max(1, len(spans) - 1)])
-                    out[i] = vectors
+                    out[i] = _step_vectors(token_logprobs[row], offsets[: len(token_ids)], spans)
         return out  # type: ignore[return-value]
+
+
+def _step_vectors(token_logprobs, offsets, spans) -> list[list[float]]:
+    """Feature vectors per step from one text's token log-probabilities (``token_logprobs[p - 1]`` is the
+    log-probability of token ``p``); a token belongs to the step whose character span holds its start."""
+    per_step: list[list[float]] = [[] for _ in spans]
+    for position in range(1, len(offsets)):
+        begin, end = offsets[position]
+        if end <= begin:
+            continue  # special tokens carry no text
+        step = next((k for k, (low, high) in enumerate(spans) if low <= begin < high), None)
+        if step is not None:
+            per_step[step].append(float(token_logprobs[position - 1]))
+    vectors = []
+    for step, values in enumerate(per_step):
+        values = values or [0.0]  # an empty step: nothing surprising in it
+        vectors.append([sum(values), sum(values) / len(values), min(values), float(len(values)), step / max(1, len(spans) - 1)])
+    return vectors
 
 
 class LikelihoodPRM:

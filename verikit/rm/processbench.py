@@ -49,6 +49,7 @@ def make_rows(dataset: str, split: str, generator: str, problems: int, samples: 
     Returns the rows and counts, including solutions left out because they have no steps (never silently).
     """
     import verikit
+    from verikit.annotation.quality import first_error
 
     loaded = verikit.load_dataset(dataset, split=split, limit=problems)
     domain = verikit.domain(loaded[0].domain)
@@ -75,7 +76,7 @@ def make_rows(dataset: str, split: str, generator: str, problems: int, samples: 
                 "id": f"{problem.id}-{index}", "generator": str(generator), "problem": problem.question,
                 "problem_id": problem.id, "steps": steps,
                 "final_answer_correct": bool(checker.is_correct(text, problem.gold_answer)),
-                "label": next((i for i, ok in enumerate(verdicts) if not ok), -1), "step_labels": verdicts,
+                "label": first_error(verdicts), "step_labels": verdicts,
             })
     counts = {"problems": len(loaded), "solutions": len(loaded) * samples, "rows": len(rows), "no_steps": no_steps,
               "step_tag_in_text": tagged,

@@ -60,25 +60,17 @@ class TagScorer:
         """P(``+``) at every tag of each already-tagged text; one forward pass per text (batched)."""
         import torch
 
+        from verikit.rm.data import length_sorted_batches, padding_id, right_padded
+
         rows = self._encode(texts, expected_steps)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        results: list[list[float]] = []
-        order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))  # similar lengths share a batch
-        by_index: dict[int, list[float]] = {}
+        results: list[list[float]] = [[] for _ in rows]
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = [rows[i] for i in order[start : start + self.batch_size]]
-                width = max(len(ids) for ids, _ in batch)
-                input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, (ids, _) in enumerate(batch):
-                    input_ids[row, : len(ids)] = torch.tensor(ids)
-                    mask[row, : len(ids)] = 1
+            for batch in length_sorted_batches([len(ids) for ids, _ in rows], self.batch_size):
+                input_ids, mask = right_padded([rows[i][0] for i in batch], padding_id(self.tokenizer))
                 logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
                 pair = logits[..., [self.convention.good_id, self.convention.bad_id]].float().softmax(-1)[..., 0].cpu()
-                for row, (_, positions) in enumerate(batch):
-                    by_index[order[start + row]] = pair[row, positions].tolist()
-        results = [by_index[i] for i in range(len(rows))]
+                for row, index in enumerate(batch):
+                    results[index] = pair[row, rows[index][1]].tolist()
         return results
 
     def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
@@ -120,15 +112,13 @@ def load_scorer(path: str | Path, batch_size: int = 16, device: str | None = Non
     from verikit.rm.convention import TagConvention, resolve_convention
     from verikit.rm.training import MANIFEST
 
-    manifest = Path(path) / MANIFEST
-    if manifest.exists() and json.loads(manifest.read_text()).get("kind") == "likelihood":
+    manifest_path = Path(path) / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    if manifest is not None and manifest.get("kind") == "likelihood":
         from verikit.rm.likelihood import load_likelihood_prm
 
-        return load_likelihood_prm(path, json.loads(manifest.read_text()), batch_size=batch_size, device=device)
+        return load_likelihood_prm(path, manifest, batch_size=batch_size, device=device)
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     model = AutoModelForCausalLM.from_pretrained(str(path))
-    if manifest.exists():
-        convention = TagConvention(**json.loads(manifest.read_text())["convention"])
-    else:
-        convention = resolve_convention(tokenizer)
+    convention = TagConvention(**manifest["convention"]) if manifest is not None else resolve_convention(tokenizer)
     return TagScorer(model, tokenizer, convention, batch_size=batch_size, device=device, name=str(path))

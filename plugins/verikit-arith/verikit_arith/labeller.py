@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from verikit.annotation.quality import first_error  # noqa: F401  (re-exported for this domain's users)
 from verikit.errors import DataError
 from verikit.types import Problem
 
@@ -76,8 +77,3 @@ def step_correctness(problem: Problem, steps: Sequence[str]) -> list[bool]:
         labels.append(verdict)
         alive = verdict
     return labels
-
-
-def first_error(labels: Sequence[bool]) -> int:
-    """Index of the first wrong step, or ``-1`` if every step is correct (ProcessBench's convention)."""
-    return next((i for i, ok in enumerate(labels) if not ok), -1)
