@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
-PLUGINS := plugins/verikit-math plugins/verikit-arith
+PLUGINS := plugins/verikit-math plugins/verikit-arith plugins/verikit-medqa
 STAMP := $(VENV)/.verikit-installed
 OUT ?= out
 export VERIKIT_DATA ?= $(abspath ../shared/data)

@@ -59,3 +59,14 @@ def adversarial_strings(count: int, seed: int = 0) -> list[str]:
     """``count`` adversarial strings, the same ones for the same seed."""
     rng = random.Random(seed)
     return [adversarial_string(rng) for _ in range(count)]
+
+
+def huge_solution(size: int = 10_000_000) -> str:
+    """A ``size``-character solution (10 MB by default) that ends with an answer in every domain's syntax."""
+    body = "Step 1: 12 + 30 = 42, and some words about it. "
+    return (body * (size // len(body) + 1))[:size] + "\nThe answer is (B) 42 \\boxed{42}"
+
+
+def many_step_solution(steps: int = 10_000) -> str:
+    """A solution of ``steps`` short lines, then an answer line."""
+    return "\n".join(f"Step {k}: {k} + 1 = {k + 1}." for k in range(1, steps + 1)) + f"\nThe answer is {steps + 1}."

@@ -25,10 +25,10 @@ import verikit
 from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.driver import annotate
 from verikit.bon import bon_curves, gather_samples, set_scores
-from verikit.builtin.splitters import STEP_TAG
 from verikit.rm.data import ExampleSet, load_examples
 from verikit.rm.scorer import load_scorer
 from verikit.rm.training import PRMConfig, train_reward_model
+from verikit.tiny_models import build_tiny_causal_lm
 
 from benchmarks.math.recipe import DatasetSpec, Recipe, load_recipe
 
@@ -37,39 +37,12 @@ TABLE = {"sc": ("self-consistency", None), "orm": ("best-of-n", "orm"), "sc+orm"
          "prm": ("best-of-n", "prm"), "sc+prm": ("sc+rm", "prm")}
 
 
-def build_smoke_model(out: Path, texts: list[str]) -> Path:
-    """A tiny random Mistral and a byte-level BPE trained on ``texts`` (the tag one added token)."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import MistralConfig, MistralForCausalLM, PreTrainedTokenizerFast
-
-    if (out / "config.json").exists():
-        return out
-    core = Tokenizer(models.BPE())
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
-    core.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=600, special_tokens=["<unk>", "<s>", "</s>"],
-                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    core.add_tokens([STEP_TAG])
-    core.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                        pad_token="</s>", padding_side="left")
-    torch.manual_seed(0)
-    config = MistralConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                           bos_token_id=1, eos_token_id=2, pad_token_id=2)
-    out.mkdir(parents=True, exist_ok=True)
-    MistralForCausalLM(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
 def smoke_recipe(recipe: Recipe, out: Path) -> Recipe:
     """The recipe shrunk to a CPU plumbing check on 5 + 5 real problems with a tiny local model."""
     texts = []
     for name, split in (("gsm8k", "train"), ("math-train", "train"), ("gsm8k", "test"), ("math500", "test")):
         texts += [p.question + " " + p.gold_answer for p in verikit.load_dataset(name, split=split, limit=50)]
-    model = str(build_smoke_model(out / "smoke-model", texts))
+    model = str(build_tiny_causal_lm(out / "smoke-model", texts))
     annotate = recipe.annotate.model_copy(update={
         "datasets": [DatasetSpec(name=d.name, split=d.split, limit=5) for d in recipe.annotate.datasets],
         "samples_per_problem": 2, "n_rollouts": 2, "max_new_tokens": 32, "batch_size": 64})

@@ -42,11 +42,15 @@ class TagScorer:
         self.tokenizer, self.convention, self.batch_size, self.name = tokenizer, convention, batch_size, name
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = model.to(self.device).eval()
+        self.max_tokens = getattr(model.config, "max_position_embeddings", None)
 
     def _encode(self, texts: Sequence[str], expected: Sequence[int] | None):
         rows = []
         for index, text in enumerate(texts):
             ids = self.tokenizer(text)["input_ids"]
+            if self.max_tokens is not None and len(ids) > self.max_tokens:  # refuse before a huge forward pass
+                raise DataError(f"{len(ids)} tokens, more than the model's {self.max_tokens} positions; shorten or "
+                                "split the solution", line=index + 1, field="steps")
             positions = [i for i, token in enumerate(ids) if token == self.convention.tag_id]
             if not positions:
                 raise DataError(f"no step tag {self.convention.tag!r} in the text to score", line=index + 1, field="steps")
