@@ -118,15 +118,30 @@ def annotate(
     chunk_size: int = typer.Option(8, help="Problems per resumable work chunk."),
     batch_size: int = typer.Option(512, help="Sequences per generate call."),
     device: str = typer.Option("auto"),
+    completer_backend: str = typer.Option("transformers", help="Registered completer: transformers, openai, …"),
+    backend: str = typer.Option("local", help="local (this process) or ray (chunks shared out to Ray workers)."),
+    workers: int = typer.Option(2, help="Ray workers (with --backend ray)."),
+    ray_address: Optional[str] = typer.Option(None, help="Join this Ray cluster (default: start a local one)."),
 ) -> None:
     """Monte Carlo process annotation: sample solutions, roll out from every step, label, store (resumable)."""
-    from verikit.annotation.driver import annotate as run
+    from verikit.annotation.driver import annotate as run_locally
+
+    if backend == "ray":
+        from functools import partial
+
+        from verikit.annotation.distributed import annotate_with_ray
+
+        run = partial(annotate_with_ray, workers=workers, address=ray_address)
+    elif backend == "local":
+        run = run_locally
+    else:
+        raise typer.BadParameter(f"--backend must be local or ray, got {backend!r}")
 
     config = _annotation_config(dataset=dataset, generator=generator, completer=completer, split=split, limit=limit,
                                 samples_per_problem=samples, n_rollouts=n, strategy=strategy, estimator=estimator,
                                 temperature=temperature, rollout_temperature=rollout_temperature, round_size=round_size,
                                 seed=seed, max_new_tokens=max_new_tokens, chunk_size=chunk_size,
-                                batch_size=batch_size, device=device)
+                                batch_size=batch_size, device=device, backend=completer_backend)
     summary = run(config, out)
     for repair in summary.repairs:
         console.print(f"[yellow]repaired[/yellow] {repair}", markup=True, highlight=False)
@@ -183,6 +198,25 @@ def export(
     written = run(records, format, out, labels=labels)
     skipped = len(records) - written
     console.print(f"wrote {written} rows to {out}" + (f" ({skipped} records without labels not exported)" if skipped else ""))
+
+
+@app.command("serve")
+def serve_command(
+    model: Optional[str] = typer.Option(None, help="Causal LM for /v1/completions (folder or hub id)."),
+    prm: Optional[str] = typer.Option(None, help="PRM folder for /v1/score."),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    device: str = typer.Option("auto"),
+    max_queue: int = typer.Option(64, help="Requests that may wait for the model; one more gets 503."),
+    max_n: int = typer.Option(64, help="Largest n per request."),
+    max_tokens: int = typer.Option(1024, help="Largest max_tokens per request."),
+    max_prompt_chars: int = typer.Option(32_000, help="Longest prompt (or scored solution) in characters."),
+) -> None:
+    """Serve an OpenAI-compatible /v1/completions endpoint and a /v1/score PRM endpoint (extra verikit[serve])."""
+    from verikit.serve import ServeLimits, serve
+
+    serve(model, prm, host=host, port=port, device=device,
+          limits=ServeLimits(max_queue=max_queue, max_n=max_n, max_tokens=max_tokens, max_prompt_chars=max_prompt_chars))
 
 
 from verikit.rm.commands import register as _register_reward_model_commands  # noqa: E402

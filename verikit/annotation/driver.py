@@ -201,32 +201,34 @@ class Annotator:
         }
 
 
-def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, annotator: Annotator | None = None) -> AnnotationSummary:
-    """Annotate ``config.dataset`` into the folder ``out``; resumes where a previous run of the same config stopped."""
-    from tqdm.auto import tqdm
-
-    started = time.perf_counter()
+def open_run(config: AnnotationConfig, out: str | Path) -> tuple[AnnotationStore, AnnotationSummary, list[list], list[int]]:
+    """The run's store (created, or resumed with the same config), its summary, its chunks and the chunks to do."""
     store = AnnotationStore(out, config=config.model_dump())
     summary = AnnotationSummary(out=str(out), repairs=list(store.repairs))
     problems = verikit.load_dataset(config.dataset, split=config.split, limit=config.limit)
     chunks = [problems[i : i + config.chunk_size] for i in range(0, len(problems), config.chunk_size)]
-    expected = config.samples_per_problem
-    todo = [c for c, chunk in enumerate(chunks) if len(store.keys(c)) < expected * len(chunk)]
+    todo = [c for c, chunk in enumerate(chunks) if len(store.keys(c)) < config.samples_per_problem * len(chunk)]
     summary.skipped_chunks = len(chunks) - len(todo)
     summary.problems = len(problems)
-    bar = tqdm(total=sum(len(chunks[c]) for c in todo) * expected, desc=f"annotating {config.dataset}", unit="solution", disable=not progress)
+    return store, summary, chunks, todo
+
+
+def progress_bar(config: AnnotationConfig, total: int, started: float, enabled: bool):
+    """A tqdm bar over solutions and a callback that shows rollouts per second on it."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=f"annotating {config.dataset}", unit="solution", disable=not enabled)
     rollouts = [0]
 
     def count_rollouts(n):
         rollouts[0] += n
         bar.set_postfix(rollouts_per_s=f"{rollouts[0] / max(1e-9, time.perf_counter() - started):.0f}")
 
-    annotator = annotator or Annotator(config)
-    for chunk_index in todo:
-        records = annotator.annotate_chunk(chunk_index, chunks[chunk_index], on_rollouts=count_rollouts)
-        store.append(chunk_index, records)
-        bar.update(len(records))
-    bar.close()
+    return bar, count_rollouts
+
+
+def summarize(store: AnnotationStore, summary: AnnotationSummary, started: float) -> AnnotationSummary:
+    """Fill the summary's counts from every stored record."""
     for record in store.records():
         summary.solutions += 1
         if record["error"]:
@@ -237,3 +239,17 @@ def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, a
         summary.rollout_tokens += record["rollout_tokens"]
     summary.seconds = round(time.perf_counter() - started, 1)
     return summary
+
+
+def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, annotator: Annotator | None = None) -> AnnotationSummary:
+    """Annotate ``config.dataset`` into the folder ``out``; resumes where a previous run of the same config stopped."""
+    started = time.perf_counter()
+    store, summary, chunks, todo = open_run(config, out)
+    bar, count_rollouts = progress_bar(config, sum(len(chunks[c]) for c in todo) * config.samples_per_problem, started, progress)
+    annotator = annotator or Annotator(config)
+    for chunk_index in todo:
+        records = annotator.annotate_chunk(chunk_index, chunks[chunk_index], on_rollouts=count_rollouts)
+        store.append(chunk_index, records)
+        bar.update(len(records))
+    bar.close()
+    return summarize(store, summary, started)

@@ -10,3 +10,9 @@ def register_completers(register):
         "verikit.completers.transformers:TransformersCompleter",
         description="any Hugging Face causal LM; batched sampling, CPU or CUDA",
     )
+    register(
+        "openai",
+        "verikit.completers.openai:OpenAICompleter",
+        description="any OpenAI-compatible /v1/completions server (vLLM, llama.cpp, TGI, verikit serve)",
+    )
+    register("vllm", "verikit.completers.vllm:VLLMCompleter", description="vLLM engine with prefix caching (GPU, extra verikit[vllm])")

@@ -39,12 +39,16 @@ class TransformersCompleter(Completer):
         max_new_tokens: default cap on generated tokens (overridable per call).
         cache_implementation: ``"static"`` preallocates the KV cache (about 2x faster sampling on CPU than
             growing it step by step); models that cannot use it fall back to the dynamic cache.
+        prefix_cache: encode each prompt once for its ``n`` rollouts and reuse the KV cache of a shared
+            token prefix from one prompt to the next (:mod:`verikit.completers.prefix_cache`). Pays off when
+            prompts are long and share prefixes, as the step prefixes of Monte Carlo annotation do.
     """
 
     name = "transformers"
 
     def __init__(self, model: Any, tokenizer: Any = None, device: str = "auto", batch_size: int = 256,
-                 max_new_tokens: int = 256, dtype: str | None = None, cache_implementation: str | None = "static"):
+                 max_new_tokens: int = 256, dtype: str | None = None, cache_implementation: str | None = "static",
+                 prefix_cache: bool = False):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -68,51 +72,93 @@ class TransformersCompleter(Completer):
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
         self.cache_implementation = cache_implementation
+        self.prefix_cache = prefix_cache
         self.generated_tokens = 0  # running total, for cost reports
         self.last_token_counts: list[list[int]] = []  # new tokens of each returned text of the last call
 
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int = 0,
                  progress: Any = None) -> list[list[str]]:
-        import torch
-
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         if not prompts:
             return []
         stop = [s for s in (stop or []) if s]
-        order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
-        prompts_per_batch = max(1, self.batch_size // n)
+        kwargs = self._sampling_kwargs(temperature, top_p, max_new_tokens, stop)
         results: list[list[str]] = [[] for _ in prompts]
         counts: list[list[int]] = [[] for _ in prompts]
+        if self.prefix_cache:
+            self._complete_reusing_prefixes(prompts, n, kwargs, stop, seed, progress, results, counts)
+        else:
+            self._complete_batched(prompts, n, kwargs, stop, seed, progress, results, counts)
+        self.last_token_counts = counts
+        return results
+
+    def _sampling_kwargs(self, temperature, top_p, max_new_tokens, stop) -> dict[str, Any]:
+        kwargs: dict[str, Any] = dict(max_new_tokens=max_new_tokens or self.max_new_tokens,
+                                      pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id)
+        if temperature and temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+        return kwargs
+
+    def _collect(self, new_tokens, indices, n, stop, results, counts) -> None:
+        """Decode rows ``[k*n, (k+1)*n)`` of ``new_tokens`` as the continuations of prompt ``indices[k]``."""
+        row_tokens = (new_tokens != self.tokenizer.pad_token_id).sum(dim=1).tolist()
+        self.generated_tokens += sum(row_tokens)
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        for position, index in enumerate(indices):
+            for row in range(position * n, (position + 1) * n):
+                results[index].append(cut_at_stop(texts[row], stop) if stop else texts[row])
+                counts[index].append(row_tokens[row])
+
+    def _complete_batched(self, prompts, n, kwargs, stop, seed, progress, results, counts) -> None:
+        """Many prompts per ``generate`` call (left-padded, longest first), each repeated ``n`` times."""
+        order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+        prompts_per_batch = max(1, self.batch_size // n)
         for batch_number, start in enumerate(range(0, len(order), prompts_per_batch)):
             indices = order[start : start + prompts_per_batch]
             encoded = self.tokenizer([prompts[i] for i in indices], return_tensors="pt", padding=True).to(self.device)
-            kwargs: dict[str, Any] = dict(
-                max_new_tokens=max_new_tokens or self.max_new_tokens,
-                num_return_sequences=n,
-                pad_token_id=self.tokenizer.pad_token_id,
-                eos_token_id=self.tokenizer.eos_token_id,
-            )
-            if temperature and temperature > 0:
-                kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
-            else:
-                kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-            if stop:
-                kwargs.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+            # each prompt n times in a row (what num_return_sequences does, but greedy decoding allows it too)
+            encoded = {key: value.repeat_interleave(n, dim=0) for key, value in encoded.items()}
             output = self._generate(encoded, kwargs, seed * 1_000_003 + batch_number)
-            new_tokens = output[:, encoded["input_ids"].shape[1] :]
-            row_tokens = (new_tokens != self.tokenizer.pad_token_id).sum(dim=1).tolist()
-            self.generated_tokens += sum(row_tokens)
-            texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-            for position, index in enumerate(indices):
-                for row in range(position * n, (position + 1) * n):
-                    results[index].append(cut_at_stop(texts[row], stop) if stop else texts[row])
-                    counts[index].append(row_tokens[row])
+            self._collect(output[:, encoded["input_ids"].shape[1] :], indices, n, stop, results, counts)
             if progress is not None:
                 progress(len(indices))
-        self.last_token_counts = counts
-        return results
+
+    def _complete_reusing_prefixes(self, prompts, n, kwargs, stop, seed, progress, results, counts) -> None:
+        """Like the batched path, but every prompt is encoded once: its KV cache is built from the previous
+        prompt's where they share a token prefix (prompts are visited in token order, so a step prefix comes
+        right before its extensions), and the batch's caches are left-padded, stacked and repeated for the
+        ``n`` rollouts instead of re-encoding ``prompts × n`` sequences."""
+        import torch
+
+        from verikit.completers.prefix_cache import PrefixCache, batched_cache
+
+        encoded = [self.tokenizer(p)["input_ids"] for p in prompts]
+        order = sorted(range(len(prompts)), key=lambda i: encoded[i])
+        prefix_cache = PrefixCache(self.model)
+        prompts_per_batch = max(1, self.batch_size // n)
+        pad = self.tokenizer.pad_token_id
+        for batch_number, start in enumerate(range(0, len(order), prompts_per_batch)):
+            indices = order[start : start + prompts_per_batch]
+            length = max(len(encoded[i]) for i in indices)
+            caches = [prefix_cache.cache_for(encoded[i]) for i in indices]
+            past = batched_cache(caches, length - 1, n, self.model.config)
+            input_ids = torch.tensor([[pad] * (length - len(encoded[i])) + encoded[i] for i in indices], device=self.device)
+            mask = torch.tensor([[0] * (length - len(encoded[i])) + [1] * len(encoded[i]) for i in indices], device=self.device)
+            torch.manual_seed(seed * 1_000_003 + batch_number)
+            with torch.no_grad():
+                output = self.model.generate(input_ids=input_ids.repeat_interleave(n, dim=0),
+                                             attention_mask=mask.repeat_interleave(n, dim=0),
+                                             **{prefix_cache.keyword: past}, **kwargs)
+            self._collect(output[:, length:], indices, n, stop, results, counts)
+            if progress is not None:
+                progress(len(indices))
+        self.prompt_tokens_encoded, self.prompt_tokens_reused = prefix_cache.encoded_tokens, prefix_cache.reused_tokens
 
     def _generate(self, encoded, kwargs, seed: int):
         import torch

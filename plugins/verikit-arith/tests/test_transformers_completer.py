@@ -66,3 +66,26 @@ def test_bad_arguments_are_clear(tiny):
     model = LlamaForCausalLM.from_pretrained(tiny)
     with pytest.raises(ValueError, match="needs its tokenizer"):
         TransformersCompleter(model)
+
+
+STEP_PREFIXES = ["7+3*4-2=?\n" + "".join(f"Step {k}: {k}+{k}={2 * k}\n" for k in range(1, last + 1)) for last in range(0, 8)]
+
+
+@pytest.mark.parametrize("batch_size", [1, 64])
+def test_prefix_cache_gives_the_same_greedy_rollouts_as_encoding_every_prompt(tiny, batch_size):
+    plain = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=batch_size)
+    reuse = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=batch_size, prefix_cache=True)
+    prompts = STEP_PREFIXES[::-1] + ["9=?\n"]  # out of order, different lengths: left padding inside a batch
+    expected = plain.complete(prompts, n=3, temperature=0, max_new_tokens=12)
+    assert reuse.complete(prompts, n=3, temperature=0, max_new_tokens=12) == expected
+    # each step prefix extends the previous one: only the new tokens of each were encoded
+    assert reuse.prompt_tokens_reused > reuse.prompt_tokens_encoded
+    assert reuse.last_token_counts == plain.last_token_counts
+
+
+def test_prefix_cache_sampling_is_seeded_and_gives_n_rollouts_per_prompt(tiny):
+    reuse = verikit.completer("transformers", model=str(tiny), device="cpu", prefix_cache=True)
+    first = reuse.complete(STEP_PREFIXES, n=4, temperature=1.0, max_new_tokens=10, seed=5, stop=["\n"])
+    assert first == reuse.complete(STEP_PREFIXES, n=4, temperature=1.0, max_new_tokens=10, seed=5, stop=["\n"])
+    assert [len(r) for r in first] == [4] * len(STEP_PREFIXES)
+    assert len({t for r in first for t in r}) > 1

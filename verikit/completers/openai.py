@@ -1,0 +1,181 @@
+"""A completer for any OpenAI-compatible ``/v1/completions`` server (vLLM, llama.cpp, TGI, ``verikit serve``).
+
+Requests go out concurrently (at most ``max_concurrency`` at a time) through one ``httpx.AsyncClient``;
+a connection error, a timeout, a 429 or a 5xx is retried with exponential backoff (``retries`` times),
+any other error status fails at once with the server's message. One request per prompt asks for ``n``
+completions; the server's seed is ``seed + prompt index``, so a run is reproducible where the server
+honours seeds.
+
+Stop strings: verikit's contract is that a continuation ends right *after* its stop string, which it
+includes. OpenAI servers cut the stop string off, so the request sets ``include_stop_str_in_output``
+(understood by vLLM and ``verikit serve``); where a server ignores it but reports ``stop_reason`` (vLLM),
+the stop string is put back from there. A server with neither returns text without its stop string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from verikit.errors import VerikitError
+from verikit.interfaces import Completer
+
+RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+
+
+class ServerError(VerikitError):
+    """The completion server refused a request, or could not be reached after every retry."""
+
+
+def _import_httpx():
+    try:
+        import httpx
+    except ImportError as exc:
+        raise ImportError("the OpenAI-compatible completer needs httpx: pip install 'verikit[serve]' (or httpx)") from exc
+    return httpx
+
+
+class OpenAICompleter(Completer):
+    """Completions from an OpenAI-compatible server.
+
+    Args:
+        base_url: the server's root, e.g. ``http://127.0.0.1:8000/v1`` (``/completions`` is appended);
+            default ``$OPENAI_BASE_URL``, so ``verikit annotate --completer-backend openai`` can use it.
+        model: the model name the server expects.
+        api_key: sent as a bearer token (default: ``$OPENAI_API_KEY``, else none).
+        max_concurrency: requests in flight at once.
+        timeout: seconds per request.
+        retries: retries of a failed request (connection errors, timeouts, 408/409/429/5xx).
+        backoff: first retry delay in seconds; doubles each retry, with jitter.
+        max_new_tokens: default ``max_tokens`` per completion.
+    """
+
+    name = "openai"
+
+    def __init__(self, base_url: str | None = None, model: str = "default", api_key: str | None = None,
+                 max_concurrency: int = 8, timeout: float = 60.0, retries: int = 4, backoff: float = 0.5,
+                 max_new_tokens: int = 256, batch_size: int | None = None, device: str | None = None):
+        # batch_size and device are what pipeline code passes every completer; a server batches on its own side
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        if not base_url:
+            raise ValueError("OpenAICompleter needs base_url (or $OPENAI_BASE_URL), e.g. http://127.0.0.1:8000/v1")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        self.url = base_url.rstrip("/") + "/completions"
+        self.model = model
+        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self.max_concurrency, self.timeout, self.retries, self.backoff = max_concurrency, timeout, retries, backoff
+        self.max_new_tokens = max_new_tokens
+        self.generated_tokens = 0
+        self.last_token_counts: list[list[int]] = []
+
+    def request_body(self, prompt: str, n: int, *, temperature: float, top_p: float, max_new_tokens: int | None,
+                     stop: Sequence[str], seed: int | None) -> dict[str, Any]:
+        """The JSON body of one ``/v1/completions`` request."""
+        body: dict[str, Any] = {"model": self.model, "prompt": prompt, "n": n, "temperature": temperature,
+                                "top_p": top_p, "max_tokens": max_new_tokens or self.max_new_tokens}
+        if stop:
+            body.update(stop=list(stop), include_stop_str_in_output=True)
+        if seed is not None:
+            body["seed"] = seed
+        return body
+
+    @staticmethod
+    def texts_from(response: dict[str, Any], n: int, stop: Sequence[str]) -> tuple[list[str], list[int]]:
+        """The ``n`` continuations of a response, in index order, with their stop strings; and token counts."""
+        choices = sorted(response.get("choices") or [], key=lambda c: c.get("index", 0))
+        if len(choices) != n:
+            raise ServerError(f"asked for {n} completions, the server returned {len(choices)}")
+        texts = []
+        for choice in choices:
+            text = choice.get("text")
+            if not isinstance(text, str):
+                raise ServerError(f"a completion without text: {str(choice)[:200]}")
+            reason = choice.get("stop_reason")
+            if stop and isinstance(reason, str) and reason in stop and not text.endswith(reason):
+                text += reason
+            texts.append(text)
+        completion_tokens = (response.get("usage") or {}).get("completion_tokens")
+        counts = [completion_tokens // n] * n if isinstance(completion_tokens, int) else [0] * n
+        return texts, counts
+
+    def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
+                 max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int | None = 0,
+                 progress: Any = None) -> list[list[str]]:
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        if not prompts:
+            return []
+        stop = [s for s in (stop or []) if s]
+        bodies = [self.request_body(p, n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop,
+                                    seed=None if seed is None else seed + i) for i, p in enumerate(prompts)]
+        responses = _run(self._post_all(bodies, progress))
+        results, counts = [], []
+        for response in responses:
+            texts, tokens = self.texts_from(response, n, stop)
+            results.append(texts)
+            counts.append(tokens)
+        self.last_token_counts = counts
+        self.generated_tokens += sum(map(sum, counts))
+        return results
+
+    async def _post_all(self, bodies: list[dict], progress) -> list[dict]:
+        httpx = _import_httpx()
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        gate = asyncio.Semaphore(self.max_concurrency)
+        limits = httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
+        async with httpx.AsyncClient(timeout=self.timeout, headers=headers, limits=limits) as client:
+            async def one(body):
+                async with gate:
+                    response = await self._post(client, body)
+                if progress is not None:
+                    progress(1)
+                return response
+
+            return await asyncio.gather(*(one(b) for b in bodies))
+
+    async def _post(self, client, body: dict) -> dict:
+        httpx = _import_httpx()
+        delay, last_problem = self.backoff, ""
+        for attempt in range(self.retries + 1):
+            try:
+                response = await client.post(self.url, json=body)
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                last_problem = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code == 200:
+                    return response.json()
+                message = response.text[:500]
+                if response.status_code not in RETRY_STATUSES:
+                    raise ServerError(f"{self.url} answered {response.status_code}: {message}")
+                last_problem = f"status {response.status_code}: {message}"
+            if attempt < self.retries:
+                await asyncio.sleep(delay * (1 + random.random() * 0.25))
+                delay *= 2
+        raise ServerError(f"{self.url}: no answer after {self.retries + 1} attempts ({last_problem})")
+
+
+def _run(coroutine):
+    """Run a coroutine to completion, also from code that is already inside an event loop (e.g. Jupyter)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    box: dict[str, Any] = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # handed to the caller's thread below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

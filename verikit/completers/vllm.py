@@ -1,0 +1,68 @@
+"""vLLM as the generation backend (extra ``verikit[vllm]``; GPU machines).
+
+Kept thin on purpose: the request building (:func:`sampling_kwargs`) is plain Python and unit-tested on
+CPU; everything else is vLLM's own ``LLM.generate`` with prefix caching on, so the step prefixes of one
+solution share their KV blocks across rollouts — the feature :mod:`verikit.completers.prefix_cache`
+imitates for transformers models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from verikit.interfaces import Completer
+
+
+def sampling_kwargs(n: int, temperature: float, top_p: float, max_new_tokens: int, stop: Sequence[str],
+                    seed: int | None) -> dict[str, Any]:
+    """Keyword arguments of ``vllm.SamplingParams`` for one prompt under verikit's completer contract."""
+    kwargs: dict[str, Any] = {"n": n, "temperature": max(0.0, temperature), "top_p": top_p if temperature > 0 else 1.0,
+                              "max_tokens": max_new_tokens, "seed": seed}
+    if stop:
+        kwargs.update(stop=list(stop), include_stop_str_in_output=True)  # the contract keeps the stop string
+    return kwargs
+
+
+def _import_vllm():
+    try:
+        import vllm
+    except ImportError as exc:
+        raise ImportError("the vLLM completer needs vLLM (GPU): pip install 'verikit[vllm]'; "
+                          "on CPU use the transformers completer") from exc
+    return vllm
+
+
+class VLLMCompleter(Completer):
+    """Sampling with a vLLM engine; ``n`` continuations per prompt, seeded per prompt (``seed + index``)."""
+
+    name = "vllm"
+
+    def __init__(self, model: str, tokenizer: str | None = None, device: str | None = None, batch_size: int | None = None,
+                 max_new_tokens: int = 256, dtype: str = "auto", gpu_memory_utilization: float = 0.85, **engine_kwargs: Any):
+        vllm = _import_vllm()
+        self.max_new_tokens = max_new_tokens
+        self.llm = vllm.LLM(model=model, tokenizer=tokenizer, dtype=dtype, enable_prefix_caching=True,
+                            gpu_memory_utilization=gpu_memory_utilization, **engine_kwargs)
+        self.generated_tokens = 0
+        self.last_token_counts: list[list[int]] = []
+
+    def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
+                 max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int | None = 0,
+                 progress: Any = None) -> list[list[str]]:
+        from vllm import SamplingParams
+
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        stop = [s for s in (stop or []) if s]
+        params = [SamplingParams(**sampling_kwargs(n, temperature, top_p, max_new_tokens or self.max_new_tokens, stop,
+                                                   None if seed is None else seed + i)) for i in range(len(prompts))]
+        outputs = self.llm.generate(list(prompts), params, use_tqdm=progress is not None)
+        results, counts = [], []
+        for output in outputs:
+            ordered = sorted(output.outputs, key=lambda o: o.index)
+            results.append([o.text for o in ordered])
+            counts.append([len(o.token_ids) for o in ordered])
+        self.last_token_counts = counts
+        self.generated_tokens += sum(map(sum, counts))
+        return results
