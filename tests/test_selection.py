@@ -47,3 +47,19 @@ def test_curves_are_paired_bounded_and_exact_at_full_n():
     assert bon_curves(problems, methods, ns=[2], repeats=5, seed=3) == bon_curves(problems, methods, ns=[2], repeats=5, seed=3)
     wide = bon_curves(problems, methods, ns=[4], repeats=200, seed=1)["sc"][4]  # two problems, one right: the
     assert wide["ci_low"] == 0.0 and wide["ci_high"] == 1.0  # bootstrap over problems spans 0..1 at N = all
+
+
+def test_selectors_are_registered_and_looked_up_by_name():
+    import verikit
+
+    assert verikit.selector("self-consistency")(["1", "2", "2"]) == 1
+    assert verikit.selector("sc+rm")(["1", "2", "2"], [0.9, 0.2, 0.3]) == 0
+
+
+def test_readable_best_of_n_never_picks_an_unanswered_sample_while_one_has_an_answer():
+    from verikit.selection import weighted_best_of_n
+
+    assert weighted_best_of_n([None, "3", "4"], [0.99, 0.5, 0.5]) == 1  # tie among readable: the first
+    assert weighted_best_of_n([None, None], [0.1, 0.2]) is None
+    assert weighted_best_of_n(["7"], [0.0]) == 0
+    assert weighted_best_of_n([], []) is None

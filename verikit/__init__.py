@@ -24,7 +24,7 @@ __all__ = [
     "AnswerChecker", "CallTimeout", "Completer", "DataError", "Domain", "Estimator", "LabelledSolution",
     "PluginError", "Problem", "RegistryClashError", "Solution", "StepLabel", "StepSplitter",
     "UnknownNameError", "VerikitError", "annotate", "answer_checker", "completer", "dataset", "domain", "estimator",
-    "load_annotations", "load_dataset", "scorer", "step_splitter",
+    "load_annotations", "load_dataset", "scorer", "selector", "step_splitter",
 ]
 
 
@@ -62,6 +62,11 @@ def dataset(name: str):
 def load_dataset(name: str, **kwargs: Any) -> list[Problem]:
     """Load the registered dataset ``name``: ``verikit.load_dataset("gsm8k", split="test", limit=10)``."""
     return dataset(name)(**kwargs)
+
+
+def selector(name: str):
+    """The answer selector registered as ``name``: ``selector(answers, scores) -> chosen index or None``."""
+    return _lookup("selectors", name)
 
 
 def domain(name: str) -> Domain:

@@ -12,8 +12,9 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import verikit
+
 from verikit.builtin.splitters import STEP_TAG
-from verikit.selection import SELECTORS
 
 
 @dataclass
@@ -100,7 +101,7 @@ def bon_curves(problems: Sequence[ProblemSamples], methods: dict[str, tuple[str,
                  for _ in range(repeats if n < smallest else 1)]
         resamples = [[rng.randrange(len(problems)) for _ in problems] for _ in range(repeats)]
         for name, (selector_name, model) in methods.items():
-            per_draw = [_verdicts(problems, SELECTORS[selector_name], model, subsets) for subsets in draws]
+            per_draw = [_verdicts(problems, verikit.selector(selector_name), model, subsets) for subsets in draws]
             mean = sum(sum(v) / len(v) for v in per_draw) / len(per_draw)
             boot = [sum(per_draw[i % len(per_draw)][j] for j in picks) / len(picks) for i, picks in enumerate(resamples)]
             result[name][n] = {"acc": mean, "ci_low": min(mean, _percentile(boot, 0.025)),

@@ -220,6 +220,9 @@ def serve_command(
 
 
 from verikit.rm.commands import register as _register_reward_model_commands  # noqa: E402
+from verikit.rl.commands import rl as _rl_command  # noqa: E402
+
+app.command("rl")(_rl_command)
 
 _register_reward_model_commands(app)
 

@@ -52,5 +52,14 @@ def register_domains(register: Register) -> None:
 
 
 @hookspec
+def register_selectors(register: Register) -> None:
+    """Register answer selectors: ``selector(answers, scores) -> index of the chosen sample or None``.
+
+    ``answers`` are checker-normalised answers (``None`` for a sample without one), ``scores`` one
+    reward-model score per sample or ``None``; best-of-N curves and ``verikit.selector(name)`` use them.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``verikit`` CLI; ``cli`` is the root ``typer.Typer`` application."""

@@ -32,6 +32,7 @@ ENTRY_POINT_GROUP = "verikit"
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "verikit.builtin.splitters",
+    "verikit.selection",
     "verikit.builtin.estimators",
     "verikit.completers.plugin",
 )
@@ -44,6 +45,7 @@ REGISTRY_HOOKS: dict[str, tuple[str, str]] = {
     "register_estimators": ("estimators", "estimator"),
     "register_datasets": ("datasets", "dataset"),
     "register_domains": ("domains", "domain"),
+    "register_selectors": ("selectors", "selector"),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from verikit.hookspecs import hookimpl
+
 
 def majority_answer(answers: Sequence[str | None], weights: Sequence[float] | None = None) -> str | None:
     """The answer with the largest total weight (count by default), ignoring ``None``.
@@ -52,5 +54,27 @@ def sc_plus_rm(answers: Sequence[str | None], scores: Sequence[float] | None = N
     return None if chosen is None else list(answers).index(chosen)
 
 
-#: name → ``selector(answers, scores) -> index of the chosen sample or None``.
-SELECTORS = {"self-consistency": self_consistency, "best-of-n": best_of_n, "sc+rm": sc_plus_rm}
+def weighted_best_of_n(answers: Sequence[str | None], scores: Sequence[float] | None = None) -> int | None:
+    """Best-of-N among samples that have an answer: an unreadable sample never wins (while any readable one exists)."""
+    if scores is None:
+        raise ValueError("weighted best-of-n needs one reward-model score per sample")
+    readable = [i for i, a in enumerate(answers) if a is not None]
+    if not readable:
+        return None
+    best = max(scores[i] for i in readable)
+    return next(i for i in readable if scores[i] == best)
+
+
+#: The core's selectors (registered below like any plugin's): name → ``selector(answers, scores)``.
+SELECTORS = {"self-consistency": self_consistency, "best-of-n": best_of_n, "sc+rm": sc_plus_rm,
+             "best-of-n-readable": weighted_best_of_n}
+
+
+@hookimpl
+def register_selectors(register):
+    descriptions = {"self-consistency": "majority vote over normalised answers",
+                    "best-of-n": "the highest reward-model score (the paper's PRM/ORM rows)",
+                    "sc+rm": "the answer with the largest summed score (the paper's SC+RM rows)",
+                    "best-of-n-readable": "best-of-n among samples that state an answer"}
+    for name, selector in SELECTORS.items():
+        register(name, selector, description=descriptions[name])

@@ -32,6 +32,19 @@ def _scores(predicted: list[list[bool]], gold: list[list[bool]]) -> dict:
             "first_error_agreement": first}
 
 
+def label_agreement(records: list[dict], gold_labeller: Callable) -> dict:
+    """How the stored hard labels of any strategy agree with gold: accuracy, F1 of ``-``, first-error agreement."""
+    usable = [r for r in records if not r.get("error")]
+    if not usable:
+        raise DataError("no annotated solutions to evaluate")
+    gold = [gold_labeller(Problem(id=r["problem_id"], question=r["question"], gold_answer=r["gold_answer"],
+                                  domain=r["domain"]), r["steps"]) for r in usable]
+    result = _scores([list(map(bool, r["hard_labels"])) for r in usable], gold)
+    result.update(solutions=len(usable), steps=sum(len(g) for g in gold), bad_steps=sum(not x for g in gold for x in g),
+                  rollouts_per_solution=sum(r["rollouts_generated"] for r in usable) / len(usable))
+    return result
+
+
 def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[int] = (1, 2, 4, 8, 16),
                     strategies: Sequence[str] = tuple(STRATEGIES)) -> dict:
     """``{strategy: {N: {accuracy, f1_negative, first_error_agreement, rollouts_per_solution, …}}}`` plus

@@ -60,3 +60,23 @@ def eval_generator_command(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
         typer.echo(f"wrote {out}")
+
+
+def demo_command(
+    out: Path = typer.Option(Path("out/demo"), help="Output folder (stages already there are reused)."),
+    presets: str = typer.Option("arith-easy", help="Comma list: arith-easy, arith-hard (hard trains two more models)."),
+    test_problems: int = typer.Option(500, help="Test problems in the table."),
+    samples: int = typer.Option(64, help="N: samples per test problem."),
+    temperature: float = typer.Option(0.6, help="Sampling temperature of the policy (chosen on the dev split: "
+                                            "python -m benchmarks.temperature_dev)."),
+    annotate_problems: int = typer.Option(400, help="Train problems annotated for the reward models."),
+    seed: int = typer.Option(0),
+    policy: Optional[str] = typer.Option(None, help="Use this policy model instead of the trained/cached one."),
+    completer: Optional[str] = typer.Option(None, help="Use this completer model instead of the trained/cached one."),
+) -> None:
+    """The paper's Table 1 on the CPU miniature: generators, annotation, reward models, best-of-N with intervals."""
+    from verikit_arith.demo import DemoSettings, run_demo
+
+    run_demo(out, DemoSettings(presets=[p.strip() for p in presets.split(",") if p.strip()], test_problems=test_problems,
+                               samples=samples, temperature=temperature, annotate_problems=annotate_problems, seed=seed,
+                               policy=policy, completer=completer))

@@ -36,6 +36,7 @@ def register_domains(register):
 
 @hookimpl
 def register_commands(cli):
-    from verikit_arith.cli import app
+    from verikit_arith.cli import app, demo_command
 
     cli.add_typer(app, name="arith")
+    cli.command("demo")(demo_command)

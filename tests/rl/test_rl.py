@@ -1,0 +1,144 @@
+"""Step-level PPO pieces on a tiny model: reward placement, KL, GAE, one PPO step, GRPO process advantages."""
+
+import pytest
+import torch
+
+import verikit
+from verikit.rl.core import gae, kl_per_token
+from verikit.rl.grpo import process_advantages
+from verikit.rl.rewards import place_rewards, step_end_tokens
+from verikit.tiny_models import build_tiny_causal_lm
+
+PROMPT = "What is 2 + 3 * 4?\n"
+RESPONSE = "Step 1: 3 * 4 = 12\nStep 2: 2 + 12 = 14\nThe answer is 14"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    texts = [PROMPT + RESPONSE, "What is 7 - 2?\nStep 1: 7 - 2 = 5\nThe answer is 5"] * 10
+    return str(build_tiny_causal_lm(tmp_path_factory.mktemp("rl") / "tiny", texts, vocab_size=320))
+
+
+def test_step_rewards_land_on_exactly_the_last_token_of_each_step(tiny):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny)
+    splitter = verikit.step_splitter("lines")
+    steps = splitter.split(RESPONSE)
+    positions = step_end_tokens(tokenizer, PROMPT, RESPONSE, steps, splitter)
+    ids = tokenizer(PROMPT + RESPONSE, add_special_tokens=False)["input_ids"]
+    response_ids = ids[len(tokenizer(PROMPT, add_special_tokens=False)["input_ids"]):]
+    assert len(positions) == 3 and positions[-1] == len(response_ids) - 1
+    for k, position in enumerate(positions):  # the text up to and including that token ends exactly with step k
+        decoded = tokenizer.decode(response_ids[: position + 1])
+        assert decoded.rstrip("\n") == "\n".join(steps[: k + 1])
+    rewards = place_rewards(len(response_ids), positions, [0.9, 0.2, 0.7])
+    assert [i for i, r in enumerate(rewards) if r] == positions and sum(rewards) == pytest.approx(1.8)
+
+
+def test_gae_matches_a_hand_computation():
+    rewards = torch.tensor([[0.0, 1.0, 0.5, 0.0]])
+    values = torch.tensor([[0.2, 0.4, 0.1, 9.0]])
+    mask = torch.tensor([[1.0, 1.0, 1.0, 0.0]])  # the last position is padding
+    gamma, lam = 0.9, 0.5
+    d2 = 0.5 + 0 - 0.1                  # V after the last response token is 0
+    d1 = 1.0 + gamma * 0.1 - 0.4
+    d0 = 0.0 + gamma * 0.4 - 0.2
+    a2, a1 = d2, d1 + gamma * lam * d2
+    a0 = d0 + gamma * lam * a1
+    advantages, returns = gae(rewards, values, mask, gamma, lam)
+    assert advantages[0].tolist() == pytest.approx([a0, a1, a2, 0.0])
+    assert returns[0].tolist() == pytest.approx([a0 + 0.2, a1 + 0.4, a2 + 0.1, 0.0])
+
+
+def _trainer(tiny, **config):
+    from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
+
+    def reward(questions, prompts, responses, tokenizer):
+        return [([-1], [1.0 if "14" in r else 0.0]) for r in responses]
+
+    return StepPPOTrainer(tiny, reward, verikit.domain("arith"), StepPPOConfig(**config), device="cpu")
+
+
+def test_kl_is_zero_when_the_policy_is_the_reference(tiny):
+    from verikit.rl.ppo import response_stats
+
+    trainer = _trainer(tiny)
+    batch = trainer.make_batch(["q", "q"], [PROMPT, PROMPT], [RESPONSE, "Step 1: 3 * 4 = 13"], finished=[True, False])
+    with torch.no_grad():
+        policy, _ = response_stats(trainer.model, trainer.value_head, batch)
+        reference, _ = response_stats(trainer.reference, None, batch, with_values=False)
+    assert torch.count_nonzero(kl_per_token(policy, reference) * batch.response_mask) == 0
+    assert trainer.prepare(batch)["kl"] == 0.0
+
+
+def test_one_ppo_update_lowers_the_loss_on_a_fixed_batch(tiny):
+    trainer = _trainer(tiny, learning_rate=1e-3, whiten_advantages=False)
+    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
+                               finished=[True] * 4)
+    fixed = trainer.prepare(batch)
+    args = [fixed[k] for k in ("old_logprobs", "old_values", "advantages", "returns")]
+    before = trainer.losses(batch, *args)["loss"]
+    trainer.optimizer.zero_grad()
+    before.backward()
+    trainer.optimizer.step()
+    with torch.no_grad():
+        after = trainer.losses(batch, *args)["loss"]
+    assert after.item() < before.item()
+
+
+def test_a_ppo_step_from_sampled_rollouts_runs_and_reports(tiny, tmp_path):
+    trainer = _trainer(tiny, prompts_per_step=4, minibatch_size=2, max_new_tokens=12)
+    problems = verikit.load_dataset("arith-easy", split="dev", limit=4)
+    history = trainer.train(problems, steps=1, out=tmp_path / "ppo", progress=False)
+    assert len(history) == 1 and {"rm_reward", "kl", "loss", "policy_loss", "value_loss"} <= set(history[0])
+    resumed = _trainer(tiny, prompts_per_step=4, minibatch_size=2, max_new_tokens=12)
+    assert resumed.load_checkpoint(tmp_path / "ppo") and resumed.steps_done == 1
+
+
+def test_grpo_process_advantages_match_a_hand_computation():
+    # two responses of one prompt; step rewards [0.9, 0.1] ending at tokens 1 and 3, and [0.5] ending at token 2
+    advantages = process_advantages([[0.9, 0.1], [0.5]], [[1, 3], [2]], [4, 3], eps=0.0)
+    mean = (0.9 + 0.1 + 0.5) / 3
+    std = (((0.9 - mean) ** 2 + (0.1 - mean) ** 2 + (0.5 - mean) ** 2) / 3) ** 0.5
+    r = [(0.9 - mean) / std, (0.1 - mean) / std, (0.5 - mean) / std]
+    assert advantages[0] == pytest.approx([r[0] + r[1], r[0] + r[1], r[1], r[1]])
+    assert advantages[1] == pytest.approx([r[2], r[2], r[2]])
+    assert process_advantages([[], []], [[], []], [2, 1]) == [[0.0, 0.0], [0.0]]
+
+
+def test_rft_keeps_distinct_correct_samples_and_fine_tunes_on_them(tiny, tmp_path):
+    from verikit.rl.rft import rejection_samples, supervised_finetune
+
+    problems = verikit.load_dataset("arith-easy", split="dev", limit=2)
+
+    class Scripted:
+        def complete(self, prompts, n=1, **kwargs):
+            return [[f"Step 1: x\nThe answer is {problems[0].gold_answer}"] * 2 + ["The answer is -1"] * (n - 2),
+                    ["The answer is -1"] * n]
+
+    pairs = rejection_samples(Scripted(), problems, verikit.domain("arith"), verikit.answer_checker("arith"), k=4)
+    assert pairs == [(verikit.domain("arith").prompt(problems[0]), f"Step 1: x\nThe answer is {problems[0].gold_answer}")]
+    out = supervised_finetune(tiny, pairs * 4, tmp_path / "rft", epochs=1, batch_size=2, progress=False)
+    assert (out / "config.json").exists()
+    with pytest.raises(ValueError, match="no correct samples"):
+        supervised_finetune(tiny, [], tmp_path / "none")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", ["step-ppo", "orm-ppo", "grpo-process"])
+def test_the_rl_command_runs_each_algorithm_one_step_and_reports(tiny, tmp_path, algo):
+    import json
+
+    from typer.testing import CliRunner
+
+    from verikit.cli import app
+
+    result = CliRunner().invoke(app, ["rl", "--algo", algo, "--policy", tiny, "--rm", tiny, "--out", str(tmp_path / algo),
+                                      "--steps", "1", "--train-problems", "8", "--eval-problems", "4", "--prompts-per-step", "4",
+                                      "--max-new-tokens", "16", "--eval-every", "1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / algo / "rl.json").read_text())
+    assert summary["algo"] == algo and 0.0 <= summary["dev_greedy_acc"] <= 1.0
+    if algo != "grpo-process":
+        assert summary["history"][0]["eval"] == summary["dev_greedy_acc"]  # eval after the only step = final

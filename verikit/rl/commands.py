@@ -1,0 +1,102 @@
+"""``verikit rl --algo step-ppo|orm-ppo|rft|grpo-process``: RL from a policy with verikit reward models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def greedy_accuracy(completer, problems, domain, checker, max_new_tokens: int = 160) -> float:
+    texts = completer.complete([domain.prompt(p) for p in problems], n=1, temperature=0.0, max_new_tokens=max_new_tokens)
+    return sum(checker.is_correct(t[0], p.gold_answer) for t, p in zip(texts, problems)) / len(problems)
+
+
+def rl(
+    algo: str = typer.Option(..., help="step-ppo (PRM reward on each step's last token), orm-ppo, rft or grpo-process."),
+    policy: str = typer.Option(..., help="The SFT policy to start from."),
+    out: Path = typer.Option(..., help="Output folder (checkpoints; a killed run resumes)."),
+    rm: Optional[str] = typer.Option(None, help="Reward model folder (PRM for step-ppo/grpo-process, ORM for orm-ppo)."),
+    dataset: str = typer.Option("arith-easy"),
+    train_problems: int = typer.Option(2000),
+    eval_problems: int = typer.Option(200, help="Dev problems for the periodic greedy evaluation."),
+    steps: int = typer.Option(50, help="PPO steps (or GRPO steps)."),
+    prompts_per_step: int = typer.Option(32),
+    learning_rate: float = typer.Option(1e-5),
+    kl_coef: float = typer.Option(0.04),
+    eval_every: int = typer.Option(10),
+    rft_samples: int = typer.Option(4, help="K for rft."),
+    max_new_tokens: int = typer.Option(160),
+    seed: int = typer.Option(0),
+) -> None:
+    """Reinforcement learning with process (or outcome) rewards, with periodic greedy evaluation on dev."""
+    import verikit
+
+    problems = verikit.load_dataset(dataset, split="train", limit=train_problems)
+    dev = verikit.load_dataset(dataset, split="dev", limit=eval_problems)
+    domain = verikit.domain(problems[0].domain)
+    checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
+    out.mkdir(parents=True, exist_ok=True)
+    if algo == "rft":
+        from verikit.rl.rft import rejection_samples, supervised_finetune
+
+        sampler = verikit.completer("transformers", model=policy, max_new_tokens=max_new_tokens)
+        pairs = rejection_samples(sampler, problems, domain, checker, k=rft_samples, seed=seed, max_new_tokens=max_new_tokens)
+        supervised_finetune(policy, pairs, out / "model", learning_rate=learning_rate, seed=seed)
+        accuracy = greedy_accuracy(verikit.completer("transformers", model=str(out / "model")), dev, domain, checker, max_new_tokens)
+        summary = {"algo": algo, "pairs": len(pairs), "dev_greedy_acc": accuracy}
+    elif algo in ("step-ppo", "orm-ppo"):
+        from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
+        from verikit.rl.rewards import orm_final_reward, prm_step_rewards
+
+        if rm is None:
+            raise typer.BadParameter("--rm is required for PPO")
+        scorer = verikit.scorer(rm)
+        reward = prm_step_rewards(scorer, splitter) if algo == "step-ppo" else orm_final_reward(scorer, splitter)
+        config = StepPPOConfig(learning_rate=learning_rate, kl_coef=kl_coef, prompts_per_step=prompts_per_step,
+                               max_new_tokens=max_new_tokens, seed=seed)
+        trainer = StepPPOTrainer(policy, reward, domain, config)
+        history = trainer.train(problems, steps, out=out / "model", eval_every=eval_every,
+                                evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, max_new_tokens))
+        summary = {"algo": algo, "history": history, "dev_greedy_acc": greedy_accuracy(trainer.sampler, dev, domain, checker, max_new_tokens)}
+    elif algo == "grpo-process":
+        summary = _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, learning_rate, seed, max_new_tokens)
+        summary["dev_greedy_acc"] = greedy_accuracy(verikit.completer("transformers", model=str(out / "model")), dev, domain,
+                                                    checker, max_new_tokens)
+    else:
+        raise typer.BadParameter(f"--algo must be step-ppo, orm-ppo, rft or grpo-process, got {algo!r}")
+    (out / "rl.json").write_text(json.dumps(summary, indent=2) + "\n")
+    typer.echo(f"{algo}: dev greedy accuracy {100 * summary['dev_greedy_acc']:.1f}%; wrote {out / 'rl.json'}")
+
+
+def _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, learning_rate, seed, max_new_tokens) -> dict:
+    import torch
+
+    import verikit
+
+    try:
+        from datasets import Dataset
+        from trl import GRPOConfig
+    except ImportError as exc:
+        raise typer.BadParameter("grpo-process needs TRL and datasets: pip install 'verikit[trl]'") from exc
+    from verikit.rl.grpo import process_grpo_trainer_class
+
+    if rm is None:
+        raise typer.BadParameter("--rm (a PRM) is required for grpo-process")
+    golds = {p.question: p.gold_answer for p in problems}
+    data = Dataset.from_list([{"prompt": domain.prompt(p), "question": p.question} for p in problems])
+
+    def correctness(prompts, completions, question, **kwargs):  # logged by TRL; the advantages come from the PRM
+        return [float(checker.is_correct(c, golds[q])) for c, q in zip(completions, question)]
+
+    args = GRPOConfig(output_dir=str(out / "checkpoints"), max_steps=steps, learning_rate=learning_rate, seed=seed,
+                      per_device_train_batch_size=8, num_generations=4, max_completion_length=max_new_tokens,
+                      logging_steps=5, save_steps=max(10, steps // 4), report_to=[], beta=0.04,
+                      use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available())
+    trainer = process_grpo_trainer_class()(model=policy, reward_funcs=correctness, args=args, train_dataset=data,
+                                           process_scorer=verikit.scorer(rm), splitter=splitter, question_key="question")
+    trainer.train()
+    trainer.save_model(str(out / "model"))
+    return {"algo": "grpo-process", "log": trainer.state.log_history}

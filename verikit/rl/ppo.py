@@ -1,0 +1,253 @@
+"""Step-level PPO (Math-Shepherd §3.3) and ORM-PPO, verikit's own (TRL no longer ships a PPOTrainer).
+
+The policy starts from the SFT generator; a frozen copy is the reference; a linear value head on the
+policy's last hidden state is the critic (shared trunk, as in the paper's TRL-era setup). Each PPO step
+samples one response per prompt, asks the reward function where rewards go — the PRM score of every step
+on that step's last token (step-PPO), or one ORM score on the last token (ORM-PPO) — subtracts
+``kl_coef`` × the per-token KL to the reference (0.04 as in the paper), computes GAE advantages and runs
+the clipped objective for ``ppo_epochs`` over minibatches.
+
+Departures from the paper, for the miniature: one response per prompt per step, a shared critic trunk,
+and a response that ends with EOS gets the EOS token (so stopping is learned); the paper's exact
+hyper-parameters (e.g. lr 4e-7/1e-7 on 7B) are settings of :class:`StepPPOConfig`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
+from verikit.rl.rewards import place_rewards
+
+
+@dataclass
+class StepPPOConfig:
+    learning_rate: float = 1e-5
+    kl_coef: float = 0.04
+    gamma: float = 1.0
+    lam: float = 0.95
+    clip_range: float = 0.2
+    value_clip: float = 0.2
+    vf_coef: float = 0.1
+    ppo_epochs: int = 2
+    minibatch_size: int = 16
+    prompts_per_step: int = 32
+    temperature: float = 1.0
+    max_new_tokens: int = 160
+    max_grad_norm: float = 1.0
+    whiten_advantages: bool = True
+    seed: int = 0
+
+
+@dataclass
+class RolloutBatch:
+    questions: list[str]
+    prompts: list[str]
+    responses: list[str]
+    input_ids: torch.Tensor       # [B, L] right-padded prompt + response
+    attention_mask: torch.Tensor  # [B, L]
+    starts: list[int]             # index of each row's first response token
+    response_mask: torch.Tensor   # [B, R] 1 on response tokens (aligned from each row's start)
+
+
+class ValueHead(torch.nn.Module):
+    def __init__(self, hidden_size: int):
+        super().__init__()
+        self.linear = torch.nn.Linear(hidden_size, 1)
+        torch.nn.init.zeros_(self.linear.weight)
+        torch.nn.init.zeros_(self.linear.bias)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.linear(hidden.float()).squeeze(-1)
+
+
+def _gather_rows(full: torch.Tensor, starts: Sequence[int], width: int) -> torch.Tensor:
+    """``full[b, starts[b] + j]`` for j < width (zeros past the end): per-row response alignment."""
+    index = (torch.tensor(starts, device=full.device).unsqueeze(1) + torch.arange(width, device=full.device)).clamp(max=full.shape[1] - 1)
+    return full.gather(1, index)
+
+
+def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = True):
+    """Log-probs of each response token (and the critic's values there), aligned to ``response_mask``."""
+    output = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, output_hidden_states=with_values)
+    logprobs = torch.log_softmax(output.logits[:, :-1].float(), dim=-1).gather(-1, batch.input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    width = batch.response_mask.shape[1]
+    token_logprobs = _gather_rows(logprobs, [s - 1 for s in batch.starts], width) * batch.response_mask
+    if not with_values:
+        return token_logprobs, None
+    values = value_head(output.hidden_states[-1])
+    # the value of the state each response token is chosen in (the position before it), like its log-prob
+    return token_logprobs, _gather_rows(values, [s - 1 for s in batch.starts], width) * batch.response_mask
+
+
+class StepPPOTrainer:
+    """PPO with rewards placed by ``reward_fn`` (see :mod:`verikit.rl.rewards`)."""
+
+    def __init__(self, policy: str, reward_fn: Callable, domain, config: StepPPOConfig | None = None, device: str = "auto"):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from verikit.completers.transformers import TransformersCompleter, pick_device
+
+        self.config = config or StepPPOConfig()
+        self.device = pick_device(device)
+        torch.manual_seed(self.config.seed)
+        self.tokenizer = AutoTokenizer.from_pretrained(policy)
+        self.model = AutoModelForCausalLM.from_pretrained(policy).to(self.device)
+        self.reference = AutoModelForCausalLM.from_pretrained(policy).to(self.device).eval()
+        for parameter in self.reference.parameters():
+            parameter.requires_grad_(False)
+        self.value_head = ValueHead(self.model.config.hidden_size).to(self.device)
+        self.optimizer = torch.optim.AdamW(list(self.model.parameters()) + list(self.value_head.parameters()),
+                                           lr=self.config.learning_rate)
+        self.sampler = TransformersCompleter(self.model, tokenizer=self.tokenizer, device=self.device,
+                                             max_new_tokens=self.config.max_new_tokens, cache_implementation=None)
+        self.reward_fn, self.domain = reward_fn, domain
+        self.steps_done = 0
+
+    # -- data ------------------------------------------------------------------------------------
+    def make_batch(self, questions: Sequence[str], prompts: Sequence[str], responses: Sequence[str],
+                   finished: Sequence[bool] | None = None) -> RolloutBatch:
+        prefix = self.tokenizer("")["input_ids"]  # what the tokenizer puts first (BOS), as in generation
+        rows, starts, lengths = [], [], []
+        for index, (prompt, response) in enumerate(zip(prompts, responses)):
+            prompt_ids = prefix + self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            full = self.tokenizer(prompt + response, add_special_tokens=False)["input_ids"]
+            response_ids = full[len(prompt_ids) - len(prefix):]
+            if finished is not None and finished[index] and self.tokenizer.eos_token_id is not None:
+                response_ids = response_ids + [self.tokenizer.eos_token_id]
+            rows.append(prompt_ids + response_ids)
+            starts.append(len(prompt_ids))
+            lengths.append(len(response_ids))
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=self.device)
+        attention = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=self.device)
+        response_width = max(1, max(lengths))
+        response_mask = torch.tensor([[1.0] * n + [0.0] * (response_width - n) for n in lengths], device=self.device)
+        return RolloutBatch(list(questions), list(prompts), list(responses), input_ids, attention, starts, response_mask)
+
+    def rollout(self, problems: Sequence) -> RolloutBatch:
+        prompts = [self.domain.prompt(p) for p in problems]
+        responses = [r[0] for r in self.sampler.complete(prompts, n=1, temperature=self.config.temperature,
+                                                         max_new_tokens=self.config.max_new_tokens,
+                                                         seed=self.config.seed * 100_003 + self.steps_done)]
+        finished = [c[0] < self.config.max_new_tokens for c in self.sampler.last_token_counts]
+        self.model.train()
+        return self.make_batch([p.question for p in problems], prompts, responses, finished)
+
+    def placed_rewards(self, batch: RolloutBatch) -> torch.Tensor:
+        width = batch.response_mask.shape[1]
+        rows = []
+        for (positions, scores), length in zip(self.reward_fn(batch.questions, batch.prompts, batch.responses, self.tokenizer),
+                                               batch.response_mask.sum(dim=1).long().tolist()):
+            positions = [length - 1 if p < 0 else min(p, length - 1) for p in positions]
+            rows.append(place_rewards(width, positions, scores))
+        return torch.tensor(rows, device=self.device)
+
+    # -- one PPO step ------------------------------------------------------------------------------
+    def losses(self, batch: RolloutBatch, old_logprobs, old_values, advantages, returns) -> dict:
+        logprobs, values = response_stats(self.model, self.value_head, batch)
+        mask = batch.response_mask
+        pg = policy_loss(logprobs, old_logprobs, advantages, mask, self.config.clip_range)
+        vl = value_loss(values, old_values, returns, mask, self.config.value_clip)
+        return {"loss": pg + self.config.vf_coef * vl, "policy_loss": pg, "value_loss": vl}
+
+    def prepare(self, batch: RolloutBatch) -> dict:
+        """Old log-probs and values, reference log-probs, rewards, advantages: everything fixed for this step."""
+        with torch.no_grad():
+            old_logprobs, old_values = response_stats(self.model, self.value_head, batch)
+            ref_logprobs, _ = response_stats(self.reference, None, batch, with_values=False)
+            placed = self.placed_rewards(batch)
+            kl = kl_per_token(old_logprobs, ref_logprobs)
+            rewards = shaped_rewards(placed, kl, self.config.kl_coef, batch.response_mask)
+            advantages, returns = gae(rewards, old_values, batch.response_mask, self.config.gamma, self.config.lam)
+            if self.config.whiten_advantages:
+                advantages = whiten(advantages, batch.response_mask)
+        return {"old_logprobs": old_logprobs, "old_values": old_values, "advantages": advantages, "returns": returns,
+                "rm_reward": (placed.sum(dim=1)).mean().item(), "kl": masked_mean(kl, batch.response_mask).item()}
+
+    def step(self, batch: RolloutBatch) -> dict:
+        fixed = self.prepare(batch)
+        size = len(batch.prompts)
+        stats = {"rm_reward": fixed["rm_reward"], "kl": fixed["kl"]}
+        for _ in range(self.config.ppo_epochs):
+            order = torch.randperm(size).tolist()
+            for start in range(0, size, self.config.minibatch_size):
+                rows = order[start : start + self.config.minibatch_size]
+                sub = _select(batch, rows)
+                losses = self.losses(sub, *(fixed[k][rows] for k in ("old_logprobs", "old_values", "advantages", "returns")))
+                self.optimizer.zero_grad()
+                losses["loss"].backward()
+                torch.nn.utils.clip_grad_norm_(list(self.model.parameters()) + list(self.value_head.parameters()),
+                                               self.config.max_grad_norm)
+                self.optimizer.step()
+                stats.update({k: v.item() for k, v in losses.items()})
+        self.steps_done += 1
+        return stats
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def train(self, problems: Sequence, steps: int, out: str | Path | None = None, evaluate: Callable | None = None,
+              eval_every: int = 0, progress: bool = True) -> list[dict]:
+        from tqdm.auto import tqdm
+
+        history = []
+        if out is not None:
+            self.load_checkpoint(out)
+        bar = tqdm(total=steps, initial=self.steps_done, desc="ppo", disable=not progress)
+        while self.steps_done < steps:
+            start = (self.steps_done * self.config.prompts_per_step) % max(1, len(problems))
+            chosen = [problems[(start + i) % len(problems)] for i in range(self.config.prompts_per_step)]
+            started = time.perf_counter()
+            stats = self.step(self.rollout(chosen))
+            stats.update(step=self.steps_done, seconds=round(time.perf_counter() - started, 2))
+            if evaluate is not None and eval_every and self.steps_done % eval_every == 0:
+                stats["eval"] = evaluate(self.sampler)
+            history.append(stats)
+            bar.set_postfix(reward=f"{stats['rm_reward']:.3f}", kl=f"{stats['kl']:.4f}")
+            bar.update(1)
+            if out is not None:
+                self.save_checkpoint(out, history)
+        bar.close()
+        return history
+
+    def save_checkpoint(self, out: str | Path, history: list[dict] | None = None) -> None:
+        out = Path(out)
+        partial = out.with_name(out.name + ".partial")
+        partial.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(partial)
+        self.tokenizer.save_pretrained(partial)
+        torch.save({"value_head": self.value_head.state_dict(), "optimizer": self.optimizer.state_dict(),
+                    "steps_done": self.steps_done, "rng": torch.get_rng_state()}, partial / "ppo_state.pt")
+        (partial / "ppo_config.json").write_text(json.dumps({"config": asdict(self.config), "history": history or []}, indent=2))
+        if out.exists():
+            import shutil
+
+            shutil.rmtree(out)
+        partial.rename(out)  # a killed run leaves the previous checkpoint whole
+
+    def load_checkpoint(self, out: str | Path) -> bool:
+        from transformers import AutoModelForCausalLM
+
+        state_path = Path(out) / "ppo_state.pt"
+        if not state_path.exists():
+            return False
+        state = torch.load(state_path, weights_only=False)
+        loaded = AutoModelForCausalLM.from_pretrained(out).to(self.device)
+        self.model.load_state_dict(loaded.state_dict())
+        self.value_head.load_state_dict(state["value_head"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.steps_done = state["steps_done"]
+        torch.set_rng_state(state["rng"])
+        return True
+
+
+def _select(batch: RolloutBatch, rows: list[int]) -> RolloutBatch:
+    return RolloutBatch([batch.questions[i] for i in rows], [batch.prompts[i] for i in rows],
+                        [batch.responses[i] for i in rows], batch.input_ids[rows], batch.attention_mask[rows],
+                        [batch.starts[i] for i in rows], batch.response_mask[rows])

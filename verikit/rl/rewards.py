@@ -1,0 +1,90 @@
+"""Where process and outcome rewards land in a response's tokens.
+
+Math-Shepherd's step-by-step PPO gives each step its PRM score at the step's *last token*; an ORM gives
+one score at the response's last token. Steps are the domain splitter's; a step's last token is the token
+whose character span holds the step's last character (fast tokenizers report offsets), so the placement
+is right whatever the tokenizer merges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from verikit.errors import VerikitError
+
+
+def step_end_characters(response: str, steps: Sequence[str], splitter) -> list[int]:
+    """Offset (in ``response``) of the last character of each step, checked against the splitter's own join."""
+    ends, consumed = [], 0
+    for index in range(len(steps)):
+        prefix = splitter.join(list(steps[: index + 1]))
+        if not response.startswith(prefix):
+            raise VerikitError(f"step {index + 1} does not continue the response as the splitter joins it")
+        consumed = len(prefix)
+        ends.append(consumed - 1)
+    return ends
+
+
+def step_end_tokens(tokenizer, prompt: str, response: str, steps: Sequence[str], splitter) -> list[int]:
+    """Index (within the response's tokens, as tokenised after ``prompt``) of each step's last token."""
+    encoded = tokenizer(prompt + response, return_offsets_mapping=True, add_special_tokens=False)
+    prompt_tokens = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    offsets = encoded["offset_mapping"][prompt_tokens:]
+    positions = []
+    for char in step_end_characters(response, steps, splitter):
+        absolute = len(prompt) + char
+        token = next((i for i, (start, end) in enumerate(offsets) if start <= absolute < end), None)
+        if token is None:
+            raise VerikitError(f"no response token covers character {char} (the end of a step)")
+        positions.append(token)
+    return positions
+
+
+def readable_steps(splitter, response: str) -> list[str] | None:
+    """The response's steps, or None if a PRM cannot read it (no steps, or the step tag inside a step)."""
+    from verikit.builtin.splitters import STEP_TAG
+
+    steps = splitter.split(response.rstrip())
+    return steps if steps and not any(STEP_TAG in step for step in steps) else None
+
+
+def place_rewards(length: int, positions: Sequence[int], scores: Sequence[float]) -> list[float]:
+    """A per-token reward list of ``length`` with ``scores[k]`` at ``positions[k]`` (later steps add up if they share a token)."""
+    rewards = [0.0] * length
+    for position, score in zip(positions, scores, strict=True):
+        if 0 <= position < length:
+            rewards[position] += float(score)
+    return rewards
+
+
+def prm_step_rewards(scorer, splitter) -> Callable:
+    """Reward function for step-level PPO: ``(questions, prompts, responses, tokenizer) -> [(positions, scores)]``.
+
+    A response the PRM cannot read (no steps, or the step tag in its text) gets 0 at its last token.
+    """
+    def reward(questions, prompts, responses, tokenizer):
+        steps = [readable_steps(splitter, r) for r in responses]
+        readable = [i for i, s in enumerate(steps) if s]
+        scores = scorer.score([questions[i] for i in readable], [steps[i] for i in readable]) if readable else []
+        by_index = dict(zip(readable, scores))
+        out = []
+        for i, (prompt, response) in enumerate(zip(prompts, responses)):
+            if i in by_index:
+                out.append((step_end_tokens(tokenizer, prompt, response, steps[i], splitter), by_index[i]))
+            else:
+                out.append(([-1], [0.0]))
+        return out
+
+    return reward
+
+
+def orm_final_reward(scorer, splitter) -> Callable:
+    """Reward function for ORM-PPO: one score (the ORM's, at the last tag) on the response's last token."""
+    def reward(questions, prompts, responses, tokenizer):
+        steps = [readable_steps(splitter, r) for r in responses]
+        readable = [i for i, s in enumerate(steps) if s]
+        scores = scorer.score([questions[i] for i in readable], [steps[i] for i in readable]) if readable else []
+        by_index = dict(zip(readable, scores))
+        return [([-1], [by_index[i][-1] if i in by_index else 0.0]) for i in range(len(responses))]  # -1: last token
+
+    return reward
