@@ -10,7 +10,7 @@ STAMP := $(VENV)/.verikit-installed
 OUT ?= out
 export VERIKIT_DATA ?= $(abspath ../shared/data)
 
-.PHONY: install demo demo-hard test test-fast clean
+.PHONY: install demo benchmarks benchmarks-verification demo-hard test test-fast clean
 
 install: $(STAMP)
 
@@ -21,7 +21,12 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	$(BIN)/python -m pip install --quiet -e '.[dev,trl,serve,ray]' $(addprefix -e ,$(PLUGINS))
 	touch $(STAMP)
 
+# The main job: the paper's Table 1 on the CPU miniature (see README for what it runs and how long).
 demo: $(STAMP)
+	$(BIN)/verikit demo --out $(OUT)/demo
+
+# The component figures (annotation quality, reward models, scoring speed, robustness, performance).
+benchmarks: $(STAMP)
 	$(BIN)/verikit checker-report --dataset gsm8k-test --out $(OUT)/checker-gsm8k-test.json
 	$(BIN)/verikit checker-report --dataset math500 --out $(OUT)/checker-math500.json
 	$(BIN)/verikit arith train-generator --preset arith-easy --role policy --out $(OUT)/policy-arith-easy
@@ -30,14 +35,22 @@ demo: $(STAMP)
 	$(BIN)/python -m benchmarks.annotation --generator $(OUT)/completer-arith-easy --rollout-temperature 0.7 \
 		--problems 200 --samples 4 --out $(OUT)/annotation
 	$(BIN)/verikit annotate --dataset arith-easy --split train --limit 400 --samples 4 --n 8 --rollout-temperature 0.7 \
-		--generator $(OUT)/completer-arith-easy --max-new-tokens 160 --out $(OUT)/annotations-train
+		--generator $(OUT)/policy-arith-easy --completer $(OUT)/completer-arith-easy --max-new-tokens 160 \
+		--out $(OUT)/annotations-policy-train
 	$(BIN)/verikit make-processbench --dataset arith-easy --split dev --problems 200 --samples 4 \
 		--generator $(OUT)/policy-arith-easy --max-new-tokens 160 --out $(OUT)/processbench-dev.jsonl
 	$(BIN)/verikit make-processbench --dataset arith-easy --split test --problems 250 --samples 4 --seed 1 \
 		--generator $(OUT)/policy-arith-easy --max-new-tokens 160 --out $(OUT)/processbench-test.jsonl
-	$(BIN)/python -m benchmarks.reward_models --annotations $(OUT)/annotations-train --base $(OUT)/completer-arith-easy \
+	$(BIN)/python -m benchmarks.reward_models --annotations $(OUT)/annotations-policy-train --base $(OUT)/completer-arith-easy \
 		--dev $(OUT)/processbench-dev.jsonl --test $(OUT)/processbench-test.jsonl --out $(OUT)/reward_models
 	$(BIN)/python -m benchmarks.scoring --model $(OUT)/reward_models/prm-hard --out $(OUT)/scoring.json
+	$(BIN)/python -m benchmarks.robustness --out $(OUT)/robustness.json
+	$(BIN)/python -m benchmarks.perf --model $(OUT)/completer-arith-easy --prm $(OUT)/reward_models/prm-hard --out $(OUT)/perf.json
+
+# Table 1 over three sampling seeds with beam search, and the miniature Table 2 (RL); after `make demo`.
+benchmarks-verification: demo
+	$(BIN)/python -m benchmarks.arith --demo $(OUT)/demo --out $(OUT)/arith
+	$(BIN)/python -m benchmarks.arith.rl --demo $(OUT)/demo --out $(OUT)/rl
 
 # The harder preset's policy and its figures (about 8 minutes more).
 demo-hard: $(STAMP)

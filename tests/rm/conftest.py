@@ -37,7 +37,7 @@ def mistral_prm(tmp_path_factory):
     torch.manual_seed(0)
     tokenizer = build_sentencepiece_like_tokenizer(WORDS)
     config = MistralConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+                           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
                            bos_token_id=1, eos_token_id=2, pad_token_id=2)
     path = tmp_path_factory.mktemp("mistral-prm")
     MistralForCausalLM(config).save_pretrained(path)

@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> dict:
         settings = replace(base, seed=seed)
         folder = args.out / f"seed-{seed}"
         folder.mkdir(exist_ok=True)
+        demo_samples = models / "samples.json"  # the demo's own samples serve the seed they were drawn with
+        if seed == base.seed and demo_samples.exists() and not (folder / "samples.json").exists():
+            (folder / "samples.json").write_bytes(demo_samples.read_bytes())
         data = sample_test_problems(args.preset, settings, Path(policy), folder / "samples.json")
         per_seed[seed] = best_of_n_table(args.preset, settings, data, models, folder)["table"]
     methods = list(per_seed[next(iter(per_seed))])

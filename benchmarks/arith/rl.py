@@ -1,0 +1,91 @@
+"""The miniature Table 2: greedy test accuracy after SFT, RFT, ORM-PPO and step-level PPO, over seeds.
+
+    python -m benchmarks.arith.rl --demo out/demo [--preset arith-easy] [--seeds 0,1,2] [--steps 40]
+
+``--demo``: a ``verikit demo`` folder (its policy is the SFT model; its ORM and PRM give the rewards;
+``--prm likelihood-prm`` uses the likelihood PRM for step-PPO instead of the paper's tag head). For each
+seed: RFT (K samples per train problem, keep the correct, fine-tune), ORM-PPO and step-PPO for
+``--steps`` PPO steps; greedy accuracy on the first ``--test-problems`` test problems. Hyper-parameters
+(learning rate, steps) are defaults, not tuned; tune them on dev with `verikit rl --eval-every` — the test
+split is only read for the final figures.
+Writes ``OUT/rl.json`` = ``{method: {mean, std, seeds}}`` and ``OUT/table2.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import verikit
+
+
+def greedy(model_or_completer, problems, domain, checker, max_new_tokens: int = 160) -> float:
+    from verikit.rl.commands import greedy_accuracy
+
+    completer = (verikit.completer("transformers", model=str(model_or_completer))
+                 if isinstance(model_or_completer, (str, Path)) else model_or_completer)
+    return greedy_accuracy(completer, problems, domain, checker, max_new_tokens)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--demo", type=Path, required=True)
+    parser.add_argument("--preset", default="arith-easy")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--steps", type=int, default=40, help="PPO steps.")
+    parser.add_argument("--prompts-per-step", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=2e-5)
+    parser.add_argument("--rft-problems", type=int, default=1000)
+    parser.add_argument("--rft-samples", type=int, default=4)
+    parser.add_argument("--prm", default="prm", help="prm (the paper's tag head) or likelihood-prm.")
+    parser.add_argument("--test-problems", type=int, default=500)
+    parser.add_argument("--out", type=Path, default=Path("out/benchmarks/rl"))
+    args = parser.parse_args(argv)
+    from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
+    from verikit.rl.rewards import orm_final_reward, prm_step_rewards
+    from verikit.rl.rft import rejection_samples, supervised_finetune
+
+    details = json.loads((args.demo / "details.json").read_text())
+    policy = details[args.preset]["policy"]
+    models = args.demo / args.preset
+    train = verikit.load_dataset(args.preset, split="train", limit=max(args.rft_problems, 2000))
+    test = verikit.load_dataset(args.preset, split="test", limit=args.test_problems)
+    domain = verikit.domain(test[0].domain)
+    checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    sft = greedy(policy, test, domain, checker)
+    results: dict = {"sft": {"seeds": {s: sft for s in args.seeds.split(",")}}}
+    print(f"SFT (the demo's policy): greedy test accuracy {100 * sft:.1f}%", flush=True)
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        sampler = verikit.completer("transformers", model=policy, max_new_tokens=160)
+        pairs = rejection_samples(sampler, train[: args.rft_problems], domain, checker, k=args.rft_samples, seed=seed)
+        rft_model = supervised_finetune(policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed, progress=False)
+        results.setdefault("rft", {"seeds": {}})["seeds"][seed] = greedy(rft_model, test, domain, checker)
+        for name, reward in (("orm-ppo", orm_final_reward(verikit.scorer(models / "orm"), splitter)),
+                             ("step-ppo", prm_step_rewards(verikit.scorer(models / args.prm), splitter))):
+            config = StepPPOConfig(learning_rate=args.learning_rate, prompts_per_step=args.prompts_per_step, seed=seed)
+            trainer = StepPPOTrainer(policy, reward, domain, config)
+            trainer.train(train, args.steps, out=args.out / f"{name}-{seed}", progress=False)
+            results.setdefault(name, {"seeds": {}})["seeds"][seed] = greedy(trainer.sampler, test, domain, checker)
+        print(f"seed {seed}: " + ", ".join(f"{m} {100 * r['seeds'][seed]:.1f}%" for m, r in results.items() if seed in r["seeds"])
+              + f" ({(time.perf_counter() - started) / 60:.1f} min so far)", flush=True)
+    for row in results.values():
+        values = list(row["seeds"].values())
+        row.update(mean=statistics.mean(values), std=statistics.pstdev(values))
+    lines = [f"Table 2 on the miniature ({args.preset}, greedy accuracy on {len(test)} test problems, mean ± sd over seeds "
+             f"{args.seeds}; step-PPO reward: {args.prm})", "", "| method | accuracy (%) |", "| --- | --- |"]
+    lines += [f"| {m} | {100 * r['mean']:.1f} ± {100 * r['std']:.1f} |" for m, r in results.items()]
+    (args.out / "table2.md").write_text("\n".join(lines) + "\n")
+    (args.out / "rl.json").write_text(json.dumps({**results, "minutes": (time.perf_counter() - started) / 60,
+                                                  "settings": vars(args) | {"demo": str(args.demo), "out": str(args.out)}},
+                                                 indent=2, default=str) + "\n")
+    print("\n".join(lines) + f"\nwrote {args.out / 'rl.json'} in {(time.perf_counter() - started) / 60:.1f} min")
+    return results
+
+
+if __name__ == "__main__":
+    main()
