@@ -53,6 +53,11 @@ class DemoSettings:
     completer: str | None = None
 
 
+def _absolute(path: Path) -> str:
+    """A local folder as an absolute path (benchmarks read details.json from anywhere); a hub id as it is."""
+    return str(path.resolve()) if path.exists() else str(path)
+
+
 def _stage(message: str) -> float:
     print(f"\n== {message}", flush=True)
     return time.perf_counter()
@@ -109,7 +114,7 @@ def sample_test_problems(preset: str, settings: DemoSettings, policy: Path, path
     """Greedy and sampled solutions of the test problems, cached in ``path`` for these exact settings."""
     from verikit_arith.evaluation import MAX_NEW_TOKENS
 
-    key = {"policy": str(policy), "problems": settings.test_problems, "samples": settings.samples,
+    key = {"policy": _absolute(policy), "problems": settings.test_problems, "samples": settings.samples,
            "temperature": settings.temperature, "seed": settings.seed}
     if path.exists():
         cached = json.loads(path.read_text())
@@ -221,7 +226,8 @@ def run_demo(out: str | Path, settings: DemoSettings | None = None) -> dict:
         _done(started, "table ready")
         results[preset] = summary["table"]
         details[preset] = {"annotation_quality": quality, "training_seconds": training, "pairwise_auc": summary["pairwise_auc"],
-                           "unscorable_samples": summary["unscorable_samples"], "policy": str(policy), "completer": str(completer)}
+                           "unscorable_samples": summary["unscorable_samples"], "policy": _absolute(policy),
+                           "completer": _absolute(completer)}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     details["seconds"] = round(time.perf_counter() - started_all, 1)
     (out / "details.json").write_text(json.dumps(details, indent=2, default=str) + "\n")
