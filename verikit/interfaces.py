@@ -91,6 +91,13 @@ class Completer(ABC):
         across prompts; the returned text excludes the prompt.
         """
 
+    @staticmethod
+    def checked_stop(n: int, stop: Sequence[str] | None) -> list[str]:
+        """The request checks every backend shares: ``n >= 1``; returns the non-empty stop strings."""
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        return [s for s in (stop or []) if s]
+
 
 class Estimator(ABC):
     """Turns the verdicts of the rollouts from one step into that step's label."""

@@ -106,11 +106,9 @@ class OpenAICompleter(Completer):
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int | None = 0,
                  progress: Any = None) -> list[list[str]]:
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
+        stop = self.checked_stop(n, stop)
         if not prompts:
             return []
-        stop = [s for s in (stop or []) if s]
         bodies = [self.request_body(p, n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop,
                                     seed=None if seed is None else seed + i) for i, p in enumerate(prompts)]
         responses = _run(self._post_all(bodies, progress))

@@ -79,11 +79,9 @@ class TransformersCompleter(Completer):
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int = 0,
                  progress: Any = None) -> list[list[str]]:
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
+        stop = self.checked_stop(n, stop)
         if not prompts:
             return []
-        stop = [s for s in (stop or []) if s]
         kwargs = self._sampling_kwargs(temperature, top_p, max_new_tokens, stop)
         results: list[list[str]] = [[] for _ in prompts]
         counts: list[list[int]] = [[] for _ in prompts]

@@ -52,9 +52,7 @@ class VLLMCompleter(Completer):
                  progress: Any = None) -> list[list[str]]:
         from vllm import SamplingParams
 
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
-        stop = [s for s in (stop or []) if s]
+        stop = self.checked_stop(n, stop)
         params = [SamplingParams(**sampling_kwargs(n, temperature, top_p, max_new_tokens or self.max_new_tokens, stop,
                                                    None if seed is None else seed + i)) for i in range(len(prompts))]
         outputs = self.llm.generate(list(prompts), params, use_tqdm=progress is not None)
