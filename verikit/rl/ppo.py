@@ -42,6 +42,9 @@ class StepPPOConfig:
     max_new_tokens: int = 160
     max_grad_norm: float = 1.0
     whiten_advantages: bool = True
+    # False: the value head reads the policy's hidden states detached, so the critic's loss never moves the
+    # language model (its early, large errors otherwise pull the policy around before it has learned anything)
+    critic_shares_trunk: bool = True
     seed: int = 0
 
 
@@ -73,7 +76,7 @@ def _gather_rows(full: torch.Tensor, starts: Sequence[int], width: int) -> torch
     return full.gather(1, index)
 
 
-def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = True):
+def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = True, detach_critic: bool = False):
     """Log-probs of each response token (and the critic's values there), aligned to ``response_mask``."""
     output = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, output_hidden_states=with_values)
     logprobs = torch.log_softmax(output.logits[:, :-1].float(), dim=-1).gather(-1, batch.input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
@@ -81,7 +84,8 @@ def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = T
     token_logprobs = _gather_rows(logprobs, [s - 1 for s in batch.starts], width) * batch.response_mask
     if not with_values:
         return token_logprobs, None
-    values = value_head(output.hidden_states[-1])
+    hidden = output.hidden_states[-1]
+    values = value_head(hidden.detach() if detach_critic else hidden)
     # the value of the state each response token is chosen in (the position before it), like its log-prob
     return token_logprobs, _gather_rows(values, [s - 1 for s in batch.starts], width) * batch.response_mask
 
@@ -152,7 +156,8 @@ class StepPPOTrainer:
 
     # -- one PPO step ------------------------------------------------------------------------------
     def losses(self, batch: RolloutBatch, old_logprobs, old_values, advantages, returns) -> dict:
-        logprobs, values = response_stats(self.model, self.value_head, batch)
+        logprobs, values = response_stats(self.model, self.value_head, batch,
+                                          detach_critic=not self.config.critic_shares_trunk)
         mask = batch.response_mask
         pg = policy_loss(logprobs, old_logprobs, advantages, mask, self.config.clip_range)
         vl = value_loss(values, old_values, returns, mask, self.config.value_clip)
