@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 import verikit
-from verikit.bon import bon_curves, gather_samples, plot_curves, set_scores
-from verikit.rm.evaluation import pairwise_auc
+from verikit.bon import bon_curves, gather_samples, plot_curves, set_scores, within_problem_pairwise_auc
 from verikit.rm.scorer import load_scorer
 
 
@@ -55,10 +54,7 @@ def main(argv: list[str] | None = None) -> dict:
             set_scores(entries, readable, step_scores, key, agg)
             methods[key] = ("best-of-n", key)
             methods[f"sc+{key}"] = ("sc+rm", key)
-            flat = {(i, j): s for i, e in enumerate(entries) for j, s in enumerate(e.scores[key])}
-            right = {(i, j): c for i, e in enumerate(entries) for j, c in enumerate(e.correct)}
-            groups = {i: [(i, j) for j in range(len(e.correct))] for i, e in enumerate(entries)}
-            pairwise[key] = pairwise_auc(groups, flat, right)
+            pairwise[key] = within_problem_pairwise_auc(entries, key)
     ns = [n for n in (1, 2, 4, 8, 16, 32, 64, 128, 256) if n <= args.samples]
     curves = bon_curves(entries, methods, ns, repeats=args.repeats, seed=args.seed)
     pass_at = sum(any(e.correct) for e in entries) / len(entries)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import tracemalloc
 from pathlib import Path
 
 import verikit
 from verikit.adversarial import adversarial_strings, huge_solution, many_step_solution
 from verikit.plugins import get_host
-from verikit.robustness import probe_checker, probe_splitter
+from verikit.robustness import measure_call, probe_checker, probe_splitter
 
 BIG = huge_solution()
 MANY_STEPS = many_step_solution()
@@ -28,17 +27,9 @@ MANY_STEPS = many_step_solution()
 def _large_inputs(call) -> dict:
     results = {}
     for label, text in (("10MB", BIG), ("10k_steps", MANY_STEPS)):
-        tracemalloc.start()
-        started = time.perf_counter()
-        try:
-            call(text)
-            error = None
-        except Exception as exc:  # reported, not raised: the table shows every component
-            error = f"{type(exc).__name__}: {exc}"[:200]
-        seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        results[label] = {"seconds": round(seconds, 3), "peak_mb": round(peak / 1e6, 1), "error": error}
+        measured = measure_call(lambda: call(text))
+        results[label] = {"seconds": round(measured["seconds"], 3), "peak_mb": round(measured["peak_bytes"] / 1e6, 1),
+                          "error": measured["error"]}
     return results
 
 

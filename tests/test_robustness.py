@@ -5,8 +5,6 @@ the same contract as the bundled ones.
 """
 
 import sys
-import time
-import tracemalloc
 
 import pytest
 
@@ -14,7 +12,7 @@ import verikit
 from verikit.adversarial import adversarial_strings, huge_solution, many_step_solution
 from verikit.errors import DataError
 from verikit.plugins import get_host
-from verikit.robustness import probe_checker, probe_splitter
+from verikit.robustness import measure_call, probe_checker, probe_splitter
 
 N_STRINGS = 10_000
 LIMIT_S = 2.0
@@ -95,16 +93,6 @@ def test_planted_code_never_runs_in_any_checker_or_splitter(tmp_path):
     assert events == [], f"code ran while checking model output: {events[:5]}"
 
 
-def _peak_bytes(call):
-    tracemalloc.start()
-    try:
-        started = time.perf_counter()
-        call()
-        return tracemalloc.get_traced_memory()[1], time.perf_counter() - started
-    finally:
-        tracemalloc.stop()
-
-
 BIG = huge_solution()
 MANY_STEPS = many_step_solution()
 
@@ -114,7 +102,9 @@ MANY_STEPS = many_step_solution()
 def test_a_ten_megabyte_and_a_ten_thousand_step_solution_through_every_checker(name):
     checker = verikit.answer_checker(name)
     for text in (BIG, MANY_STEPS):
-        peak, seconds = _peak_bytes(lambda: checker.equivalent(checker.extract(text), "42"))
+        measured = measure_call(lambda: checker.equivalent(checker.extract(text), "42"))
+        peak, seconds = measured["peak_bytes"], measured["seconds"]
+        assert measured["error"] is None, measured["error"]
         assert seconds < LIMIT_S, f"{name}: {seconds:.2f} s on a {len(text):,}-char solution"
         assert peak < 2 * len(text) + 20_000_000, f"{name}: {peak / 1e6:.0f} MB for a {len(text) / 1e6:.0f} MB solution"
 
@@ -124,7 +114,9 @@ def test_a_ten_megabyte_and_a_ten_thousand_step_solution_through_every_checker(n
 def test_a_ten_megabyte_and_a_ten_thousand_step_solution_through_every_splitter(name):
     splitter = verikit.step_splitter(name)
     for text in (BIG, MANY_STEPS):
-        peak, seconds = _peak_bytes(lambda: splitter.join(splitter.split(text)))
+        measured = measure_call(lambda: splitter.join(splitter.split(text)))
+        peak, seconds = measured["peak_bytes"], measured["seconds"]
+        assert measured["error"] is None, measured["error"]
         assert seconds < 5 * LIMIT_S, f"{name}: {seconds:.2f} s"
         # the steps and the rejoined text are copies of the input: a few times its size, never more
         assert peak < 6 * len(text) + 20_000_000, f"{name}: {peak / 1e6:.0f} MB for a {len(text) / 1e6:.0f} MB solution"

@@ -57,9 +57,9 @@ def test_selectors_are_registered_and_looked_up_by_name():
 
 
 def test_readable_best_of_n_never_picks_an_unanswered_sample_while_one_has_an_answer():
-    from verikit.selection import weighted_best_of_n
+    from verikit.selection import readable_best_of_n
 
-    assert weighted_best_of_n([None, "3", "4"], [0.99, 0.5, 0.5]) == 1  # tie among readable: the first
-    assert weighted_best_of_n([None, None], [0.1, 0.2]) is None
-    assert weighted_best_of_n(["7"], [0.0]) == 0
-    assert weighted_best_of_n([], []) is None
+    assert readable_best_of_n([None, "3", "4"], [0.99, 0.5, 0.5]) == 1  # tie among readable: the first
+    assert readable_best_of_n([None, None], [0.1, 0.2]) is None
+    assert readable_best_of_n(["7"], [0.0]) == 0
+    assert readable_best_of_n([], []) is None

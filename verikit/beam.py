@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from verikit.builtin.splitters import STEP_TAG
+from verikit.rm.convention import readable_steps
 
 
 @dataclass
@@ -54,8 +54,8 @@ def step_beam_search(questions: Sequence[str], prompts: Sequence[str], completer
                 finished = not text.endswith(step_stop) or depth == max_steps - 1
                 candidates[i].append(Beam(beam.text + text, 0.0, finished))
         readable = [(i, c) for i in range(len(questions)) for c in candidates[i]]
-        steps = [splitter.split(c.text.rstrip()) for _, c in readable]
-        scorable = [k for k, s in enumerate(steps) if s and not any(STEP_TAG in x for x in s)]
+        steps = [readable_steps(splitter, c.text) for _, c in readable]
+        scorable = [k for k, s in enumerate(steps) if s]
         scores = scorer.score([questions[readable[k][0]] for k in scorable], [steps[k] for k in scorable]) if scorable else []
         for k, step_scores in zip(scorable, scores):
             readable[k][1].score = aggregate(step_scores, agg)

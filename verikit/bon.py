@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import verikit
 
-from verikit.builtin.splitters import STEP_TAG
+from verikit.rm.convention import readable_steps
 
 
 @dataclass
@@ -48,8 +48,8 @@ def gather_samples(problems: Sequence, texts: Sequence[Sequence[str]], checker, 
             answer = checker.extract(text)
             answers.append(None if answer is None else checker.normalize(answer))
             correct.append(answer is not None and checker.equivalent(answer, problem.gold_answer))
-            steps = splitter.split(text.rstrip())
-            if steps and not any(STEP_TAG in step for step in steps):
+            steps = readable_steps(splitter, text)
+            if steps:
                 readable.append(ReadableSample(problem_index, sample_index, problem.question, steps))
             else:
                 unscorable += 1
@@ -66,6 +66,24 @@ def set_scores(entries: Sequence[ProblemSamples], readable: Sequence[ReadableSam
         entry.scores[key] = [0.0] * len(entry.answers)
     for sample, scores in zip(readable, step_scores, strict=True):
         entries[sample.problem_index].scores[key][sample.sample_index] = aggregate(scores, agg)
+
+
+def within_problem_pairwise_auc(entries: Sequence[ProblemSamples], key: str) -> float | None:
+    """How often the reward model ``key`` scores a correct sample of a problem above a wrong one of the same problem."""
+    from verikit.rm.evaluation import pairwise_auc
+
+    scores = {(i, j): s for i, e in enumerate(entries) for j, s in enumerate(e.scores[key])}
+    correct = {(i, j): c for i, e in enumerate(entries) for j, c in enumerate(e.correct)}
+    groups = {i: [(i, j) for j in range(len(e.correct))] for i, e in enumerate(entries)}
+    return pairwise_auc(groups, scores, correct)
+
+
+def bootstrap_accuracy(verdicts: Sequence[bool], seed: int = 0, repeats: int = 1000) -> dict:
+    """Accuracy of per-problem verdicts with a 95% percentile-bootstrap interval over problems."""
+    rng = random.Random(seed)
+    count = len(verdicts)
+    means = [sum(verdicts[rng.randrange(count)] for _ in range(count)) / count for _ in range(repeats)]
+    return {"acc": sum(verdicts) / count, "ci_low": _percentile(means, 0.025), "ci_high": _percentile(means, 0.975)}
 
 
 def _verdicts(problems: Sequence[ProblemSamples], selector: Callable, model: str | None, subsets: Sequence[Sequence[int]]) -> list[bool]:

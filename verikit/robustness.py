@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -123,3 +124,20 @@ def probe_splitter(name: str, splitter: StepSplitter, strings: Iterable[str], ha
     for text in strings:
         _timed(report, text, lambda: _splitter_call(splitter, text), hang_s)
     return report
+
+
+def measure_call(call: Callable[[], object]) -> dict:
+    """``{seconds, peak_bytes, error}`` of one call: wall time, peak memory it allocated (tracemalloc), and the
+    exception it raised as text (recorded, not raised, so a report can list every component)."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    error = None
+    try:
+        call()
+    except Exception as exc:  # the point is to record it
+        error = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return {"seconds": seconds, "peak_bytes": peak, "error": error}

@@ -54,10 +54,10 @@ def sc_plus_rm(answers: Sequence[str | None], scores: Sequence[float] | None = N
     return None if chosen is None else list(answers).index(chosen)
 
 
-def weighted_best_of_n(answers: Sequence[str | None], scores: Sequence[float] | None = None) -> int | None:
+def readable_best_of_n(answers: Sequence[str | None], scores: Sequence[float] | None = None) -> int | None:
     """Best-of-N among samples that have an answer: an unreadable sample never wins (while any readable one exists)."""
     if scores is None:
-        raise ValueError("weighted best-of-n needs one reward-model score per sample")
+        raise ValueError("best-of-n-readable needs one reward-model score per sample")
     readable = [i for i, a in enumerate(answers) if a is not None]
     if not readable:
         return None
@@ -67,7 +67,7 @@ def weighted_best_of_n(answers: Sequence[str | None], scores: Sequence[float] | 
 
 #: The core's selectors (registered below like any plugin's): name → ``selector(answers, scores)``.
 SELECTORS = {"self-consistency": self_consistency, "best-of-n": best_of_n, "sc+rm": sc_plus_rm,
-             "best-of-n-readable": weighted_best_of_n}
+             "best-of-n-readable": readable_best_of_n}
 
 
 @hookimpl

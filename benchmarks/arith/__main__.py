@@ -25,10 +25,12 @@ import verikit
 from verikit_arith.demo import TABLE, DemoSettings, best_of_n_table, sample_test_problems
 
 
-def beam_vs_best_of_n(preset: str, settings: DemoSettings, policy: str, models: Path, seed0: dict, problems: int,
-                      width: int, expansions: int) -> dict:
+def beam_vs_best_of_n(preset: str, settings: DemoSettings, policy: str, models: Path, samples: list, entries: list,
+                      problems: int, width: int, expansions: int) -> dict:
+    """``samples``/``entries``: one seed's sampled texts and their scored entries (from ``best_of_n_table``);
+    best-of-N is read from them, on the same first ``problems`` test problems the search runs on."""
     from verikit.beam import step_beam_search
-    from verikit.bon import bon_curves, gather_samples, set_scores
+    from verikit.bon import bon_curves
     from verikit.rm.scorer import load_scorer
     from verikit_arith.evaluation import MAX_NEW_TOKENS
 
@@ -36,10 +38,9 @@ def beam_vs_best_of_n(preset: str, settings: DemoSettings, policy: str, models: 
     domain = verikit.domain(tests[0].domain)
     checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
     completer = verikit.completer("transformers", model=policy, max_new_tokens=MAX_NEW_TOKENS.get(preset, 320))
-    samples = seed0["samples"][:problems]
+    samples, entries = samples[:problems], entries[:problems]
     tokens_per_sample = statistics.mean(len(completer.tokenizer(t, add_special_tokens=False)["input_ids"])
                                         for texts in samples for t in texts)
-    entries, readable, _ = gather_samples(tests, samples, checker, splitter)
     result = {"problems": problems, "beam_width": width, "expansions": expansions, "tokens_per_sample": tokens_per_sample}
     for name in ("likelihood-prm", "prm"):
         scorer = load_scorer(models / name)
@@ -50,7 +51,6 @@ def beam_vs_best_of_n(preset: str, settings: DemoSettings, policy: str, models: 
         beam_acc = sum(r.text is not None and checker.is_correct(r.text, p.gold_answer) for r, p in zip(found, tests)) / len(tests)
         beam_tokens = statistics.mean(r.tokens for r in found)
         equal_n = max(1, min(settings.samples, round(beam_tokens / tokens_per_sample)))
-        set_scores(entries, readable, scorer.score([r.question for r in readable], [r.steps for r in readable]), name, "min")
         curves = bon_curves(entries, {"bon": ("best-of-n", name), "sc": ("self-consistency", None)}, [equal_n],
                             repeats=settings.repeats, seed=settings.seed)
         result[name] = {"beam_acc": beam_acc, "beam_tokens_per_problem": beam_tokens, "beam_seconds": seconds,
@@ -78,22 +78,24 @@ def main(argv: list[str] | None = None) -> dict:
     models = args.demo / args.preset
     policy = details[args.preset]["policy"]
     args.out.mkdir(parents=True, exist_ok=True)
-    per_seed = {}
+    tables = {}
     for seed in [int(s) for s in args.seeds.split(",")]:
         settings = replace(base, seed=seed)
         folder = args.out / f"seed-{seed}"
         folder.mkdir(exist_ok=True)
-        demo_samples = models / "samples.json"  # the demo's own samples serve the seed they were drawn with
-        if seed == base.seed and demo_samples.exists() and not (folder / "samples.json").exists():
-            (folder / "samples.json").write_bytes(demo_samples.read_bytes())
+        if seed == base.seed:  # the demo's own samples and their scores serve the seed they were drawn with
+            for cached in [models / "samples.json", *models.glob("scores-*.json")]:
+                if cached.exists() and not (folder / cached.name).exists():
+                    (folder / cached.name).write_bytes(cached.read_bytes())
         data = sample_test_problems(args.preset, settings, Path(policy), folder / "samples.json")
-        per_seed[seed] = best_of_n_table(args.preset, settings, data, models, folder)["table"]
+        tables[seed] = {**best_of_n_table(args.preset, settings, data, models, folder), "samples": data["samples"]}
+    per_seed = {seed: t["table"] for seed, t in tables.items()}
     methods = list(per_seed[next(iter(per_seed))])
     summary = {m: {"mean": statistics.mean(t[m]["acc"] for t in per_seed.values()),
                    "std": statistics.pstdev(t[m]["acc"] for t in per_seed.values()),
                    "seeds": {s: t[m] for s, t in per_seed.items()}} for m in methods}
-    beam = beam_vs_best_of_n(args.preset, base, policy, models,
-                             json.loads((args.out / f"seed-{next(iter(per_seed))}" / "samples.json").read_text()),
+    first = next(iter(tables))
+    beam = beam_vs_best_of_n(args.preset, base, policy, models, tables[first]["samples"], tables[first]["entries"],
                              args.beam_problems, args.beam_width, args.expansions)
     lines = [f"Table 1 on the miniature ({args.preset}, {base.test_problems} test problems, N={base.samples}, "
              f"T={base.temperature}; mean ± sd over sampling seeds {args.seeds})", "",

@@ -36,7 +36,7 @@ def process_grpo_trainer_class():
     import torch
     from trl import GRPOTrainer
 
-    from verikit.rl.rewards import readable_steps, step_end_tokens
+    from verikit.rl.rewards import score_readable, step_end_tokens
 
     class ProcessGRPOTrainer(GRPOTrainer):
         """``trl.GRPOTrainer`` whose advantages come from a verikit PRM, step by step.
@@ -59,10 +59,7 @@ def process_grpo_trainer_class():
             responses = tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
             prompts = [x["prompt"] if isinstance(x["prompt"], str) else str(x["prompt"]) for x in inputs]
             questions = [x.get(self.question_key, p) for x, p in zip(inputs, prompts)]
-            steps = [readable_steps(self.splitter, r) for r in responses]
-            readable = [i for i, s in enumerate(steps) if s]
-            scored = self.process_scorer.score([questions[i] for i in readable], [steps[i] for i in readable]) if readable else []
-            by_index = dict(zip(readable, scored))
+            steps, by_index = score_readable(self.process_scorer, self.splitter, questions, responses)
             scores, ends = [], []
             for i, (prompt, response) in enumerate(zip(prompts, responses)):
                 if i in by_index:  # each step's score on its last token

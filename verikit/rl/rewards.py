@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from verikit.errors import VerikitError
+from verikit.rm.convention import readable_steps
 
 
 def step_end_characters(response: str, steps: Sequence[str], splitter) -> list[int]:
@@ -40,12 +41,13 @@ def step_end_tokens(tokenizer, prompt: str, response: str, steps: Sequence[str],
     return positions
 
 
-def readable_steps(splitter, response: str) -> list[str] | None:
-    """The response's steps, or None if a PRM cannot read it (no steps, or the step tag inside a step)."""
-    from verikit.builtin.splitters import STEP_TAG
-
-    steps = splitter.split(response.rstrip())
-    return steps if steps and not any(STEP_TAG in step for step in steps) else None
+def score_readable(scorer, splitter, questions: Sequence[str], responses: Sequence[str]) -> tuple[list, dict[int, list[float]]]:
+    """Each response's steps (None where the PRM cannot read it) and, by response index, the PRM's step scores
+    of the readable ones — one scoring call for the batch."""
+    steps = [readable_steps(splitter, r) for r in responses]
+    readable = [i for i, s in enumerate(steps) if s]
+    scores = scorer.score([questions[i] for i in readable], [steps[i] for i in readable]) if readable else []
+    return steps, dict(zip(readable, scores))
 
 
 def place_rewards(length: int, positions: Sequence[int], scores: Sequence[float]) -> list[float]:
@@ -63,10 +65,7 @@ def prm_step_rewards(scorer, splitter) -> Callable:
     A response the PRM cannot read (no steps, or the step tag in its text) gets 0 at its last token.
     """
     def reward(questions, prompts, responses, tokenizer):
-        steps = [readable_steps(splitter, r) for r in responses]
-        readable = [i for i, s in enumerate(steps) if s]
-        scores = scorer.score([questions[i] for i in readable], [steps[i] for i in readable]) if readable else []
-        by_index = dict(zip(readable, scores))
+        steps, by_index = score_readable(scorer, splitter, questions, responses)
         out = []
         for i, (prompt, response) in enumerate(zip(prompts, responses)):
             if i in by_index:
@@ -81,10 +80,7 @@ def prm_step_rewards(scorer, splitter) -> Callable:
 def orm_final_reward(scorer, splitter) -> Callable:
     """Reward function for ORM-PPO: one score (the ORM's, at the last tag) on the response's last token."""
     def reward(questions, prompts, responses, tokenizer):
-        steps = [readable_steps(splitter, r) for r in responses]
-        readable = [i for i, s in enumerate(steps) if s]
-        scores = scorer.score([questions[i] for i in readable], [steps[i] for i in readable]) if readable else []
-        by_index = dict(zip(readable, scores))
+        _, by_index = score_readable(scorer, splitter, questions, responses)
         return [([-1], [by_index[i][-1] if i in by_index else 0.0]) for i in range(len(responses))]  # -1: last token
 
     return reward

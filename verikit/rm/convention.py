@@ -47,6 +47,13 @@ def prm_input(question: str, steps: Sequence[str], tag: str = STEP_TAG) -> str:
     return f"{question} {tagged_solution(steps, tag)}"
 
 
+def readable_steps(splitter, text: str) -> list[str] | None:
+    """The steps of ``text``, or None where a tag-reading PRM cannot read it: no steps, or the step tag
+    inside a step (the PRM could not tell its own tags from the text's)."""
+    steps = splitter.split(text.rstrip())
+    return steps if steps and not any(STEP_TAG in step for step in steps) else None
+
+
 def _single(tokenizer, text: str, role: str) -> int:
     ids = tokenizer.encode(text, add_special_tokens=False)
     if len(ids) != 1 or tokenizer.decode(ids).strip() != text:  # an <unk> is one token but not the symbol

@@ -139,8 +139,8 @@ def sample_test_problems(preset: str, settings: DemoSettings, policy: Path, path
 
 
 def best_of_n_table(preset: str, settings: DemoSettings, data: dict, models: Path, out: Path) -> dict:
-    from verikit.bon import bon_curves, gather_samples, plot_curves, set_scores
-    from verikit.rm.evaluation import pairwise_auc
+    from verikit.bon import (bon_curves, bootstrap_accuracy, gather_samples, plot_curves, set_scores,
+                             within_problem_pairwise_auc)
     from verikit.rm.scorer import load_scorer
 
     problems = verikit.load_dataset(preset, split="test", limit=settings.test_problems)
@@ -150,38 +150,29 @@ def best_of_n_table(preset: str, settings: DemoSettings, data: dict, models: Pat
     pairwise = {}
     for name in ("orm", "prm", "likelihood-prm"):
         cache = out / f"scores-{name}.json"
-        if cache.exists() and json.loads(cache.read_text())["key"] == data["key"]:
-            step_scores = json.loads(cache.read_text())["step_scores"]
+        cached = json.loads(cache.read_text()) if cache.exists() else {}
+        if cached.get("key") == data["key"]:
+            step_scores = cached["step_scores"]
         else:
             started = time.perf_counter()
             step_scores = load_scorer(models / name).score([r.question for r in readable], [r.steps for r in readable])
             cache.write_text(json.dumps({"key": data["key"], "step_scores": step_scores}))
             print(f"   scored {len(readable)} samples with {name} ({time.perf_counter() - started:.0f}s)", flush=True)
         set_scores(entries, readable, step_scores, name, "min")
-        flat = {(i, j): s for i, e in enumerate(entries) for j, s in enumerate(e.scores[name])}
-        right = {(i, j): c for i, e in enumerate(entries) for j, c in enumerate(e.correct)}
-        pairwise[name] = pairwise_auc({i: [(i, j) for j in range(len(e.correct))] for i, e in enumerate(entries)}, flat, right)
+        pairwise[name] = within_problem_pairwise_auc(entries, name)
     ns = [n for n in (1, 2, 4, 8, 16, 32, 64, 128, 256) if n <= settings.samples]
     curves = bon_curves(entries, TABLE, ns, repeats=settings.repeats, seed=settings.seed)
     greedy = [checker.is_correct(text, p.gold_answer) for text, p in zip(data["greedy"], problems)]
-    table = {"greedy": _bootstrap(greedy, settings.seed)}
+    table = {"greedy": bootstrap_accuracy(greedy, settings.seed)}
     for method in TABLE:
         point = curves[method][settings.samples]
         table[method] = {"acc": point["acc"], "ci_low": point["ci_low"], "ci_high": point["ci_high"]}
-    table["pass@n"] = _bootstrap([any(e.correct) for e in entries], settings.seed)
-    plot_curves({k: v for k, v in curves.items()}, out / "bon.png", title=f"{preset} test: best-of-N ({len(problems)} problems)")
+    table["pass@n"] = bootstrap_accuracy([any(e.correct) for e in entries], settings.seed)
+    plot_curves(curves, out / "bon.png", title=f"{preset} test: best-of-N ({len(problems)} problems)")
     (out / "curves.json").write_text(json.dumps({"curves": curves, "pairwise_auc": pairwise, "unscorable_samples": unscorable},
                                                 indent=2, default=str) + "\n")
-    return {"table": table, "pairwise_auc": pairwise, "unscorable_samples": unscorable}
-
-
-def _bootstrap(verdicts: list[bool], seed: int, repeats: int = 1000) -> dict:
-    import random
-
-    rng = random.Random(seed)
-    count = len(verdicts)
-    means = sorted(sum(verdicts[rng.randrange(count)] for _ in range(count)) / count for _ in range(repeats))
-    return {"acc": sum(verdicts) / count, "ci_low": means[int(0.025 * repeats)], "ci_high": means[int(0.975 * repeats) - 1]}
+    # entries (every sample's answer, verdict and scores) stay in memory for callers that go on with them
+    return {"table": table, "pairwise_auc": pairwise, "unscorable_samples": unscorable, "entries": entries}
 
 
 def print_table(results: dict, samples: int) -> None:
