@@ -43,6 +43,8 @@ benchmarks: $(STAMP)
 		--generator $(OUT)/policy-arith-easy --max-new-tokens 160 --out $(OUT)/processbench-test.jsonl
 	$(BIN)/python -m benchmarks.reward_models --annotations $(OUT)/annotations-policy-train --base $(OUT)/completer-arith-easy \
 		--dev $(OUT)/processbench-dev.jsonl --test $(OUT)/processbench-test.jsonl --out $(OUT)/reward_models
+	$(BIN)/python -m benchmarks.tag_head_ablation --annotations $(OUT)/annotations-policy-train --base $(OUT)/completer-arith-easy \
+		--dev $(OUT)/processbench-dev.jsonl --test $(OUT)/processbench-test.jsonl --out $(OUT)/tag_head_ablation
 	$(BIN)/python -m benchmarks.scoring --model $(OUT)/reward_models/prm-hard --out $(OUT)/scoring.json
 	$(BIN)/python -m benchmarks.robustness --out $(OUT)/robustness.json
 	$(BIN)/python -m benchmarks.perf --model $(OUT)/completer-arith-easy --prm $(OUT)/reward_models/prm-hard --out $(OUT)/perf.json
@@ -50,6 +52,7 @@ benchmarks: $(STAMP)
 # Table 1 over three sampling seeds with beam search, and the miniature Table 2 (RL); after `make demo`.
 benchmarks-verification: demo
 	$(BIN)/python -m benchmarks.arith --demo $(OUT)/demo --out $(OUT)/arith
+	$(BIN)/python -m benchmarks.arith.ppo_dev --demo $(OUT)/demo --out $(OUT)/ppo_dev
 	$(BIN)/python -m benchmarks.arith.rl --demo $(OUT)/demo --out $(OUT)/rl
 
 # The harder preset's policy and its figures (about 8 minutes more).

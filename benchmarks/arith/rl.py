@@ -22,7 +22,7 @@ from pathlib import Path
 import verikit
 
 
-def greedy(model_or_completer, problems, domain, checker, max_new_tokens: int = 160) -> float:
+def greedy(model_or_completer, problems, domain, checker, max_new_tokens: int) -> float:
     from verikit.rl.commands import greedy_accuracy
 
     completer = (verikit.completer("transformers", model=str(model_or_completer))
@@ -32,7 +32,10 @@ def greedy(model_or_completer, problems, domain, checker, max_new_tokens: int = 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--demo", type=Path, required=True)
+    parser.add_argument("--demo", type=Path, help="A verikit demo folder: the policy and reward models of --preset.")
+    parser.add_argument("--policy", help="The SFT policy (instead of the demo's).")
+    parser.add_argument("--orm", help="The ORM folder for ORM-PPO (instead of the demo's).")
+    parser.add_argument("--step-rm", help="The PRM folder for step-PPO (instead of the demo's --prm).")
     parser.add_argument("--preset", default="arith-easy")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--steps", type=int, default=40, help="PPO steps.")
@@ -42,46 +45,55 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rft-samples", type=int, default=4)
     parser.add_argument("--prm", default="prm", help="prm (the paper's tag head) or likelihood-prm.")
     parser.add_argument("--test-problems", type=int, default=500)
+    parser.add_argument("--max-new-tokens", type=int, help="Longest response (default: the preset's, as in the demo).")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/rl"))
     args = parser.parse_args(argv)
     from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
     from verikit.rl.rewards import orm_final_reward, prm_step_rewards
     from verikit.rl.rft import rejection_samples, supervised_finetune
+    from verikit_arith.evaluation import MAX_NEW_TOKENS
 
-    details = json.loads((args.demo / "details.json").read_text())
-    policy = details[args.preset]["policy"]
-    models = args.demo / args.preset
+    tokens = args.max_new_tokens or MAX_NEW_TOKENS.get(args.preset, 320)
+
+    if args.demo is None and not (args.policy and args.orm and args.step_rm):
+        parser.error("give --demo, or all of --policy, --orm and --step-rm")
+    details = json.loads((args.demo / "details.json").read_text()) if args.demo else {}
+    policy = args.policy or details[args.preset]["policy"]
+    orm_path = args.orm or args.demo / args.preset / "orm"
+    step_rm_path = args.step_rm or args.demo / args.preset / args.prm
     train = verikit.load_dataset(args.preset, split="train", limit=max(args.rft_problems, 2000))
     test = verikit.load_dataset(args.preset, split="test", limit=args.test_problems)
     domain = verikit.domain(test[0].domain)
     checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    sft = greedy(policy, test, domain, checker)
+    sft = greedy(policy, test, domain, checker, tokens)
     results: dict = {"sft": {"seeds": {s: sft for s in args.seeds.split(",")}}}
     print(f"SFT (the demo's policy): greedy test accuracy {100 * sft:.1f}%", flush=True)
     for seed in [int(s) for s in args.seeds.split(",")]:
-        sampler = verikit.completer("transformers", model=policy, max_new_tokens=160)
-        pairs = rejection_samples(sampler, train[: args.rft_problems], domain, checker, k=args.rft_samples, seed=seed)
+        sampler = verikit.completer("transformers", model=policy, max_new_tokens=tokens)
+        pairs = rejection_samples(sampler, train[: args.rft_problems], domain, checker, k=args.rft_samples, seed=seed,
+                                  max_new_tokens=tokens)
         rft_model = supervised_finetune(policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed, progress=False)
-        results.setdefault("rft", {"seeds": {}})["seeds"][seed] = greedy(rft_model, test, domain, checker)
-        for name, reward in (("orm-ppo", orm_final_reward(verikit.scorer(models / "orm"), splitter)),
-                             ("step-ppo", prm_step_rewards(verikit.scorer(models / args.prm), splitter))):
-            config = StepPPOConfig(learning_rate=args.learning_rate, prompts_per_step=args.prompts_per_step, seed=seed)
+        results.setdefault("rft", {"seeds": {}})["seeds"][seed] = greedy(rft_model, test, domain, checker, tokens)
+        for name, reward in (("orm-ppo", orm_final_reward(verikit.scorer(orm_path), splitter)),
+                             ("step-ppo", prm_step_rewards(verikit.scorer(step_rm_path), splitter))):
+            config = StepPPOConfig(learning_rate=args.learning_rate, prompts_per_step=args.prompts_per_step, seed=seed,
+                                   max_new_tokens=tokens)
             trainer = StepPPOTrainer(policy, reward, domain, config)
             trainer.train(train, args.steps, out=args.out / f"{name}-{seed}", progress=False)
-            results.setdefault(name, {"seeds": {}})["seeds"][seed] = greedy(trainer.sampler, test, domain, checker)
+            results.setdefault(name, {"seeds": {}})["seeds"][seed] = greedy(trainer.sampler, test, domain, checker, tokens)
         print(f"seed {seed}: " + ", ".join(f"{m} {100 * r['seeds'][seed]:.1f}%" for m, r in results.items() if seed in r["seeds"])
               + f" ({(time.perf_counter() - started) / 60:.1f} min so far)", flush=True)
     for row in results.values():
         values = list(row["seeds"].values())
         row.update(mean=statistics.mean(values), std=statistics.pstdev(values))
     lines = [f"Table 2 on the miniature ({args.preset}, greedy accuracy on {len(test)} test problems, mean ± sd over seeds "
-             f"{args.seeds}; step-PPO reward: {args.prm})", "", "| method | accuracy (%) |", "| --- | --- |"]
+             f"{args.seeds}; step-PPO reward: {step_rm_path})", "", "| method | accuracy (%) |", "| --- | --- |"]
     lines += [f"| {m} | {100 * r['mean']:.1f} ± {100 * r['std']:.1f} |" for m, r in results.items()]
     (args.out / "table2.md").write_text("\n".join(lines) + "\n")
     (args.out / "rl.json").write_text(json.dumps({**results, "minutes": (time.perf_counter() - started) / 60,
-                                                  "settings": vars(args) | {"demo": str(args.demo), "out": str(args.out)}},
+                                                  "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}},
                                                  indent=2, default=str) + "\n")
     print("\n".join(lines) + f"\nwrote {args.out / 'rl.json'} in {(time.perf_counter() - started) / 60:.1f} min")
     return results

@@ -96,6 +96,24 @@ def test_a_ppo_step_from_sampled_rollouts_runs_and_reports(tiny, tmp_path):
     assert resumed.load_checkpoint(tmp_path / "ppo") and resumed.steps_done == 1
 
 
+def test_critic_warmup_moves_only_the_value_head_towards_the_returns(tiny):
+    trainer = _trainer(tiny, critic_warmup_steps=1, critic_learning_rate=1e-2, learning_rate=1e-3, minibatch_size=2)
+    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
+                               finished=[True] * 4)
+    policy_before = [p.detach().clone() for p in trainer.model.parameters()]
+    head_before = trainer.value_head.linear.weight.detach().clone()
+    stats = trainer.step(batch)
+    assert stats["critic_warmup"] and trainer.steps_done == 1
+    assert all(torch.equal(a, b) for a, b in zip(policy_before, trainer.model.parameters()))
+    assert not torch.equal(head_before, trainer.value_head.linear.weight)
+    assert trainer.optimizer.param_groups[1]["lr"] == 1e-2 and trainer.optimizer.param_groups[0]["lr"] == 1e-3
+    fixed = trainer.prepare(batch)  # a second look at the same batch: the critic is closer to its returns
+    after = trainer.step(batch)  # past the warm-up: a normal PPO step that moves the policy
+    assert "policy_loss" in after
+    assert not all(torch.equal(a, b) for a, b in zip(policy_before, trainer.model.parameters()))
+    assert stats["value_loss"] > 0 and fixed["old_values"].abs().sum() > 0
+
+
 def test_grpo_process_advantages_match_a_hand_computation():
     # two responses of one prompt; step rewards [0.9, 0.1] ending at tokens 1 and 3, and [0.5] ending at token 2
     advantages = process_advantages([[0.9, 0.1], [0.5]], [[1, 3], [2]], [4, 3], eps=0.0)

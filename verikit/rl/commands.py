@@ -26,6 +26,11 @@ def rl(
     prompts_per_step: int = typer.Option(32),
     learning_rate: float = typer.Option(1e-5),
     kl_coef: float = typer.Option(0.04),
+    temperature: float = typer.Option(1.0, help="Rollout sampling temperature (PPO)."),
+    lam: float = typer.Option(0.95, help="GAE λ (1.0: undiscounted returns minus the critic's value)."),
+    critic_warmup_steps: int = typer.Option(0, help="PPO steps that train only the critic before the policy moves."),
+    critic_learning_rate: Optional[float] = typer.Option(None, help="The value head's learning rate (default: --learning-rate)."),
+    critic_shares_trunk: bool = typer.Option(True, help="--no-critic-shares-trunk: the critic reads detached hidden states."),
     eval_every: int = typer.Option(10),
     rft_samples: int = typer.Option(4, help="K for rft."),
     max_new_tokens: int = typer.Option(160),
@@ -56,7 +61,9 @@ def rl(
         scorer = verikit.scorer(rm)
         reward = prm_step_rewards(scorer, splitter) if algo == "step-ppo" else orm_final_reward(scorer, splitter)
         config = StepPPOConfig(learning_rate=learning_rate, kl_coef=kl_coef, prompts_per_step=prompts_per_step,
-                               max_new_tokens=max_new_tokens, seed=seed)
+                               max_new_tokens=max_new_tokens, temperature=temperature, lam=lam,
+                               critic_warmup_steps=critic_warmup_steps, critic_learning_rate=critic_learning_rate,
+                               critic_shares_trunk=critic_shares_trunk, seed=seed)
         trainer = StepPPOTrainer(policy, reward, domain, config)
         history = trainer.train(problems, steps, out=out / "model", eval_every=eval_every,
                                 evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, max_new_tokens))

@@ -9,7 +9,9 @@ the clipped objective for ``ppo_epochs`` over minibatches.
 
 Departures from the paper, for the miniature: one response per prompt per step, a shared critic trunk,
 and a response that ends with EOS gets the EOS token (so stopping is learned); the paper's exact
-hyper-parameters (e.g. lr 4e-7/1e-7 on 7B) are settings of :class:`StepPPOConfig`.
+hyper-parameters (e.g. lr 4e-7/1e-7 on 7B) are settings of :class:`StepPPOConfig`. Beyond the paper:
+an optional critic warm-up (``critic_warmup_steps``, the policy frozen while the value head learns) with
+its own learning rate, and a detached critic (``critic_shares_trunk=False``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ class StepPPOConfig:
     # False: the value head reads the policy's hidden states detached, so the critic's loss never moves the
     # language model (its early, large errors otherwise pull the policy around before it has learned anything)
     critic_shares_trunk: bool = True
+    # The value head's own learning rate (None: learning_rate). A linear head on a frozen-ish trunk needs a
+    # far larger step than the policy to become a useful baseline within a short run.
+    critic_learning_rate: float | None = None
+    # PPO steps at the start that train only the critic on fresh rollouts (the policy does not move). With
+    # an outcome reward and no critic, every token of a wrong response — the correct arithmetic after its
+    # first slip included — is pushed down; a critic that has learnt "a slip has happened" gives those
+    # tokens an advantage near zero.
+    critic_warmup_steps: int = 0
     seed: int = 0
 
 
@@ -107,8 +117,9 @@ class StepPPOTrainer:
         for parameter in self.reference.parameters():
             parameter.requires_grad_(False)
         self.value_head = ValueHead(self.model.config.hidden_size).to(self.device)
-        self.optimizer = torch.optim.AdamW(list(self.model.parameters()) + list(self.value_head.parameters()),
-                                           lr=self.config.learning_rate)
+        self.optimizer = torch.optim.AdamW(
+            [{"params": list(self.model.parameters()), "lr": self.config.learning_rate},
+             {"params": list(self.value_head.parameters()), "lr": self.config.critic_learning_rate or self.config.learning_rate}])
         self.sampler = TransformersCompleter(self.model, tokenizer=self.tokenizer, device=self.device,
                                              max_new_tokens=self.config.max_new_tokens, cache_implementation=None)
         self.reward_fn, self.domain = reward_fn, domain
@@ -181,6 +192,8 @@ class StepPPOTrainer:
         fixed = self.prepare(batch)
         size = len(batch.prompts)
         stats = {"rm_reward": fixed["rm_reward"], "kl": fixed["kl"]}
+        if self.steps_done < self.config.critic_warmup_steps:
+            return stats | self.critic_step(batch, fixed)
         for _ in range(self.config.ppo_epochs):
             order = torch.randperm(size).tolist()
             for start in range(0, size, self.config.minibatch_size):
@@ -195,6 +208,27 @@ class StepPPOTrainer:
                 stats.update({k: v.item() for k, v in losses.items()})
         self.steps_done += 1
         return stats
+
+    def critic_step(self, batch: RolloutBatch, fixed: dict) -> dict:
+        """Value-head updates only (critic warm-up): the policy's weights and its optimizer state stay as they are."""
+        size, losses = len(batch.prompts), []
+        for _ in range(self.config.ppo_epochs):
+            order = torch.randperm(size).tolist()
+            for start in range(0, size, self.config.minibatch_size):
+                rows = order[start : start + self.config.minibatch_size]
+                sub = _select(batch, rows)
+                with torch.no_grad():
+                    output = self.model(input_ids=sub.input_ids, attention_mask=sub.attention_mask, output_hidden_states=True)
+                values = _gather_rows(self.value_head(output.hidden_states[-1]), [s - 1 for s in sub.starts],
+                                      sub.response_mask.shape[1]) * sub.response_mask
+                loss = value_loss(values, fixed["old_values"][rows], fixed["returns"][rows], sub.response_mask, float("inf"))
+                self.optimizer.zero_grad()  # grads of None: AdamW leaves those parameters (and their state) alone
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(list(self.value_head.parameters()), self.config.max_grad_norm)
+                self.optimizer.step()
+                losses.append(loss.item())
+        self.steps_done += 1
+        return {"value_loss": sum(losses) / len(losses), "critic_warmup": True}
 
     # -- the loop ----------------------------------------------------------------------------------
     def train(self, problems: Sequence, steps: int, out: str | Path | None = None, evaluate: Callable | None = None,

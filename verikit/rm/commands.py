@@ -31,6 +31,10 @@ def train_prm(
     batch_size: int = typer.Option(32),
     max_length: int = typer.Option(1024),
     lm_loss_weight: float = typer.Option(0.0, help="Keep the causal-LM loss on correct solutions at this weight (0: the paper's recipe)."),
+    extra_layers: int = typer.Option(0, help="Append this many identity-initialised decoder layers to the base (beyond the "
+                                             "paper; lets each tag read the base's final-layer states, see verikit.rm.surgery)."),
+    untie_embeddings: bool = typer.Option(False, help="Give the head an output layer of its own when the base shares it "
+                                                      "with the input embeddings (beyond the paper)."),
     seed: int = typer.Option(0),
 ) -> None:
     """Train a process reward model: + / - at every step tag (Math-Shepherd), or the likelihood head."""
@@ -49,7 +53,8 @@ def train_prm(
     if head != "tag":
         raise typer.BadParameter(f"--head must be tag or likelihood, not {head!r}")
     config = PRMConfig(base=base, objective="prm", labels=labels, learning_rate=learning_rate, epochs=epochs,
-                       batch_size=batch_size, max_length=max_length, lm_loss_weight=lm_loss_weight, seed=seed)
+                       batch_size=batch_size, max_length=max_length, lm_loss_weight=lm_loss_weight,
+                       extra_layers=extra_layers, untie_embeddings=untie_embeddings, seed=seed)
     _echo_summary(f"PRM ({labels} labels)", out, train_reward_model(config, data, out))
 
 
@@ -62,13 +67,16 @@ def train_orm(
     batch_size: int = typer.Option(32),
     max_length: int = typer.Option(1024),
     lm_loss_weight: float = typer.Option(0.0),
+    extra_layers: int = typer.Option(0, help="Append identity-initialised decoder layers to the base (see train-prm)."),
+    untie_embeddings: bool = typer.Option(False, help="An output layer of its own (see train-prm)."),
     seed: int = typer.Option(0),
 ) -> None:
     """Train an outcome reward model: final-answer correctness, read at the last step tag."""
     from verikit.rm.training import PRMConfig, train_reward_model
 
     config = PRMConfig(base=base, objective="orm", learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
-                       max_length=max_length, lm_loss_weight=lm_loss_weight, seed=seed)
+                       max_length=max_length, lm_loss_weight=lm_loss_weight, extra_layers=extra_layers,
+                       untie_embeddings=untie_embeddings, seed=seed)
     _echo_summary("ORM", out, train_reward_model(config, data, out))
 
 

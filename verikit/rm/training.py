@@ -44,6 +44,10 @@ class PRMConfig:
     warmup_ratio: float = 0.05
     weight_decay: float = 0.0
     lm_loss_weight: float = 0.0
+    # beyond the paper (see verikit.rm.surgery): decoder layers appended to the base, identity at the start,
+    # and an output layer of its own for a base whose output layer is its input embeddings
+    extra_layers: int = 0
+    untie_embeddings: bool = False
     save_steps: int = 200
     seed: int = 0
 
@@ -141,6 +145,10 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
     if not examples.examples:
         raise ValueError(f"no usable training examples in {data} (skipped: {examples.skipped})")
     tokenizer, model, convention, added = load_base(config.base)
+    from verikit.rm.surgery import grow_depth, untie_embeddings
+
+    untied = untie_embeddings(model) if config.untie_embeddings else False
+    grow_depth(model, config.extra_layers)
     rows = [tokenize_example(e, tokenizer, convention, config.max_length, lm_loss=config.lm_loss_weight > 0)
             for e in examples.examples]
     dropped = sum(row.pop("dropped_tags") for row in rows)
@@ -182,6 +190,7 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
         "config": wanted,
         "convention": convention.to_dict(),
         "tag_token_added": added,
+        "embeddings_untied": untied,
         "examples": len(rows),
         "trained_tags": sum(sum(1 for t in row["tag_targets"] if t != IGNORE) for row in rows),
         "tags_dropped_by_truncation": dropped,

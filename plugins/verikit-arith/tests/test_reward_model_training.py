@@ -43,6 +43,19 @@ def test_prm_training_learns_the_labels_and_saves_its_convention(tiny, tmp_path)
     assert not (tmp_path / "prm" / "checkpoints").exists()
 
 
+def test_a_prm_with_extra_layers_trains_saves_its_depth_and_scores(tiny, tmp_path):
+    from transformers import AutoConfig
+
+    data = _examples(24)
+    config = PRMConfig(base=str(tiny), learning_rate=3e-3, epochs=2, batch_size=8, extra_layers=1)
+    summary = train_reward_model(config, data, tmp_path / "prm", progress=False)
+    base_depth = AutoConfig.from_pretrained(tiny).num_hidden_layers
+    assert AutoConfig.from_pretrained(tmp_path / "prm").num_hidden_layers == base_depth + 1
+    assert summary["config"]["extra_layers"] == 1
+    scores = verikit.scorer(tmp_path / "prm").score([e.question for e in data.examples], [e.steps for e in data.examples])
+    assert [len(s) for s in scores] == [len(e.steps) for e in data.examples]
+
+
 class _Crash(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         if state.global_step >= 4:

@@ -1,0 +1,111 @@
+"""PPO settings on the dev split: does greedy accuracy move, and which way, under a given reward?
+
+    python -m benchmarks.arith.ppo_dev (--demo DIR | --policy DIR) [--reward gold|orm|prm|likelihood-prm]
+        [--config NAME:key=value,key=value ...] [--steps 40] [--eval-every 10]
+
+Each ``--config`` is a :class:`verikit.rl.ppo.StepPPOConfig` override set, run from the same SFT policy on
+the same train problems; greedy accuracy on the first ``--dev-problems`` dev problems is measured before
+training and every ``--eval-every`` steps. ``--reward gold`` (the checker against the gold answer, a
+perfect outcome reward) separates "PPO cannot improve this policy with these settings" from "this reward
+model misleads it". The test split is never read. Writes ``OUT/ppo_dev.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import verikit
+
+DEFAULT_CONFIGS = [
+    "paper-like:learning_rate=2e-5",
+    "lam1-T0.7:learning_rate=2e-5,lam=1.0,temperature=0.7,critic_shares_trunk=False",
+    "lam1-T0.7-lr1e-4:learning_rate=1e-4,lam=1.0,temperature=0.7,critic_shares_trunk=False",
+    "critic-warmup:learning_rate=3e-5,lam=1.0,temperature=0.7,critic_shares_trunk=False,critic_warmup_steps=10,"
+    "critic_learning_rate=1e-3",
+]
+
+
+def parse_config(text: str):
+    """``NAME:key=value,...`` → (name, overrides) with values typed after the dataclass fields."""
+    from verikit.rl.ppo import StepPPOConfig
+
+    name, _, body = text.partition(":")
+    types = {f.name: f.default for f in fields(StepPPOConfig)}
+    overrides = {}
+    for item in filter(None, body.split(",")):
+        key, _, value = item.partition("=")
+        if key not in types:
+            raise SystemExit(f"--config {text!r}: {key!r} is not a StepPPOConfig field ({', '.join(types)})")
+        default = types[key]
+        overrides[key] = (value == "True") if isinstance(default, bool) else float(value) if default is None else type(default)(value)
+    return name, overrides
+
+
+def reward_function(kind: str, demo: Path | None, preset: str, checker, splitter, train):
+    from verikit.rl.rewards import orm_final_reward, prm_step_rewards
+
+    if kind == "gold":
+        gold = {p.question: p.gold_answer for p in train}
+        return lambda questions, prompts, responses, tokenizer: [
+            ([-1], [1.0 if checker.is_correct(r, gold[q]) else 0.0]) for q, r in zip(questions, responses)]
+    if demo is None:
+        raise SystemExit(f"--reward {kind} needs --demo (the folder holding the reward models)")
+    scorer = verikit.scorer(demo / preset / kind)
+    return orm_final_reward(scorer, splitter) if kind == "orm" else prm_step_rewards(scorer, splitter)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--policy", help="The SFT policy (default: the --demo folder's).")
+    parser.add_argument("--preset", default="arith-easy")
+    parser.add_argument("--reward", default="gold", choices=["gold", "orm", "prm", "likelihood-prm"])
+    parser.add_argument("--demo", type=Path, help="A verikit demo folder: its policy and reward models.")
+    parser.add_argument("--config", action="append", help="NAME:key=value,... (repeatable); default: a fixed set.")
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--eval-every", type=int, default=10)
+    parser.add_argument("--dev-problems", type=int, default=200)
+    parser.add_argument("--train-problems", type=int, default=4000)
+    parser.add_argument("--out", type=Path, default=Path("out/benchmarks/ppo_dev"))
+    args = parser.parse_args(argv)
+    from verikit.rl.commands import greedy_accuracy
+    from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
+    from verikit_arith.evaluation import MAX_NEW_TOKENS
+
+    if args.policy is None:
+        if args.demo is None:
+            parser.error("give --demo or --policy")
+        args.policy = json.loads((args.demo / "details.json").read_text())[args.preset]["policy"]
+    configs = [parse_config(c) for c in (args.config or DEFAULT_CONFIGS)]
+    train = verikit.load_dataset(args.preset, split="train", limit=args.train_problems)
+    dev = verikit.load_dataset(args.preset, split="dev", limit=args.dev_problems)
+    domain = verikit.domain(dev[0].domain)
+    checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
+    tokens = MAX_NEW_TOKENS.get(args.preset, 320)
+    reward = reward_function(args.reward, args.demo, args.preset, checker, splitter, train)
+    start = greedy_accuracy(verikit.completer("transformers", model=args.policy), dev, domain, checker, tokens)
+    print(f"SFT policy: dev greedy {100 * start:.1f}% ({len(dev)} problems); reward {args.reward}", flush=True)
+    results = {"sft_dev_greedy": start, "reward": args.reward, "configs": {}}
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, overrides in configs:
+        started = time.perf_counter()
+        config = StepPPOConfig(**({"max_new_tokens": tokens} | overrides))
+        trainer = StepPPOTrainer(args.policy, reward, domain, config)
+        history = trainer.train(train, args.steps, eval_every=args.eval_every, progress=False,
+                                evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, tokens))
+        curve = [(0, start)] + [(h["step"], h["eval"]) for h in history if "eval" in h]
+        results["configs"][name] = {"overrides": overrides, "dev_greedy": curve,
+                                    "rollout_reward": [h["rm_reward"] for h in history],
+                                    "minutes": round((time.perf_counter() - started) / 60, 2)}
+        print(f"{name:<22} dev greedy " + " → ".join(f"{100 * a:.1f}" for _, a in curve)
+              + f"  (steps 0..{args.steps}; {results['configs'][name]['minutes']:.1f} min)", flush=True)
+        (args.out / "ppo_dev.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out / 'ppo_dev.json'}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
