@@ -114,6 +114,17 @@ def test_critic_warmup_moves_only_the_value_head_towards_the_returns(tiny):
     assert stats["value_loss"] > 0 and fixed["old_values"].abs().sum() > 0
 
 
+def test_an_advantage_floor_raises_only_the_advantages_below_it(tiny):
+    batch_args = (["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"])
+    plain = _trainer(tiny)
+    floored = _trainer(tiny, advantage_floor=0.0)
+    a = plain.prepare(plain.make_batch(*batch_args, finished=[True] * 4))["advantages"]
+    batch = floored.make_batch(*batch_args, finished=[True] * 4)
+    b = floored.prepare(batch)["advantages"]
+    assert (a < 0).any() and (b >= 0).all()
+    assert torch.equal(b, a.clamp(min=0.0) * batch.response_mask)
+
+
 def test_grpo_process_advantages_match_a_hand_computation():
     # two responses of one prompt; step rewards [0.9, 0.1] ending at tokens 1 and 3, and [0.5] ending at token 2
     advantages = process_advantages([[0.9, 0.1], [0.5]], [[1, 3], [2]], [4, 3], eps=0.0)

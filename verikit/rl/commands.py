@@ -31,6 +31,7 @@ def rl(
     critic_warmup_steps: int = typer.Option(0, help="PPO steps that train only the critic before the policy moves."),
     critic_learning_rate: Optional[float] = typer.Option(None, help="The value head's learning rate (default: --learning-rate)."),
     critic_shares_trunk: bool = typer.Option(True, help="--no-critic-shares-trunk: the critic reads detached hidden states."),
+    advantage_floor: Optional[float] = typer.Option(None, help="Raise whitened advantages below this to it (0: reinforce only better-than-expected tokens)."),
     eval_every: int = typer.Option(10),
     rft_samples: int = typer.Option(4, help="K for rft."),
     max_new_tokens: int = typer.Option(160),
@@ -63,7 +64,7 @@ def rl(
         config = StepPPOConfig(learning_rate=learning_rate, kl_coef=kl_coef, prompts_per_step=prompts_per_step,
                                max_new_tokens=max_new_tokens, temperature=temperature, lam=lam,
                                critic_warmup_steps=critic_warmup_steps, critic_learning_rate=critic_learning_rate,
-                               critic_shares_trunk=critic_shares_trunk, seed=seed)
+                               critic_shares_trunk=critic_shares_trunk, advantage_floor=advantage_floor, seed=seed)
         trainer = StepPPOTrainer(policy, reward, domain, config)
         history = trainer.train(problems, steps, out=out / "model", eval_every=eval_every,
                                 evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, max_new_tokens))

@@ -55,6 +55,10 @@ class StepPPOConfig:
     # first slip included — is pushed down; a critic that has learnt "a slip has happened" gives those
     # tokens an advantage near zero.
     critic_warmup_steps: int = 0
+    # None: PPO as usual. A number: advantages below it are raised to it after whitening (0: only better-
+    # than-expected tokens are reinforced — pushing down sampled wrong tokens moves their probability onto
+    # every other token, and on a small policy that diffusion can outweigh what the positives teach).
+    advantage_floor: float | None = None
     seed: int = 0
 
 
@@ -185,6 +189,8 @@ class StepPPOTrainer:
             advantages, returns = gae(rewards, old_values, batch.response_mask, self.config.gamma, self.config.lam)
             if self.config.whiten_advantages:
                 advantages = whiten(advantages, batch.response_mask)
+            if self.config.advantage_floor is not None:
+                advantages = advantages.clamp(min=self.config.advantage_floor) * batch.response_mask
         return {"old_logprobs": old_logprobs, "old_values": old_values, "advantages": advantages, "returns": returns,
                 "rm_reward": (placed.sum(dim=1)).mean().item(), "kl": masked_mean(kl, batch.response_mask).item()}
 
