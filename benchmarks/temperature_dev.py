@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> dict:
     problems = verikit.load_dataset(args.preset, split="dev", limit=args.problems)
     domain = verikit.domain(problems[0].domain)
     checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
-    policy = verikit.completer("transformers", model=args.policy, max_new_tokens=160)
+    from verikit_arith.evaluation import MAX_NEW_TOKENS
+
+    policy = verikit.completer("transformers", model=args.policy, max_new_tokens=MAX_NEW_TOKENS.get(args.preset, 320))
     scorer = load_scorer(args.rm)
     methods = {"self-consistency": ("self-consistency", None), "best-of-n": ("best-of-n", "rm"), "sc+rm": ("sc+rm", "rm")}
     result = {}

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import torch
 
+from verikit.rm.data import padding_id, right_padded
 from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
 from verikit.rl.rewards import place_rewards
+from verikit.rl.tokens import prompt_and_response_ids
 
 
 @dataclass
@@ -132,21 +134,15 @@ class StepPPOTrainer:
     # -- data ------------------------------------------------------------------------------------
     def make_batch(self, questions: Sequence[str], prompts: Sequence[str], responses: Sequence[str],
                    finished: Sequence[bool] | None = None) -> RolloutBatch:
-        prefix = self.tokenizer("")["input_ids"]  # what the tokenizer puts first (BOS), as in generation
         rows, starts, lengths = [], [], []
         for index, (prompt, response) in enumerate(zip(prompts, responses)):
-            prompt_ids = prefix + self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-            full = self.tokenizer(prompt + response, add_special_tokens=False)["input_ids"]
-            response_ids = full[len(prompt_ids) - len(prefix):]
+            prompt_ids, response_ids = prompt_and_response_ids(self.tokenizer, prompt, response)
             if finished is not None and finished[index] and self.tokenizer.eos_token_id is not None:
                 response_ids = response_ids + [self.tokenizer.eos_token_id]
             rows.append(prompt_ids + response_ids)
             starts.append(len(prompt_ids))
             lengths.append(len(response_ids))
-        width = max(len(r) for r in rows)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=self.device)
-        attention = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=self.device)
+        input_ids, attention = (t.to(self.device) for t in right_padded(rows, padding_id(self.tokenizer)))
         response_width = max(1, max(lengths))
         response_mask = torch.tensor([[1.0] * n + [0.0] * (response_width - n) for n in lengths], device=self.device)
         return RolloutBatch(list(questions), list(prompts), list(responses), input_ids, attention, starts, response_mask)
@@ -196,43 +192,43 @@ class StepPPOTrainer:
 
     def step(self, batch: RolloutBatch) -> dict:
         fixed = self.prepare(batch)
-        size = len(batch.prompts)
         stats = {"rm_reward": fixed["rm_reward"], "kl": fixed["kl"]}
         if self.steps_done < self.config.critic_warmup_steps:
             return stats | self.critic_step(batch, fixed)
-        for _ in range(self.config.ppo_epochs):
-            order = torch.randperm(size).tolist()
-            for start in range(0, size, self.config.minibatch_size):
-                rows = order[start : start + self.config.minibatch_size]
-                sub = _select(batch, rows)
-                losses = self.losses(sub, *(fixed[k][rows] for k in ("old_logprobs", "old_values", "advantages", "returns")))
-                self.optimizer.zero_grad()
-                losses["loss"].backward()
-                torch.nn.utils.clip_grad_norm_(list(self.model.parameters()) + list(self.value_head.parameters()),
-                                               self.config.max_grad_norm)
-                self.optimizer.step()
-                stats.update({k: v.item() for k, v in losses.items()})
+        for rows in self._minibatches(len(batch.prompts)):
+            sub = _select(batch, rows)
+            losses = self.losses(sub, *(fixed[k][rows] for k in ("old_logprobs", "old_values", "advantages", "returns")))
+            self.optimizer.zero_grad()
+            losses["loss"].backward()
+            torch.nn.utils.clip_grad_norm_(list(self.model.parameters()) + list(self.value_head.parameters()),
+                                           self.config.max_grad_norm)
+            self.optimizer.step()
+            stats.update({k: v.item() for k, v in losses.items()})
         self.steps_done += 1
         return stats
 
-    def critic_step(self, batch: RolloutBatch, fixed: dict) -> dict:
-        """Value-head updates only (critic warm-up): the policy's weights and its optimizer state stay as they are."""
-        size, losses = len(batch.prompts), []
+    def _minibatches(self, size: int):
+        """Row indices of each minibatch: ``ppo_epochs`` passes, each over a fresh random order."""
         for _ in range(self.config.ppo_epochs):
             order = torch.randperm(size).tolist()
             for start in range(0, size, self.config.minibatch_size):
-                rows = order[start : start + self.config.minibatch_size]
-                sub = _select(batch, rows)
-                with torch.no_grad():
-                    output = self.model(input_ids=sub.input_ids, attention_mask=sub.attention_mask, output_hidden_states=True)
-                values = _gather_rows(self.value_head(output.hidden_states[-1]), [s - 1 for s in sub.starts],
-                                      sub.response_mask.shape[1]) * sub.response_mask
-                loss = value_loss(values, fixed["old_values"][rows], fixed["returns"][rows], sub.response_mask, float("inf"))
-                self.optimizer.zero_grad()  # grads of None: AdamW leaves those parameters (and their state) alone
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(list(self.value_head.parameters()), self.config.max_grad_norm)
-                self.optimizer.step()
-                losses.append(loss.item())
+                yield order[start : start + self.config.minibatch_size]
+
+    def critic_step(self, batch: RolloutBatch, fixed: dict) -> dict:
+        """Value-head updates only (critic warm-up): the policy's weights and its optimizer state stay as they are."""
+        losses = []
+        for rows in self._minibatches(len(batch.prompts)):
+            sub = _select(batch, rows)
+            with torch.no_grad():
+                output = self.model(input_ids=sub.input_ids, attention_mask=sub.attention_mask, output_hidden_states=True)
+            values = _gather_rows(self.value_head(output.hidden_states[-1]), [s - 1 for s in sub.starts],
+                                  sub.response_mask.shape[1]) * sub.response_mask
+            loss = value_loss(values, fixed["old_values"][rows], fixed["returns"][rows], sub.response_mask, float("inf"))
+            self.optimizer.zero_grad()  # grads of None: AdamW leaves those parameters (and their state) alone
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(list(self.value_head.parameters()), self.config.max_grad_norm)
+            self.optimizer.step()
+            losses.append(loss.item())
         self.steps_done += 1
         return {"value_loss": sum(losses) / len(losses), "critic_warmup": True}
 

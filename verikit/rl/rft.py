@@ -22,14 +22,16 @@ def rejection_samples(completer, problems: Sequence, domain, checker, k: int = 4
 
 
 class _PairDataset:
+    """(ids, labels) per pair, tokenised as PPO tokenises its rollouts; labels -100 on the prompt."""
+
     def __init__(self, pairs, tokenizer, max_length: int):
+        from verikit.rl.tokens import prompt_and_response_ids
+
         self.rows = []
-        prefix = tokenizer("")["input_ids"]
         for prompt, solution in pairs:
-            prompt_ids = prefix + tokenizer(prompt, add_special_tokens=False)["input_ids"]
-            full = prefix + tokenizer(prompt + solution, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-            labels = [-100] * len(prompt_ids) + full[len(prompt_ids):]
-            self.rows.append((full[:max_length], labels[:max_length]))
+            prompt_ids, solution_ids = prompt_and_response_ids(tokenizer, prompt, solution)
+            solution_ids = solution_ids + [tokenizer.eos_token_id]
+            self.rows.append(((prompt_ids + solution_ids)[:max_length], ([-100] * len(prompt_ids) + solution_ids)[:max_length]))
 
     def __len__(self):
         return len(self.rows)
@@ -47,14 +49,13 @@ def supervised_finetune(model: str, pairs: Sequence[tuple[str, str]], out: str |
 
     if not pairs:
         raise ValueError("no correct samples to fine-tune on")
+    from verikit.rm.data import padding_id, right_padded
+
     tokenizer = AutoTokenizer.from_pretrained(model)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
     def collate(rows):
-        width = max(len(ids) for ids, _ in rows)
-        return {"input_ids": torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in rows]),
-                "attention_mask": torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in rows]),
-                "labels": torch.tensor([labels + [-100] * (width - len(labels)) for _, labels in rows])}
+        ids, mask = right_padded([ids for ids, _ in rows], padding_id(tokenizer))
+        return {"input_ids": ids, "attention_mask": mask, "labels": right_padded([labels for _, labels in rows], -100)[0]}
 
     args = TrainingArguments(output_dir=str(Path(out) / "checkpoints"), num_train_epochs=epochs, learning_rate=learning_rate,
                              per_device_train_batch_size=batch_size, lr_scheduler_type="cosine", save_strategy="no",
