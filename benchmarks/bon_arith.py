@@ -18,7 +18,7 @@ from pathlib import Path
 
 import verikit
 from verikit.bon import bon_curves, gather_samples, plot_curves, set_scores, within_problem_pairwise_auc
-from verikit.rm.scorer import load_scorer
+from verikit.rm.scorer import load_scorer, score_unique
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> dict:
     pairwise = {}
     for spec in args.rm:
         name, _, path = spec.partition("=")
-        step_scores = load_scorer(path).score([r.question for r in readable], [r.steps for r in readable])
+        step_scores = score_unique(load_scorer(path, batch_size=64), [r.question for r in readable], [r.steps for r in readable])
         for agg in ("min", "prod"):
             key = f"{name}/{agg}"
             set_scores(entries, readable, step_scores, key, agg)

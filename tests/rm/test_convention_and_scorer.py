@@ -92,3 +92,26 @@ def test_candidates_that_are_not_single_tokens_fail_clearly():
     tokenizer = build_sentencepiece_like_tokenizer([w for w in WORDS if w not in ("+", "-")])
     with pytest.raises(TagTokenError, match=r"good token '\+'"):
         resolve_convention(tokenizer)
+
+
+def test_score_unique_scores_each_distinct_solution_once_and_keeps_the_order(mistral_prm):
+    from verikit.rm.scorer import score_unique
+
+    scorer = verikit.scorer(mistral_prm, batch_size=2)
+    seen = []
+    real_score = scorer.score
+
+    def counting(questions, steps):
+        seen.append(len(questions))
+        return real_score(questions, steps)
+
+    scorer.score = counting
+    questions = [QUESTION, "What x?", QUESTION, QUESTION, "What x?"]
+    steps = [STEPS, STEPS[:2], STEPS, STEPS[:2], STEPS[:2]]
+    got = score_unique(scorer, questions, steps)
+    assert seen == [3]  # (QUESTION, STEPS), ("What x?", STEPS[:2]), (QUESTION, STEPS[:2])
+    expected = real_score(questions, steps)
+    assert [len(g) for g in got] == [len(e) for e in expected]
+    assert all(g == pytest.approx(e, abs=1e-6) for g, e in zip(got, expected))
+    assert got[0] == got[2] and got[1] == got[4]  # copies get the same scores
+    assert score_unique(scorer, [], []) == []

@@ -42,13 +42,16 @@ class TransformersCompleter(Completer):
         prefix_cache: encode each prompt once for its ``n`` rollouts and reuse the KV cache of a shared
             token prefix from one prompt to the next (:mod:`verikit.completers.prefix_cache`). Pays off when
             prompts are long and share prefixes, as the step prefixes of Monte Carlo annotation do.
+        buffered: decode with verikit's own loop over a preallocated KV cache (:mod:`verikit.completers.decoding`;
+            each prompt encoded once for its ``n`` samples, finished rows dropped) instead of ``generate``.
+            Models or stop strings it cannot serve fall back to ``generate`` on their own.
     """
 
     name = "transformers"
 
     def __init__(self, model: Any, tokenizer: Any = None, device: str = "auto", batch_size: int = 256,
                  max_new_tokens: int = 256, dtype: str | None = None, cache_implementation: str | None = "static",
-                 prefix_cache: bool = False):
+                 prefix_cache: bool = False, buffered: bool = True):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -73,6 +76,8 @@ class TransformersCompleter(Completer):
         self.max_new_tokens = max_new_tokens
         self.cache_implementation = cache_implementation
         self.prefix_cache = prefix_cache
+        self.buffered = buffered
+        self._stop_token_ids: dict[tuple[str, ...], set[int] | None] = {}
         self.generated_tokens = 0  # running total, for cost reports
         self.last_token_counts: list[list[int]] = []  # new tokens of each returned text of the last call
 
@@ -85,7 +90,16 @@ class TransformersCompleter(Completer):
         kwargs = self._sampling_kwargs(temperature, top_p, max_new_tokens, stop)
         results: list[list[str]] = [[] for _ in prompts]
         counts: list[list[int]] = [[] for _ in prompts]
+        settings = {"max_new_tokens": kwargs["max_new_tokens"], "temperature": temperature, "top_p": top_p}
+        prefixes = None
         if self.prefix_cache:
+            from verikit.completers.prefix_cache import PrefixCache
+
+            prefixes = PrefixCache(self.model)
+        if self._complete_buffered(prompts, n, settings, stop, seed, progress, results, counts, prefixes):
+            if prefixes is not None:
+                self.prompt_tokens_encoded, self.prompt_tokens_reused = prefixes.encoded_tokens, prefixes.reused_tokens
+        elif self.prefix_cache:
             self._complete_reusing_prefixes(prompts, n, kwargs, stop, seed, progress, results, counts)
         else:
             self._complete_batched(prompts, n, kwargs, stop, seed, progress, results, counts)
@@ -126,6 +140,73 @@ class TransformersCompleter(Completer):
             self._collect(output[:, encoded["input_ids"].shape[1] :], indices, n, stop, results, counts)
             if progress is not None:
                 progress(len(indices))
+
+    def _buffered_stop_ids(self, stop) -> set[int] | None:
+        """Token ids that end a row for ``stop``, or ``None`` when the buffered loop cannot honour it: each stop
+        string must be one token that no other token contains (true of a character-level vocabulary)."""
+        key = tuple(stop or ())
+        if key not in self._stop_token_ids:
+            ids: set[int] | None = set()
+            for text in key:
+                encoded = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+                if len(encoded) != 1 or sum(text in piece for piece in self._pieces()) != 1:
+                    ids = None
+                    break
+                ids.add(encoded[0])
+            self._stop_token_ids[key] = ids
+        return self._stop_token_ids[key]
+
+    def _pieces(self) -> list[str]:
+        if not hasattr(self, "_piece_texts"):
+            self._piece_texts = [self.tokenizer.decode([i]) for i in range(len(self.tokenizer))]
+        return self._piece_texts
+
+    def _complete_buffered(self, prompts, n, settings, stop, seed, progress, results, counts, prefix_cache=None) -> bool:
+        """The buffered loop for every batch; ``False`` (having produced nothing) when this model cannot take it."""
+        import torch
+
+        from verikit.completers.decoding import buffer_cache, decode, prefill
+
+        if not self.buffered or (stop_ids := self._buffered_stop_ids(stop)) is None:
+            return False
+        encoded = [self.tokenizer(p)["input_ids"] for p in prompts]
+        if min(len(e) for e in encoded) < 2:  # a one-token prompt leaves nothing to prefill
+            return False
+        # token order: a step prefix comes right before its extensions (what the prefix cache reuses)
+        order = sorted(range(len(prompts)), key=lambda i: encoded[i]) if prefix_cache else \
+            sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
+        prompts_per_batch = max(1, self.batch_size // n)
+        pad, eos = self.tokenizer.pad_token_id, self.tokenizer.eos_token_id
+        for batch_number, start in enumerate(range(0, len(order), prompts_per_batch)):
+            indices = order[start : start + prompts_per_batch]
+            rows = [encoded[i] for i in indices]
+            if prefix_cache is not None:
+                from verikit.completers.prefix_cache import batched_cache
+
+                width = max(len(r) for r in rows)
+                cache = batched_cache([prefix_cache.cache_for(r) for r in rows], width - 1, n, self.model.config)
+                mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=self.device)
+                last, positions = torch.tensor([r[-1] for r in rows], device=self.device), mask.sum(1) - 1
+            else:
+                cache, last, mask, positions = prefill(self.model, rows, pad)
+                cache.batch_repeat_interleave(n)
+            if buffer_cache(cache, mask.shape[1] + settings["max_new_tokens"]) is None:
+                assert batch_number == 0, "a model's cache layout does not change between batches"
+                return False  # this model's cache is not plain full attention: generate() serves it
+            generator = torch.Generator(device=self.device).manual_seed(seed * 1_000_003 + batch_number)
+            new_tokens = decode(self.model, cache, last.repeat_interleave(n), mask.repeat_interleave(n, dim=0),
+                                positions.repeat_interleave(n), max_new_tokens=settings["max_new_tokens"], eos_id=eos,
+                                stop_ids=stop_ids, temperature=settings["temperature"], top_p=settings["top_p"],
+                                generator=generator)
+            for position, index in enumerate(indices):
+                for row in range(position * n, (position + 1) * n):
+                    text = self.tokenizer.decode(new_tokens[row], skip_special_tokens=True)
+                    results[index].append(cut_at_stop(text, stop) if stop else text)
+                    counts[index].append(len(new_tokens[row]))
+                    self.generated_tokens += len(new_tokens[row])
+            if progress is not None:
+                progress(len(indices))
+        return True
 
     def _complete_reusing_prefixes(self, prompts, n, kwargs, stop, seed, progress, results, counts) -> None:
         """Like the batched path, but every prompt is encoded once: its KV cache is built from the previous

@@ -106,6 +106,20 @@ class TagScorer:
         return scores
 
 
+def score_unique(scorer, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
+    """``scorer.score`` with each distinct (question, steps) pair scored once.
+
+    Sampled solutions repeat a lot (64 samples of an easy problem are mostly the same few texts, and every
+    correct one is often the same string), and scoring is deterministic, so the copies get the first one's
+    scores. Returns one list per input pair, in input order.
+    """
+    first: dict[tuple, int] = {}
+    owners = [first.setdefault((q, tuple(s)), len(first)) for q, s in zip(questions, steps, strict=True)]
+    unique = sorted(first, key=first.__getitem__)
+    scores = scorer.score([q for q, _ in unique], [list(s) for _, s in unique]) if unique else []
+    return [list(scores[owner]) for owner in owners]
+
+
 def load_scorer(path: str | Path, batch_size: int = 16, device: str | None = None):
     """A scorer for a model folder or hub id (the convention from ``verikit_rm.json`` or the released one).
 

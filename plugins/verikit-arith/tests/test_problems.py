@@ -18,9 +18,10 @@ def test_splits_are_fixed_disjoint_and_large_enough():
         assert len({p.question for p in test}) == len(test)
 
 
-def test_hard_is_longer_and_uses_division():
+def test_hard_is_longer_has_larger_numbers_and_uses_division():
     easy, hard = load_split("arith-easy", "test"), load_split("arith-hard", "test")
-    assert sum(len(p.gold_steps) for p in hard) > 1.5 * sum(len(p.gold_steps) for p in easy)
+    assert sum(len(p.gold_steps) for p in hard) > 1.25 * sum(len(p.gold_steps) for p in easy)
+    assert max(int(p.gold_answer) for p in hard) > max(int(p.gold_answer) for p in easy)
     assert any("/" in p.question for p in hard) and not any("/" in p.question for p in easy)
 
 

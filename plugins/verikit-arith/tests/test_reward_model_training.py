@@ -89,7 +89,8 @@ def test_likelihood_prm_reads_each_steps_tokens_and_round_trips_through_the_scor
     assert text == "2+3=?\nStep 1: 2+3=5\nThe answer is 5"
     assert [text[a:b] for a, b in spans] == ["Step 1: 2+3=5", "\nThe answer is 5"]  # a step owns its leading newline
     vectors = featurizer.features(["2+3=?"], [steps])[0]
-    assert [v[3] for v in vectors] == [len("Step 1: 2+3=5"), len("\nThe answer is 5")]  # char tokenizer: one token per char
+    # one token per character, and one for each of the format's words "Step " and "The answer is "
+    assert [v[3] for v in vectors] == [1 + len("1: 2+3=5"), 1 + 1 + len("5")]
     assert all(v[2] <= v[1] <= 0 for v in vectors)  # min ≤ mean ≤ 0 (log-probabilities)
 
     data = _examples(24)

@@ -57,3 +57,31 @@ def test_a_trained_generator_is_saved_cached_and_reloadable(tmp_path, monkeypatc
 def test_unknown_presets_are_refused_before_any_work():
     with pytest.raises(UnknownNameError, match="arith-hard"):
         default_config("arith-hrd")
+
+
+def test_wsd_runs_of_different_lengths_share_their_stable_phase(tmp_path, monkeypatch):
+    import torch
+
+    short = dataclasses.replace(TINY, schedule="wsd", max_steps=6, decay_steps=2, warmup_steps=1)
+    long = dataclasses.replace(short, max_steps=9, decay_steps=3)
+    assert short.trunk_key() == long.trunk_key() and short.key() != long.key()
+    assert [short.learning_rate_at(s) for s in (0, 3, 4, 5)] == [TINY.learning_rate, TINY.learning_rate,
+                                                                  TINY.learning_rate, TINY.learning_rate / 2]
+    monkeypatch.setenv("VERIKIT_CACHE", str(tmp_path / "shared"))
+    train_generator("arith-easy", config=short, progress=False)
+    continued = train_generator("arith-easy", config=long, progress=False)
+    summary = json.loads((continued / "verikit_generator.json").read_text())
+    assert summary["continued_from_trunk_step"] == 4 and summary["steps_run"] == 5
+    monkeypatch.setenv("VERIKIT_CACHE", str(tmp_path / "alone"))
+    alone = train_generator("arith-easy", config=long, progress=False)
+    assert json.loads((alone / "verikit_generator.json").read_text())["continued_from_trunk_step"] is None
+    a, b = AutoModelForCausalLM.from_pretrained(continued), AutoModelForCausalLM.from_pretrained(alone)
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.allclose(x, y, atol=1e-6), name  # continuing the trunk is the same run as training it through
+
+
+def test_schedules_are_checked():
+    with pytest.raises(ValueError, match="unknown schedule"):
+        dataclasses.replace(TINY, schedule="linear")
+    with pytest.raises(ValueError, match="wsd needs"):
+        dataclasses.replace(TINY, schedule="wsd", max_steps=4, decay_steps=10)

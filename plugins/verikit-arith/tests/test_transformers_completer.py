@@ -89,3 +89,51 @@ def test_prefix_cache_sampling_is_seeded_and_gives_n_rollouts_per_prompt(tiny):
     assert first == reuse.complete(STEP_PREFIXES, n=4, temperature=1.0, max_new_tokens=10, seed=5, stop=["\n"])
     assert [len(r) for r in first] == [4] * len(STEP_PREFIXES)
     assert len({t for r in first for t in r}) > 1
+
+
+MIXED = STEP_PREFIXES[::-1] + PROMPTS  # long and short prompts in one batch: left padding, rows ending apart
+
+
+@pytest.mark.parametrize("prefix_cache", [False, True])
+@pytest.mark.parametrize("stop", [None, ["\n"]])
+def test_the_buffered_loop_decodes_greedily_exactly_as_generate(tiny, prefix_cache, stop):
+    fast = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=16, prefix_cache=prefix_cache)
+    slow = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=16, prefix_cache=prefix_cache,
+                             buffered=False)
+    expected = slow.complete(MIXED, n=2, temperature=0, max_new_tokens=24, stop=stop)
+    got = fast.complete(MIXED, n=2, temperature=0, max_new_tokens=24, stop=stop)
+    assert got == expected
+    assert len({len(t) for sample in got for t in sample}) > 2  # rows really ended at different steps
+    tokenizer = fast.tokenizer
+    assert fast.last_token_counts == [[len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in sample]
+                                      for sample in got]
+
+
+def test_the_buffered_loop_samples_from_the_models_distribution(tiny):
+    import torch
+
+    completer = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=4000)
+    draws = completer.complete(["1+2=?\n"], n=4000, temperature=1.0, max_new_tokens=1, seed=0)[0]
+    tokenizer = completer.tokenizer
+    with torch.no_grad():
+        logits = completer.model(**tokenizer(["1+2=?\n"], return_tensors="pt")).logits[0, -1]
+    probabilities = logits.softmax(-1)
+    counts = {}
+    for text in draws:
+        counts[text] = counts.get(text, 0) + 1
+    for token_id in probabilities.topk(3).indices.tolist():
+        text = tokenizer.decode([token_id], skip_special_tokens=True)
+        if text:  # the end-of-sequence token decodes to ""
+            expected = probabilities[token_id].item()
+            assert abs(counts.get(text, 0) / 4000 - expected) < 4 * (expected * (1 - expected) / 4000) ** 0.5 + 1e-3
+    nucleus = completer.complete(["1+2=?\n"], n=500, temperature=1.0, top_p=1e-4, max_new_tokens=1, seed=0)[0]
+    assert len(set(nucleus)) == 1  # top-p this small keeps only the most likely token
+
+
+def test_a_stop_string_the_loop_cannot_watch_falls_back_to_generate(tiny):
+    fast = verikit.completer("transformers", model=str(tiny), device="cpu")
+    slow = verikit.completer("transformers", model=str(tiny), device="cpu", buffered=False)
+    stop = ["1+"]  # two tokens: only generate's stop strings can honour it
+    assert fast._buffered_stop_ids(stop) is None and fast._buffered_stop_ids(["\n"]) is not None
+    assert fast.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop) == \
+        slow.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop)

@@ -70,6 +70,8 @@ def demo_command(
     temperature: float = typer.Option(0.6, help="Sampling temperature of the policy (chosen on the dev split: "
                                             "python -m benchmarks.temperature_dev)."),
     annotate_problems: int = typer.Option(400, help="Train problems annotated for the reward models."),
+    strategy: str = typer.Option("early-exit", help="Rollout schedule of the annotation: early-exit (hard labels of "
+                                                    "N rollouts, ~1/5 of the rollouts) or naive (the paper's)."),
     seed: int = typer.Option(0),
     policy: Optional[str] = typer.Option(None, help="Use this policy model instead of the trained/cached one."),
     completer: Optional[str] = typer.Option(None, help="Use this completer model instead of the trained/cached one."),
@@ -79,4 +81,5 @@ def demo_command(
 
     run_demo(out, DemoSettings(presets=[p.strip() for p in presets.split(",") if p.strip()], test_problems=test_problems,
                                samples=samples, temperature=temperature, annotate_problems=annotate_problems, seed=seed,
+                               strategy=strategy,
                                policy=policy, completer=completer))

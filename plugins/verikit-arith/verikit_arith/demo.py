@@ -5,8 +5,12 @@ second run takes seconds and a killed run continues where it stopped:
 
 1. the policy and the completer (``verikit arith train-generator``; cached in ``~/.cache/verikit``);
 2. Monte Carlo annotation of the *policy's* samples on train problems, rolled out by the completer
-   (naive hard estimation, N=8 — the paper's setting and generator/completer split; on this CPU naive is
-   also the fastest in wall time, see ``benchmarks/perf``), and the labels' agreement with gold;
+   (hard estimation with up to N=8 rollouts per step — the paper's N and generator/completer split), and
+   the labels' agreement with gold. The rollouts are scheduled ``early-exit``: a step is ``+`` as soon as
+   one rollout from it (or from a later step, whose prefix contains it) reaches the answer. Hard labels
+   mean "some rollout of N succeeds", which this decides from the same kind of draws, so the labels are
+   those of the paper's naive schedule with about a fifth of the rollouts (``--strategy naive`` runs the
+   paper's schedule);
 3. the reward models, all from the completer: ORM and PRM in the paper's form (tag head, hard labels)
    and the likelihood PRM (frozen base, logistic head on per-step log-probs — verikit's recipe);
 4. greedy decoding and N samples per test problem from the policy;
@@ -44,6 +48,7 @@ class DemoSettings:
     annotate_problems: int = 400
     annotate_samples: int = 4
     rollouts: int = 8
+    strategy: str = "early-exit"
     test_problems: int = 500
     samples: int = 64
     temperature: float = 1.0
@@ -83,7 +88,8 @@ def _annotate(preset: str, settings: DemoSettings, policy: Path, completer: Path
 
     config = AnnotationConfig(dataset=preset, split="train", limit=settings.annotate_problems, generator=str(policy),
                               completer=str(completer), samples_per_problem=settings.annotate_samples,
-                              n_rollouts=settings.rollouts, strategy="naive", rollout_temperature=0.7,
+                              n_rollouts=settings.rollouts, strategy=settings.strategy, rollout_temperature=0.7,
+                              chunk_size=40, batch_size=1024,
                               max_new_tokens=MAX_NEW_TOKENS.get(preset, 320), seed=settings.seed)
     summary = annotate(config, out)
     quality = label_agreement(verikit.load_annotations(out), verikit.domain("arith").load_gold_labeller())
@@ -122,7 +128,8 @@ def sample_test_problems(preset: str, settings: DemoSettings, policy: Path, path
             return cached
     problems = verikit.load_dataset(preset, split="test", limit=settings.test_problems)
     domain = verikit.domain(problems[0].domain)
-    completer = verikit.completer("transformers", model=str(policy), max_new_tokens=MAX_NEW_TOKENS.get(preset, 320))
+    completer = verikit.completer("transformers", model=str(policy), max_new_tokens=MAX_NEW_TOKENS.get(preset, 320),
+                                  batch_size=1024)
     prompts = [domain.prompt(p) for p in problems]
     greedy = completer.complete(prompts, n=1, temperature=0.0, seed=settings.seed)
     from tqdm.auto import tqdm
@@ -141,7 +148,7 @@ def sample_test_problems(preset: str, settings: DemoSettings, policy: Path, path
 def best_of_n_table(preset: str, settings: DemoSettings, data: dict, models: Path, out: Path) -> dict:
     from verikit.bon import (bon_curves, bootstrap_accuracy, gather_samples, plot_curves, set_scores,
                              within_problem_pairwise_auc)
-    from verikit.rm.scorer import load_scorer
+    from verikit.rm.scorer import load_scorer, score_unique
 
     problems = verikit.load_dataset(preset, split="test", limit=settings.test_problems)
     domain = verikit.domain(problems[0].domain)
@@ -155,7 +162,8 @@ def best_of_n_table(preset: str, settings: DemoSettings, data: dict, models: Pat
             step_scores = cached["step_scores"]
         else:
             started = time.perf_counter()
-            step_scores = load_scorer(models / name).score([r.question for r in readable], [r.steps for r in readable])
+            step_scores = score_unique(load_scorer(models / name, batch_size=64), [r.question for r in readable],
+                                       [r.steps for r in readable])
             cache.write_text(json.dumps({"key": data["key"], "step_scores": step_scores}))
             print(f"   scored {len(readable)} samples with {name} ({time.perf_counter() - started:.0f}s)", flush=True)
         set_scores(entries, readable, step_scores, name, "min")
@@ -202,7 +210,8 @@ def run_demo(out: str | Path, settings: DemoSettings | None = None) -> dict:
         started = _stage(f"{preset}: policy and completer (trained once, then cached)")
         policy, completer = _models(preset, settings)
         _done(started, f"policy {policy}, completer {completer}")
-        started = _stage(f"{preset}: Monte Carlo annotation of the policy's samples (completer rollouts, N={settings.rollouts}, hard)")
+        started = _stage(f"{preset}: Monte Carlo annotation of the policy's samples (completer rollouts, N={settings.rollouts}, "
+                         f"hard, {settings.strategy})")
         quality = _annotate(preset, settings, policy, completer, folder / "annotations")
         _done(started, f"{quality['solutions']} solutions, label accuracy vs gold {100 * quality['accuracy']:.1f}%, "
                        f"first-error agreement {100 * quality['first_error_agreement']:.1f}%")

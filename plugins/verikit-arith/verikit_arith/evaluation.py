@@ -10,7 +10,7 @@ from verikit.selection import majority_answer
 from verikit_arith.checker import ArithChecker
 from verikit_arith.problems import load_split, prompt_text
 
-MAX_NEW_TOKENS = {"arith-easy": 160, "arith-hard": 320}
+MAX_NEW_TOKENS = {"arith-easy": 160, "arith-hard": 240}
 
 
 def evaluate_generator(model: str | Path, preset: str = "arith-easy", n: int = 16, split: str = "test",
