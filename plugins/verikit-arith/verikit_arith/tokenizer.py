@@ -1,4 +1,4 @@
-"""A character-level tokenizer built with ``tokenizers`` and saved as a ``PreTrainedTokenizerFast``.
+"""The arith tokenizer (characters plus the format's two words), built with ``tokenizers``, saved as a ``PreTrainedTokenizerFast``.
 
 Every printable ASCII character and the newline is one token, so numbers are read and written digit by
 digit; the Math-Shepherd step tag ``ки`` is one (added) token too, and ``+`` / ``-`` are single tokens —
