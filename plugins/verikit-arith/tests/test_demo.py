@@ -83,6 +83,7 @@ def test_demo_runs_every_stage_writes_the_table_and_reuses_its_stages(tmp_path, 
     assert results["greedy"]["acc"] == 0.5 and results["self-consistency"]["acc"] == 0.0
     assert results["prm"]["acc"] == 1.0 and results["pass@n"]["acc"] == 1.0  # the step-checking PRM finds the one right sample
     assert (tmp_path / "demo" / "arith-easy" / "bon.png").stat().st_size > 0
+    assert (tmp_path / "demo" / "bon-arith-easy.png").read_bytes() == (tmp_path / "demo" / "arith-easy" / "bon.png").read_bytes()
 
     calls.clear()
     second = CliRunner().invoke(app, args)

@@ -25,6 +25,7 @@ split is only read here.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -223,6 +224,7 @@ def run_demo(out: str | Path, settings: DemoSettings | None = None) -> dict:
         _done(started, f"{len(data['samples'])} problems")
         started = _stage(f"{preset}: scoring and best-of-N")
         summary = best_of_n_table(preset, settings, data, folder, folder)
+        shutil.copyfile(folder / "bon.png", out / f"bon-{preset}.png")  # every preset's plot beside results.json
         _done(started, "table ready")
         results[preset] = summary["table"]
         details[preset] = {"annotation_quality": quality, "training_seconds": training, "pairwise_auc": summary["pairwise_auc"],
@@ -234,5 +236,5 @@ def run_demo(out: str | Path, settings: DemoSettings | None = None) -> dict:
     print_table(results, settings.samples)
     for preset in settings.presets:
         print(f"{preset}: within-problem pairwise AUC " + ", ".join(f"{k} {v:.3f}" for k, v in details[preset]["pairwise_auc"].items()))
-    print(f"\nwrote {out / 'results.json'}, {out / 'details.json'} and {out}/<preset>/bon.png in {details['seconds'] / 60:.1f} min")
+    print(f"\nwrote {out / 'results.json'}, {out / 'details.json'} and {out}/bon-<preset>.png in {details['seconds'] / 60:.1f} min")
     return results
