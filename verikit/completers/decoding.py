@@ -17,9 +17,11 @@ to ``max_new_tokens`` or the end-of-sequence token. Models whose cache is not ma
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 
+@functools.cache  # one class, defined on first use (transformers is imported lazily)
 def _layer_class():
     from transformers.cache_utils import DynamicLayer
 

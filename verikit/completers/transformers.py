@@ -118,10 +118,14 @@ class TransformersCompleter(Completer):
         return kwargs
 
     def _collect(self, new_tokens, indices, n, stop, results, counts) -> None:
-        """Decode rows ``[k*n, (k+1)*n)`` of ``new_tokens`` as the continuations of prompt ``indices[k]``."""
+        """Decode rows ``[k*n, (k+1)*n)`` of ``new_tokens`` (a padded tensor) as the continuations of prompt ``indices[k]``."""
         row_tokens = (new_tokens != self.tokenizer.pad_token_id).sum(dim=1).tolist()
+        self._record(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True), row_tokens, indices, n, stop,
+                     results, counts)
+
+    def _record(self, texts, row_tokens, indices, n, stop, results, counts) -> None:
+        """File row ``k*n + j``'s text (cut at ``stop``) and token count under prompt ``indices[k]``."""
         self.generated_tokens += sum(row_tokens)
-        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         for position, index in enumerate(indices):
             for row in range(position * n, (position + 1) * n):
                 results[index].append(cut_at_stop(texts[row], stop) if stop else texts[row])
@@ -198,12 +202,8 @@ class TransformersCompleter(Completer):
                                 positions.repeat_interleave(n), max_new_tokens=settings["max_new_tokens"], eos_id=eos,
                                 stop_ids=stop_ids, temperature=settings["temperature"], top_p=settings["top_p"],
                                 generator=generator)
-            for position, index in enumerate(indices):
-                for row in range(position * n, (position + 1) * n):
-                    text = self.tokenizer.decode(new_tokens[row], skip_special_tokens=True)
-                    results[index].append(cut_at_stop(text, stop) if stop else text)
-                    counts[index].append(len(new_tokens[row]))
-                    self.generated_tokens += len(new_tokens[row])
+            self._record(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True),
+                         [len(tokens) for tokens in new_tokens], indices, n, stop, results, counts)
             if progress is not None:
                 progress(len(indices))
         return True

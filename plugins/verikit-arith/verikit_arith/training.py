@@ -10,8 +10,8 @@ Two schedules: ``cosine`` (warm-up, cosine decay to zero) and ``wsd`` (warm-up, 
 then ``decay_steps`` of linear decay to zero). Under ``wsd`` two configs that differ only in their length
 share the stable phase: the run with the earlier decay saves the model and optimizer at the end of its
 stable phase ("trunk"), and a longer run continues from that trunk instead of repeating it. The
-miniature's policy and completer are such a pair: the policy branches off the completer's run after 450
-steps and decays for 150; the completer goes on to 800. That is one run's worth of compute for two
+miniature's policy and completer are such a pair (:data:`PRESET_CONFIGS`): on arith-easy the policy
+branches off the completer's run after 200 steps and decays for 100; the completer goes on to 450 + 150. That is one run's worth of compute for two
 models, which is what makes the demo fit in minutes. The loop is written here rather than with
 ``transformers.Trainer`` because branching needs the optimizer state and the data position at an
 arbitrary step and a schedule that changes after it.
@@ -262,8 +262,9 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
     log_every = max(1, config.max_steps // 20)
     history, window = [], []
     bar = tqdm(total=config.max_steps, initial=start, desc=f"training {config.preset}", unit="step", disable=not progress)
+    branch_points = _branch_points(config)
     for step in range(start, config.max_steps):
-        if step > start and step in _branch_points(config):
+        if step > start and step in branch_points:
             _save_trunk(config, step, model, optimizer)
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate_at(step)
