@@ -22,3 +22,30 @@ def test_an_unknown_field_is_a_clear_error():
 
 def test_the_default_configs_parse():
     assert len({parse_config(c)[0] for c in DEFAULT_CONFIGS}) == len(DEFAULT_CONFIGS)
+
+
+def test_string_fields_parse_as_strings():
+    assert parse_config("g:baseline=group,process_credit=own-step,samples_per_prompt=8")[1] == {
+        "baseline": "group", "process_credit": "own-step", "samples_per_prompt": 8}
+
+
+def test_the_gold_step_reward_puts_each_steps_exact_label_on_its_last_token():
+    import verikit
+    from benchmarks.arith.ppo_dev import gold_step_rewards
+    from verikit_arith.tokenizer import build_tokenizer
+
+    problem = verikit.load_dataset("arith-easy", split="dev", limit=1)[0]
+    domain = verikit.domain(problem.domain)
+    splitter = verikit.step_splitter(domain.step_splitter)
+    tokenizer = build_tokenizer()
+    good = problem.gold_solution
+    steps = good.split("\n")
+    slipped = "\n".join([steps[0] + "1"] + steps[1:])  # the first result gets a wrong extra digit
+    prompt = domain.prompt(problem)
+    reward = gold_step_rewards(splitter, [problem])
+    (good_positions, good_labels), (bad_positions, bad_labels) = reward([problem.question] * 2, [prompt] * 2,
+                                                                      [good, slipped], tokenizer)
+    assert good_labels == [1.0] * len(steps) and bad_labels == [0.0] * len(steps)
+    assert len(good_positions) == len(steps) and good_positions == sorted(good_positions)
+    response_ids = tokenizer(prompt + good, add_special_tokens=False)["input_ids"][len(tokenizer(prompt, add_special_tokens=False)["input_ids"]):]
+    assert good_positions[-1] == len(response_ids) - 1

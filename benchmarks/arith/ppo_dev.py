@@ -1,13 +1,15 @@
 """PPO settings on the dev split: does greedy accuracy move, and which way, under a given reward?
 
-    python -m benchmarks.arith.ppo_dev (--demo DIR | --policy DIR) [--reward gold|orm|prm|likelihood-prm]
+    python -m benchmarks.arith.ppo_dev (--demo DIR | --policy DIR) [--reward gold|gold-steps|orm|prm|likelihood-prm]
         [--config NAME:key=value,key=value ...] [--steps 40] [--eval-every 10]
 
 Each ``--config`` is a :class:`verikit.rl.ppo.StepPPOConfig` override set, run from the same SFT policy on
 the same train problems; greedy accuracy on the first ``--dev-problems`` dev problems is measured before
 training and every ``--eval-every`` steps. ``--reward gold`` (the checker against the gold answer, a
 perfect outcome reward) separates "PPO cannot improve this policy with these settings" from "this reward
-model misleads it". The test split is never read. Writes ``OUT/ppo_dev.json``.
+model misleads it"; ``--reward gold-steps`` is a perfect *process* reward (each step's exact label from
+``verikit_arith.labeller`` on its last token), the ceiling of what any PRM can give step-PPO. The test
+split is never read. Writes ``OUT/ppo_dev.json``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def parse_config(text: str):
     for item in filter(None, body.split(",")):
         key, _, value = item.partition("=")
         if key not in types:
-            raise SystemExit(f"--config {text!r}: {key!r} is not a StepPPOConfig field ({', '.join(types)})")
+            raise SystemExit(f"{text!r}: {key!r} is not a StepPPOConfig field ({', '.join(types)})")
         default = types[key]
         overrides[key] = (value == "True") if isinstance(default, bool) else float(value) if default is None else type(default)(value)
     return name, overrides
@@ -52,23 +54,50 @@ def reward_function(kind: str, demo: Path | None, preset: str, checker, splitter
         gold = {p.question: p.gold_answer for p in train}
         return lambda questions, prompts, responses, tokenizer: [
             ([-1], [1.0 if checker.is_correct(r, gold[q]) else 0.0]) for q, r in zip(questions, responses)]
+    if kind == "gold-steps":
+        return gold_step_rewards(splitter, train)
     if demo is None:
         raise SystemExit(f"--reward {kind} needs --demo (the folder holding the reward models)")
     scorer = verikit.scorer(demo / preset / kind)
     return orm_final_reward(scorer, splitter) if kind == "orm" else prm_step_rewards(scorer, splitter)
 
 
+def gold_step_rewards(splitter, train):
+    """A perfect PRM: each step's exact label (1 if the prefix up to it is correct work, else 0) on its last token."""
+    from verikit.rl.rewards import step_end_tokens
+    from verikit.rm.convention import readable_steps
+    from verikit_arith.labeller import step_correctness
+
+    by_question = {p.question: p for p in train}
+
+    def reward(questions, prompts, responses, tokenizer):
+        out = []
+        for question, prompt, response in zip(questions, prompts, responses):
+            steps = readable_steps(splitter, response)
+            if not steps:
+                out.append(([-1], [0.0]))
+                continue
+            labels = step_correctness(by_question[question], steps)
+            out.append((step_end_tokens(tokenizer, prompt, response, steps, splitter), [float(x) for x in labels]))
+        return out
+
+    return reward
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--policy", help="The SFT policy (default: the --demo folder's).")
     parser.add_argument("--preset", default="arith-easy")
-    parser.add_argument("--reward", default="gold", choices=["gold", "orm", "prm", "likelihood-prm"])
+    parser.add_argument("--reward", default="gold", choices=["gold", "gold-steps", "orm", "prm", "likelihood-prm"])
     parser.add_argument("--demo", type=Path, help="A verikit demo folder: its policy and reward models.")
     parser.add_argument("--config", action="append", help="NAME:key=value,... (repeatable); default: a fixed set.")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--eval-every", type=int, default=10)
     parser.add_argument("--dev-problems", type=int, default=200)
     parser.add_argument("--train-problems", type=int, default=4000)
+    parser.add_argument("--train-on-dev", action="store_true",
+                        help="Train on the dev problems that are evaluated (a check that PPO learns what it is shown; "
+                             "the figures then say nothing about generalisation).")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/ppo_dev"))
     args = parser.parse_args(argv)
     from verikit.rl.commands import greedy_accuracy
@@ -82,6 +111,8 @@ def main(argv: list[str] | None = None) -> dict:
     configs = [parse_config(c) for c in (args.config or DEFAULT_CONFIGS)]
     train = verikit.load_dataset(args.preset, split="train", limit=args.train_problems)
     dev = verikit.load_dataset(args.preset, split="dev", limit=args.dev_problems)
+    if args.train_on_dev:
+        train = dev
     domain = verikit.domain(dev[0].domain)
     checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
     tokens = MAX_NEW_TOKENS.get(args.preset, 320)

@@ -46,14 +46,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--prm", default="prm", help="prm (the paper's tag head) or likelihood-prm.")
     parser.add_argument("--test-problems", type=int, default=500)
     parser.add_argument("--max-new-tokens", type=int, help="Longest response (default: the preset's, as in the demo).")
+    parser.add_argument("--ppo", default="", help="More StepPPOConfig settings for both PPO runs, key=value,... "
+                        "(e.g. baseline=group,samples_per_prompt=8,process_credit=own-step).")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/rl"))
     args = parser.parse_args(argv)
     from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
     from verikit.rl.rewards import orm_final_reward, prm_step_rewards
     from verikit.rl.rft import rejection_samples, supervised_finetune
+    from benchmarks.arith.ppo_dev import parse_config
     from verikit_arith.evaluation import MAX_NEW_TOKENS
 
     tokens = args.max_new_tokens or MAX_NEW_TOKENS.get(args.preset, 320)
+    overrides = parse_config("ppo:" + args.ppo)[1]
 
     if args.demo is None and not (args.policy and args.orm and args.step_rm):
         parser.error("give --demo, or all of --policy, --orm and --step-rm")
@@ -78,8 +82,8 @@ def main(argv: list[str] | None = None) -> dict:
         results.setdefault("rft", {"seeds": {}})["seeds"][seed] = greedy(rft_model, test, domain, checker, tokens)
         for name, reward in (("orm-ppo", orm_final_reward(verikit.scorer(orm_path), splitter)),
                              ("step-ppo", prm_step_rewards(verikit.scorer(step_rm_path), splitter))):
-            config = StepPPOConfig(learning_rate=args.learning_rate, prompts_per_step=args.prompts_per_step, seed=seed,
-                                   max_new_tokens=tokens)
+            config = StepPPOConfig(**{"learning_rate": args.learning_rate, "prompts_per_step": args.prompts_per_step,
+                                      "max_new_tokens": tokens} | overrides | {"seed": seed})
             trainer = StepPPOTrainer(policy, reward, domain, config)
             trainer.train(train, args.steps, out=args.out / f"{name}-{seed}", progress=False)
             results.setdefault(name, {"seeds": {}})["seeds"][seed] = greedy(trainer.sampler, test, domain, checker, tokens)
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
         values = list(row["seeds"].values())
         row.update(mean=statistics.mean(values), std=statistics.pstdev(values))
     lines = [f"Table 2 on the miniature ({args.preset}, greedy accuracy on {len(test)} test problems, mean ± sd over seeds "
-             f"{args.seeds}; step-PPO reward: {step_rm_path})", "", "| method | accuracy (%) |", "| --- | --- |"]
+             f"{args.seeds}; step-PPO reward: {step_rm_path}; PPO settings beyond the defaults: {args.ppo or 'none'})", "", "| method | accuracy (%) |", "| --- | --- |"]
     lines += [f"| {m} | {100 * r['mean']:.1f} ± {100 * r['std']:.1f} |" for m, r in results.items()]
     (args.out / "table2.md").write_text("\n".join(lines) + "\n")
     (args.out / "rl.json").write_text(json.dumps({**results, "minutes": (time.perf_counter() - started) / 60,

@@ -36,6 +36,18 @@ def test_step_rewards_land_on_exactly_the_last_token_of_each_step(tiny):
     assert [i for i, r in enumerate(rewards) if r] == positions and sum(rewards) == pytest.approx(1.8)
 
 
+def test_a_response_opening_with_the_separator_puts_its_empty_first_steps_reward_on_its_first_token(tiny):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny)
+    splitter = verikit.step_splitter("lines")
+    response = "\n" + RESPONSE
+    steps = splitter.split(response)
+    assert steps[0] == ""
+    positions = step_end_tokens(tokenizer, PROMPT, response, steps, splitter)
+    assert positions[0] == 0 and positions[1:] == sorted(positions[1:]) and positions[1] > 0
+
+
 def test_gae_matches_a_hand_computation():
     rewards = torch.tensor([[0.0, 1.0, 0.5, 0.0]])
     values = torch.tensor([[0.2, 0.4, 0.1, 9.0]])
@@ -134,6 +146,99 @@ def test_grpo_process_advantages_match_a_hand_computation():
     assert advantages[0] == pytest.approx([r[0] + r[1], r[0] + r[1], r[1], r[1]])
     assert advantages[1] == pytest.approx([r[2], r[2], r[2]])
     assert process_advantages([[], []], [[], []], [2, 1]) == [[0.0, 0.0], [0.0]]
+
+
+def test_own_step_credit_gives_each_token_its_own_steps_normalised_reward():
+    # rewards [0.9, 0.1] ending at tokens 1 and 3 (token 4, an EOS, follows the last step), and [0.5] ending at 2
+    advantages = process_advantages([[0.9, 0.1], [0.5]], [[1, 3], [2]], [5, 3], eps=0.0, credit="own-step")
+    mean = (0.9 + 0.1 + 0.5) / 3
+    std = (((0.9 - mean) ** 2 + (0.1 - mean) ** 2 + (0.5 - mean) ** 2) / 3) ** 0.5
+    r = [(0.9 - mean) / std, (0.1 - mean) / std, (0.5 - mean) / std]
+    assert advantages[0] == pytest.approx([r[0], r[0], r[1], r[1], r[1]])
+    assert advantages[1] == pytest.approx([r[2], r[2], r[2]])
+    outcome = [[1.0], [0.0]], [[3], [1]], [4, 2]  # one reward per response: both credits agree
+    assert process_advantages(*outcome, credit="own-step") == process_advantages(*outcome)
+    with pytest.raises(ValueError, match="credit"):
+        process_advantages(*outcome, credit="later")
+
+
+def test_group_baseline_advantages_are_the_groups_normalised_rewards_to_come_minus_the_kl_to_come(tiny):
+    # two prompts × two samples; the reward (1 if "14" in the response) lands on each response's last token
+    trainer = _trainer(tiny, baseline="group", samples_per_prompt=2, kl_coef=0.5)
+    responses = [RESPONSE, "Step 1: 3 * 4 = 13", "The answer is 9", RESPONSE]
+    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, responses, finished=[True] * 4)
+    lengths = batch.response_mask.sum(dim=1).long().tolist()
+    kl = torch.zeros_like(batch.response_mask)
+    kl[0, 0], kl[0, 2], kl[3, 1] = 0.2, 0.1, 0.4
+    advantages = trainer.group_advantages(batch, trainer.reward_placements(batch), kl)
+    # group 1: rewards 1 and 0 → normalised +1 and −1 on every token; group 2: 0 and 1 → −1 and +1
+    expected = torch.zeros_like(batch.response_mask)
+    for row, sign in enumerate([1.0, -1.0, -1.0, 1.0]):
+        expected[row, : lengths[row]] = sign
+    expected[0, 0] -= 0.5 * (0.2 + 0.1)  # the KL to come from each token on, times kl_coef
+    expected[0, 1:3] -= 0.5 * 0.1
+    expected[3, :2] -= 0.5 * 0.4
+    assert torch.allclose(advantages, expected, atol=1e-3)  # atol: the eps of the normalisation
+    assert torch.equal(trainer.prepare(batch)["returns"], torch.zeros_like(batch.response_mask))
+
+
+def test_a_group_step_samples_each_prompt_several_times_and_trains_no_critic(tiny):
+    trainer = _trainer(tiny, baseline="group", samples_per_prompt=3, prompts_per_step=2, minibatch_size=6, max_new_tokens=12)
+    problems = verikit.load_dataset("arith-easy", split="dev", limit=2)
+    batch = trainer.rollout(problems)
+    assert batch.questions == [problems[0].question] * 3 + [problems[1].question] * 3
+    head = trainer.value_head.linear.weight.detach().clone()
+    stats = trainer.step(batch)
+    assert "value_loss" not in stats and torch.equal(head, trainer.value_head.linear.weight)
+
+
+def test_log_probs_are_those_of_the_sampling_temperature(tiny):
+    from verikit.rl.ppo import response_stats
+
+    trainer = _trainer(tiny)
+    batch = trainer.make_batch(["q"], [PROMPT], [RESPONSE], finished=[True])
+    with torch.no_grad():
+        cooled, _ = response_stats(trainer.model, None, batch, with_values=False, temperature=0.5)
+        logits = trainer.model(input_ids=batch.input_ids).logits[0, batch.starts[0] - 1 : -1]
+    expected = torch.log_softmax(logits / 0.5, dim=-1).gather(-1, batch.input_ids[0, batch.starts[0]:].unsqueeze(-1)).squeeze(-1)
+    assert cooled[0].tolist() == pytest.approx(expected.tolist(), abs=1e-5)
+
+
+def test_frozen_embeddings_stay_put_while_the_layers_learn(tiny):
+    trainer = _trainer(tiny, train_embeddings=False, learning_rate=1e-3, minibatch_size=4)
+    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
+                               finished=[True] * 4)
+    embeddings = trainer.model.get_input_embeddings().weight.detach().clone()
+    layers = [p.detach().clone() for n, p in trainer.model.named_parameters() if "layers" in n]
+    trainer.step(batch)
+    assert torch.equal(embeddings, trainer.model.get_input_embeddings().weight)
+    assert torch.equal(trainer.model.get_output_embeddings().weight, trainer.model.get_input_embeddings().weight) or \
+        not trainer.model.get_output_embeddings().weight.requires_grad
+    moved = [not torch.equal(a, p) for a, (n, p) in zip(layers, [(n, p) for n, p in trainer.model.named_parameters() if "layers" in n])]
+    assert any(moved)
+
+
+def test_learning_rates_warm_up_linearly_over_the_first_updates(tiny):
+    trainer = _trainer(tiny, warmup_updates=4, learning_rate=1e-3, critic_learning_rate=1e-2, minibatch_size=2, ppo_epochs=1)
+    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
+                               finished=[True] * 4)
+    seen = []
+    for _ in range(3):  # two updates per step (4 rows, minibatches of 2)
+        trainer.step(batch)
+        seen.append([group["lr"] for group in trainer.optimizer.param_groups])
+    assert seen[0] == pytest.approx([2e-3 / 4, 2e-2 / 4])  # the second update ran at 2/4 of the rates
+    assert seen[1] == pytest.approx([1e-3, 1e-2]) and seen[2] == pytest.approx([1e-3, 1e-2])
+
+
+def test_a_group_baseline_needs_a_group():
+    from verikit.rl.ppo import StepPPOConfig
+
+    with pytest.raises(ValueError, match="samples_per_prompt"):
+        StepPPOConfig(baseline="group")
+    with pytest.raises(ValueError, match="baseline"):
+        StepPPOConfig(baseline="mean")
+    with pytest.raises(ValueError, match="process_credit"):
+        StepPPOConfig(baseline="group", samples_per_prompt=2, process_credit="later")
 
 
 def test_rft_keeps_distinct_correct_samples_and_fine_tunes_on_them(tiny, tmp_path):

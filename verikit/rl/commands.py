@@ -32,6 +32,10 @@ def rl(
     critic_learning_rate: Optional[float] = typer.Option(None, help="The value head's learning rate (default: --learning-rate)."),
     critic_shares_trunk: bool = typer.Option(True, help="--no-critic-shares-trunk: the critic reads detached hidden states."),
     advantage_floor: Optional[float] = typer.Option(None, help="Raise whitened advantages below this to it (0: reinforce only better-than-expected tokens)."),
+    samples_per_prompt: int = typer.Option(1, help="Responses sampled per prompt at each PPO step."),
+    baseline: str = typer.Option("critic", help="critic (GAE on the value head) or group (each prompt's samples are its baseline; needs --samples-per-prompt ≥ 2)."),
+    process_credit: str = typer.Option("to-come", help="With --baseline group: to-come (a token gets its step's and every later step's reward) or own-step."),
+    warmup_updates: int = typer.Option(0, help="Optimiser updates over which the learning rate rises linearly from 0."),
     eval_every: int = typer.Option(10),
     rft_samples: int = typer.Option(4, help="K for rft."),
     max_new_tokens: int = typer.Option(160),
@@ -64,7 +68,9 @@ def rl(
         config = StepPPOConfig(learning_rate=learning_rate, kl_coef=kl_coef, prompts_per_step=prompts_per_step,
                                max_new_tokens=max_new_tokens, temperature=temperature, lam=lam,
                                critic_warmup_steps=critic_warmup_steps, critic_learning_rate=critic_learning_rate,
-                               critic_shares_trunk=critic_shares_trunk, advantage_floor=advantage_floor, seed=seed)
+                               critic_shares_trunk=critic_shares_trunk, advantage_floor=advantage_floor, seed=seed,
+                               samples_per_prompt=samples_per_prompt, baseline=baseline, process_credit=process_credit,
+                               warmup_updates=warmup_updates)
         trainer = StepPPOTrainer(policy, reward, domain, config)
         history = trainer.train(problems, steps, out=out / "model", eval_every=eval_every,
                                 evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, max_new_tokens))

@@ -13,8 +13,16 @@ from collections.abc import Sequence
 
 
 def process_advantages(step_rewards: Sequence[Sequence[float]], step_ends: Sequence[Sequence[int]],
-                       lengths: Sequence[int], eps: float = 1e-4) -> list[list[float]]:
-    """Per-token advantages for one group: ``A_t = Σ_{steps j ending at index ≥ t} (r_j − mean) / (std + eps)``."""
+                       lengths: Sequence[int], eps: float = 1e-4, credit: str = "to-come") -> list[list[float]]:
+    """Per-token advantages for one group from its step rewards, each normalised by the group's mean and sd.
+
+    ``credit="to-come"`` (DeepSeekMath): ``A_t = Σ_{steps j ending at index ≥ t} r̃_j``. ``credit="own-step"``:
+    ``A_t = r̃_j`` of the first step ``j`` ending at or after ``t`` — a step is judged by its own reward only, so
+    a good step before a slip is not blamed for the slip (tokens past the last step end take the last step's).
+    With one reward per response (an outcome reward) the two are the same.
+    """
+    if credit not in ("to-come", "own-step"):
+        raise ValueError(f"credit must be 'to-come' or 'own-step', got {credit!r}")
     flat = [r for rewards in step_rewards for r in rewards]
     if not flat:
         return [[0.0] * length for length in lengths]
@@ -23,10 +31,20 @@ def process_advantages(step_rewards: Sequence[Sequence[float]], step_ends: Seque
     result = []
     for rewards, ends, length in zip(step_rewards, step_ends, lengths, strict=True):
         advantages = [0.0] * length
-        for reward, end in zip(rewards, ends, strict=True):
-            normalised = (reward - mean) / (std + eps)
-            for t in range(min(end, length - 1) + 1):
-                advantages[t] += normalised
+        normalised = [(reward - mean) / (std + eps) for reward in rewards]
+        if credit == "to-come":
+            for value, end in zip(normalised, ends, strict=True):
+                for t in range(min(end, length - 1) + 1):
+                    advantages[t] += value
+        elif normalised:
+            order = sorted(zip(ends, normalised))
+            start = 0
+            for end, value in order:
+                for t in range(start, min(end, length - 1) + 1):
+                    advantages[t] = value
+                start = max(start, min(end, length - 1) + 1)
+            for t in range(start, length):
+                advantages[t] = order[-1][1]
         result.append(advantages)
     return result
 

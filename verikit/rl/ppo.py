@@ -7,11 +7,15 @@ on that step's last token (step-PPO), or one ORM score on the last token (ORM-PP
 ``kl_coef`` × the per-token KL to the reference (0.04 as in the paper), computes GAE advantages and runs
 the clipped objective for ``ppo_epochs`` over minibatches.
 
-Departures from the paper, for the miniature: one response per prompt per step, a shared critic trunk,
-and a response that ends with EOS gets the EOS token (so stopping is learned); the paper's exact
-hyper-parameters (e.g. lr 4e-7/1e-7 on 7B) are settings of :class:`StepPPOConfig`. Beyond the paper:
-an optional critic warm-up (``critic_warmup_steps``, the policy frozen while the value head learns) with
-its own learning rate, and a detached critic (``critic_shares_trunk=False``).
+Departures from the paper, for the miniature: by default one response per prompt per step, a shared
+critic trunk, and a response that ends with EOS gets the EOS token (so stopping is learned); the paper's
+exact hyper-parameters (e.g. lr 4e-7/1e-7 on 7B) are settings of :class:`StepPPOConfig`. Log-probs are
+those of the sampling temperature (logits / T), as the rollouts were drawn. Beyond the paper: an optional
+critic warm-up (``critic_warmup_steps``, the policy frozen while the value head learns) with its own
+learning rate, a detached critic (``critic_shares_trunk=False``), several samples per prompt
+(``samples_per_prompt``) with the prompt's group as the baseline instead of a critic (``baseline="group"``,
+DeepSeekMath's process supervision under this clipped objective; ``process_credit="own-step"`` credits a
+token with its own step's reward only), frozen embeddings and a learning-rate warm-up.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import torch
 
 from verikit.rm.data import padding_id, right_padded
 from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
+from verikit.rl.grpo import process_advantages
 from verikit.rl.rewards import place_rewards
 from verikit.rl.tokens import prompt_and_response_ids
 
@@ -61,7 +66,33 @@ class StepPPOConfig:
     # than-expected tokens are reinforced — pushing down sampled wrong tokens moves their probability onto
     # every other token, and on a small policy that diffusion can outweigh what the positives teach).
     advantage_floor: float | None = None
+    # Responses sampled per prompt at each step (the batch is prompts_per_step × this).
+    samples_per_prompt: int = 1
+    # "critic": GAE on the value head's estimates (the paper's PPO). "group": no critic; each prompt's
+    # samples are its own baseline — every reward (each step's PRM score, or the one ORM score) is
+    # normalised by the mean and sd of all rewards in the prompt's group and a token's advantage is the sum
+    # of the normalised rewards at or after it, minus kl_coef × the KL still to come (DeepSeekMath's process
+    # supervision, run through this trainer's clipped objective). Needs samples_per_prompt ≥ 2.
+    baseline: str = "critic"
+    # With baseline="group": "to-come" (DeepSeekMath: a token's advantage sums the normalised rewards of its
+    # step and every later one) or "own-step" (only its own step's: the correct steps before a slip keep
+    # their credit). Identical for an outcome reward.
+    process_credit: str = "to-come"
+    # False: the token embeddings (and, when tied, the output layer) stay as the SFT model left them; only
+    # the transformer layers learn.
+    train_embeddings: bool = True
+    # Optimiser updates over which the learning rates rise linearly from 0 (a fresh Adam's first updates are
+    # about lr × sign(gradient) on every weight: on a policy at the end of its SFT decay that is a jolt).
+    warmup_updates: int = 0
     seed: int = 0
+
+    def __post_init__(self):
+        if self.baseline not in ("critic", "group"):
+            raise ValueError(f"StepPPOConfig.baseline must be 'critic' or 'group', got {self.baseline!r}")
+        if self.baseline == "group" and self.samples_per_prompt < 2:
+            raise ValueError("StepPPOConfig.baseline='group' needs samples_per_prompt >= 2 (a group of one has no baseline)")
+        if self.process_credit not in ("to-come", "own-step"):
+            raise ValueError(f"StepPPOConfig.process_credit must be 'to-come' or 'own-step', got {self.process_credit!r}")
 
 
 @dataclass
@@ -92,10 +123,16 @@ def _gather_rows(full: torch.Tensor, starts: Sequence[int], width: int) -> torch
     return full.gather(1, index)
 
 
-def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = True, detach_critic: bool = False):
-    """Log-probs of each response token (and the critic's values there), aligned to ``response_mask``."""
+def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = True, detach_critic: bool = False,
+                   temperature: float = 1.0):
+    """Log-probs of each response token (and the critic's values there), aligned to ``response_mask``.
+
+    ``temperature``: the log-probs are of the distribution the rollouts were drawn from (logits / T), so the
+    ratio and the gradient are those of the policy that acted, not of its T = 1 version.
+    """
     output = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, output_hidden_states=with_values)
-    logprobs = torch.log_softmax(output.logits[:, :-1].float(), dim=-1).gather(-1, batch.input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    logits = output.logits[:, :-1].float()
+    logprobs = torch.log_softmax(logits / temperature if temperature > 0 else logits, dim=-1).gather(-1, batch.input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
     width = batch.response_mask.shape[1]
     token_logprobs = _gather_rows(logprobs, [s - 1 for s in batch.starts], width) * batch.response_mask
     if not with_values:
@@ -123,9 +160,14 @@ class StepPPOTrainer:
         for parameter in self.reference.parameters():
             parameter.requires_grad_(False)
         self.value_head = ValueHead(self.model.config.hidden_size).to(self.device)
+        if not self.config.train_embeddings:
+            for module in (self.model.get_input_embeddings(), self.model.get_output_embeddings()):
+                for parameter in module.parameters():
+                    parameter.requires_grad_(False)
         self.optimizer = torch.optim.AdamW(
-            [{"params": list(self.model.parameters()), "lr": self.config.learning_rate},
+            [{"params": [p for p in self.model.parameters() if p.requires_grad], "lr": self.config.learning_rate},
              {"params": list(self.value_head.parameters()), "lr": self.config.critic_learning_rate or self.config.learning_rate}])
+        self._base_learning_rates = [group["lr"] for group in self.optimizer.param_groups]
         self.sampler = TransformersCompleter(self.model, tokenizer=self.tokenizer, device=self.device,
                                              max_new_tokens=self.config.max_new_tokens, cache_implementation=None)
         self.reward_fn, self.domain = reward_fn, domain
@@ -148,43 +190,74 @@ class StepPPOTrainer:
         return RolloutBatch(list(questions), list(prompts), list(responses), input_ids, attention, starts, response_mask)
 
     def rollout(self, problems: Sequence) -> RolloutBatch:
+        """``samples_per_prompt`` responses to each problem; a prompt's samples are consecutive rows."""
+        k = self.config.samples_per_prompt
         prompts = [self.domain.prompt(p) for p in problems]
-        responses = [r[0] for r in self.sampler.complete(prompts, n=1, temperature=self.config.temperature,
-                                                         max_new_tokens=self.config.max_new_tokens,
-                                                         seed=self.config.seed * 100_003 + self.steps_done)]
-        finished = [c[0] < self.config.max_new_tokens for c in self.sampler.last_token_counts]
+        sampled = self.sampler.complete(prompts, n=k, temperature=self.config.temperature,
+                                        max_new_tokens=self.config.max_new_tokens,
+                                        seed=self.config.seed * 100_003 + self.steps_done)
+        finished = [c < self.config.max_new_tokens for counts in self.sampler.last_token_counts for c in counts]
         self.model.train()
-        return self.make_batch([p.question for p in problems], prompts, responses, finished)
+        return self.make_batch([p.question for p in problems for _ in range(k)], [p for p in prompts for _ in range(k)],
+                               [r for texts in sampled for r in texts], finished)
 
-    def placed_rewards(self, batch: RolloutBatch) -> torch.Tensor:
-        width = batch.response_mask.shape[1]
-        rows = []
+    def reward_placements(self, batch: RolloutBatch) -> list[tuple[list[int], list[float]]]:
+        """Each row's ``(positions, scores)`` from ``reward_fn``, positions resolved within the row's response."""
+        placements = []
         for (positions, scores), length in zip(self.reward_fn(batch.questions, batch.prompts, batch.responses, self.tokenizer),
                                                batch.response_mask.sum(dim=1).long().tolist()):
-            positions = [length - 1 if p < 0 else min(p, length - 1) for p in positions]
-            rows.append(place_rewards(width, positions, scores))
+            placements.append(([length - 1 if p < 0 else min(p, length - 1) for p in positions], list(scores)))
+        return placements
+
+    def placed_rewards(self, batch: RolloutBatch, placements=None) -> torch.Tensor:
+        width = batch.response_mask.shape[1]
+        rows = [place_rewards(width, positions, scores) for positions, scores in (placements or self.reward_placements(batch))]
         return torch.tensor(rows, device=self.device)
+
+    def group_advantages(self, batch: RolloutBatch, placements, kl: torch.Tensor) -> torch.Tensor:
+        """The ``baseline="group"`` advantages: group-normalised rewards summed from each token on, minus the KL to come."""
+        k = self.config.samples_per_prompt
+        lengths = batch.response_mask.sum(dim=1).long().tolist()
+        advantages = torch.zeros_like(batch.response_mask)
+        for start in range(0, len(lengths), k):
+            rows = range(start, min(start + k, len(lengths)))
+            block = process_advantages([placements[i][1] for i in rows], [placements[i][0] for i in rows],
+                                       [lengths[i] for i in rows], credit=self.config.process_credit)
+            for i, row in zip(rows, block):
+                advantages[i, : len(row)] = torch.tensor(row, device=advantages.device)
+        kl_to_come = torch.flip(torch.cumsum(torch.flip(kl * batch.response_mask, [1]), 1), [1])
+        return (advantages - self.config.kl_coef * kl_to_come) * batch.response_mask
 
     # -- one PPO step ------------------------------------------------------------------------------
     def losses(self, batch: RolloutBatch, old_logprobs, old_values, advantages, returns) -> dict:
-        logprobs, values = response_stats(self.model, self.value_head, batch,
-                                          detach_critic=not self.config.critic_shares_trunk)
+        with_critic = self.config.baseline == "critic"
+        logprobs, values = response_stats(self.model, self.value_head, batch, with_values=with_critic,
+                                          detach_critic=not self.config.critic_shares_trunk,
+                                          temperature=self.config.temperature)
         mask = batch.response_mask
         pg = policy_loss(logprobs, old_logprobs, advantages, mask, self.config.clip_range)
+        if not with_critic:
+            return {"loss": pg, "policy_loss": pg}
         vl = value_loss(values, old_values, returns, mask, self.config.value_clip)
         return {"loss": pg + self.config.vf_coef * vl, "policy_loss": pg, "value_loss": vl}
 
     def prepare(self, batch: RolloutBatch) -> dict:
         """Old log-probs and values, reference log-probs, rewards, advantages: everything fixed for this step."""
+        temperature = self.config.temperature
         with torch.no_grad():
-            old_logprobs, old_values = response_stats(self.model, self.value_head, batch)
-            ref_logprobs, _ = response_stats(self.reference, None, batch, with_values=False)
-            placed = self.placed_rewards(batch)
+            old_logprobs, old_values = response_stats(self.model, self.value_head, batch, temperature=temperature)
+            ref_logprobs, _ = response_stats(self.reference, None, batch, with_values=False, temperature=temperature)
+            placements = self.reward_placements(batch)
+            placed = self.placed_rewards(batch, placements)
             kl = kl_per_token(old_logprobs, ref_logprobs)
-            rewards = shaped_rewards(placed, kl, self.config.kl_coef, batch.response_mask)
-            advantages, returns = gae(rewards, old_values, batch.response_mask, self.config.gamma, self.config.lam)
-            if self.config.whiten_advantages:
-                advantages = whiten(advantages, batch.response_mask)
+            if self.config.baseline == "group":
+                advantages = self.group_advantages(batch, placements, kl)
+                returns = torch.zeros_like(advantages)
+            else:
+                rewards = shaped_rewards(placed, kl, self.config.kl_coef, batch.response_mask)
+                advantages, returns = gae(rewards, old_values, batch.response_mask, self.config.gamma, self.config.lam)
+                if self.config.whiten_advantages:
+                    advantages = whiten(advantages, batch.response_mask)
             if self.config.advantage_floor is not None:
                 advantages = advantages.clamp(min=self.config.advantage_floor) * batch.response_mask
         return {"old_logprobs": old_logprobs, "old_values": old_values, "advantages": advantages, "returns": returns,
@@ -202,10 +275,18 @@ class StepPPOTrainer:
             losses["loss"].backward()
             torch.nn.utils.clip_grad_norm_(list(self.model.parameters()) + list(self.value_head.parameters()),
                                            self.config.max_grad_norm)
+            self._warm_up_learning_rates()
             self.optimizer.step()
             stats.update({k: v.item() for k, v in losses.items()})
         self.steps_done += 1
         return stats
+
+    def _warm_up_learning_rates(self) -> None:
+        """Scale each group's learning rate by (updates so far + 1) / warmup_updates until the warm-up is over."""
+        done = int(next(iter(self.optimizer.state.values()), {}).get("step", 0))  # Adam's own count (kept by checkpoints)
+        factor = min(1.0, (done + 1) / self.config.warmup_updates) if self.config.warmup_updates else 1.0
+        for group, base in zip(self.optimizer.param_groups, self._base_learning_rates):
+            group["lr"] = base * factor
 
     def _minibatches(self, size: int):
         """Row indices of each minibatch: ``ppo_epochs`` passes, each over a fresh random order."""

@@ -33,6 +33,9 @@ def step_end_tokens(tokenizer, prompt: str, response: str, steps: Sequence[str],
     offsets = encoded["offset_mapping"][prompt_tokens:]
     positions = []
     for char in step_end_characters(response, steps, splitter):
+        if char < 0:  # an empty first step (a response that opens with the separator) has no token: its reward
+            positions.append(0)  # goes on the response's first token
+            continue
         absolute = len(prompt) + char
         token = next((i for i, (start, end) in enumerate(offsets) if start <= absolute < end), None)
         if token is None:
