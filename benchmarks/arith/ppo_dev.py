@@ -62,26 +62,24 @@ def reward_function(kind: str, demo: Path | None, preset: str, checker, splitter
     return orm_final_reward(scorer, splitter) if kind == "orm" else prm_step_rewards(scorer, splitter)
 
 
+class GoldStepScorer:
+    """A perfect PRM with a scorer's ``score(questions, steps)``: each step's exact label from
+    ``verikit_arith.labeller`` (1 if the prefix up to it is correct work, else 0)."""
+
+    def __init__(self, problems):
+        self.by_question = {p.question: p for p in problems}
+
+    def score(self, questions, step_lists):
+        from verikit_arith.labeller import step_correctness
+
+        return [[float(label) for label in step_correctness(self.by_question[q], steps)] for q, steps in zip(questions, step_lists)]
+
+
 def gold_step_rewards(splitter, train):
-    """A perfect PRM: each step's exact label (1 if the prefix up to it is correct work, else 0) on its last token."""
-    from verikit.rl.rewards import step_end_tokens
-    from verikit.rm.convention import readable_steps
-    from verikit_arith.labeller import step_correctness
+    """Step-PPO's reward (:func:`verikit.rl.rewards.prm_step_rewards`) with the perfect PRM of ``train``."""
+    from verikit.rl.rewards import prm_step_rewards
 
-    by_question = {p.question: p for p in train}
-
-    def reward(questions, prompts, responses, tokenizer):
-        out = []
-        for question, prompt, response in zip(questions, prompts, responses):
-            steps = readable_steps(splitter, response)
-            if not steps:
-                out.append(([-1], [0.0]))
-                continue
-            labels = step_correctness(by_question[question], steps)
-            out.append((step_end_tokens(tokenizer, prompt, response, steps, splitter), [float(x) for x in labels]))
-        return out
-
-    return reward
+    return prm_step_rewards(GoldStepScorer(train), splitter)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -9,6 +9,7 @@ subclasses) with a verikit PRM supplying the step rewards.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 
 
@@ -38,15 +39,27 @@ def process_advantages(step_rewards: Sequence[Sequence[float]], step_ends: Seque
                     advantages[t] += value
         elif normalised:
             order = sorted(zip(ends, normalised))
-            start = 0
-            for end, value in order:
-                for t in range(start, min(end, length - 1) + 1):
-                    advantages[t] = value
-                start = max(start, min(end, length - 1) + 1)
-            for t in range(start, length):
-                advantages[t] = order[-1][1]
+            sorted_ends = [end for end, _ in order]
+            for t in range(length):  # the first step ending at or after t (the last step past every end)
+                advantages[t] = order[min(bisect_left(sorted_ends, t), len(order) - 1)][1]
         result.append(advantages)
     return result
+
+
+def group_advantages_tensor(placements: Sequence[tuple[Sequence[int], Sequence[float]]], lengths: Sequence[int],
+                            group: int, width: int, credit: str = "to-come"):
+    """:func:`process_advantages` over a batch whose consecutive ``group`` rows share a prompt, as a
+    ``[rows, width]`` tensor; ``placements[i]`` is row i's ``(step end positions, step rewards)``."""
+    import torch
+
+    advantages = torch.zeros(len(lengths), width)
+    for start in range(0, len(lengths), group):
+        rows = range(start, min(start + group, len(lengths)))
+        block = process_advantages([placements[i][1] for i in rows], [placements[i][0] for i in rows],
+                                   [int(lengths[i]) for i in rows], credit=credit)
+        for i, row in zip(rows, block):
+            advantages[i, : len(row)] = torch.tensor(row)
+    return advantages
 
 
 def process_grpo_trainer_class():
@@ -54,7 +67,7 @@ def process_grpo_trainer_class():
     import torch
     from trl import GRPOTrainer
 
-    from verikit.rl.rewards import score_readable, step_end_tokens
+    from verikit.rl.rewards import prm_step_rewards, resolve_positions
 
     class ProcessGRPOTrainer(GRPOTrainer):
         """``trl.GRPOTrainer`` whose advantages come from a verikit PRM, step by step.
@@ -68,7 +81,9 @@ def process_grpo_trainer_class():
 
         def __init__(self, *args, process_scorer, splitter, question_key: str = "prompt", **kwargs):
             super().__init__(*args, **kwargs)
-            self.process_scorer, self.splitter, self.question_key = process_scorer, splitter, question_key
+            self.question_key = question_key
+            # each readable step's PRM score on its last token; an unreadable response one 0 on its last
+            self.process_reward = prm_step_rewards(process_scorer, splitter)
 
         def _generate_and_score_completions(self, inputs):
             output = super()._generate_and_score_completions(inputs)
@@ -77,23 +92,9 @@ def process_grpo_trainer_class():
             responses = tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
             prompts = [x["prompt"] if isinstance(x["prompt"], str) else str(x["prompt"]) for x in inputs]
             questions = [x.get(self.question_key, p) for x, p in zip(inputs, prompts)]
-            steps, by_index = score_readable(self.process_scorer, self.splitter, questions, responses)
-            scores, ends = [], []
-            for i, (prompt, response) in enumerate(zip(prompts, responses)):
-                if i in by_index:  # each step's score on its last token
-                    scores.append(by_index[i])
-                    ends.append(step_end_tokens(tokenizer, prompt, response, steps[i], self.splitter))
-                else:  # unreadable: one reward of 0 at the end, below what any readable response gets
-                    scores.append([0.0])
-                    ends.append([max(0, int(mask[i].sum().item()) - 1)])
-            lengths = mask.sum(dim=1).tolist()
-            advantages = torch.zeros_like(mask, dtype=torch.float32)
-            group = self.num_generations
-            for start in range(0, len(responses), group):
-                block = process_advantages(scores[start : start + group], ends[start : start + group],
-                                           [int(n) for n in lengths[start : start + group]])
-                for offset, row in enumerate(block):
-                    advantages[start + offset, : len(row)] = torch.tensor(row)
+            lengths = mask.sum(dim=1).long().tolist()
+            placements = [(resolve_positions(positions, length), scores) for (positions, scores), length in zip(self.process_reward(questions, prompts, responses, tokenizer), lengths)]
+            advantages = group_advantages_tensor(placements, lengths, self.num_generations, mask.shape[1])
             output["advantages"] = advantages.to(completion_ids.device) * mask
             return output
 

@@ -30,8 +30,8 @@ import torch
 
 from verikit.rm.data import padding_id, right_padded
 from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
-from verikit.rl.grpo import process_advantages
-from verikit.rl.rewards import place_rewards
+from verikit.rl.grpo import group_advantages_tensor
+from verikit.rl.rewards import place_rewards, resolve_positions
 from verikit.rl.tokens import prompt_and_response_ids
 
 
@@ -206,27 +206,21 @@ class StepPPOTrainer:
         placements = []
         for (positions, scores), length in zip(self.reward_fn(batch.questions, batch.prompts, batch.responses, self.tokenizer),
                                                batch.response_mask.sum(dim=1).long().tolist()):
-            placements.append(([length - 1 if p < 0 else min(p, length - 1) for p in positions], list(scores)))
+            placements.append((resolve_positions(positions, length), list(scores)))
         return placements
 
-    def placed_rewards(self, batch: RolloutBatch, placements=None) -> torch.Tensor:
+    def placed_rewards(self, batch: RolloutBatch, placements) -> torch.Tensor:
         width = batch.response_mask.shape[1]
-        rows = [place_rewards(width, positions, scores) for positions, scores in (placements or self.reward_placements(batch))]
+        rows = [place_rewards(width, positions, scores) for positions, scores in placements]
         return torch.tensor(rows, device=self.device)
 
     def group_advantages(self, batch: RolloutBatch, placements, kl: torch.Tensor) -> torch.Tensor:
-        """The ``baseline="group"`` advantages: group-normalised rewards summed from each token on, minus the KL to come."""
-        k = self.config.samples_per_prompt
-        lengths = batch.response_mask.sum(dim=1).long().tolist()
-        advantages = torch.zeros_like(batch.response_mask)
-        for start in range(0, len(lengths), k):
-            rows = range(start, min(start + k, len(lengths)))
-            block = process_advantages([placements[i][1] for i in rows], [placements[i][0] for i in rows],
-                                       [lengths[i] for i in rows], credit=self.config.process_credit)
-            for i, row in zip(rows, block):
-                advantages[i, : len(row)] = torch.tensor(row, device=advantages.device)
-        kl_to_come = torch.flip(torch.cumsum(torch.flip(kl * batch.response_mask, [1]), 1), [1])
-        return (advantages - self.config.kl_coef * kl_to_come) * batch.response_mask
+        """The ``baseline="group"`` advantages: group-normalised rewards credited per ``process_credit``, minus the KL to come."""
+        mask = batch.response_mask
+        advantages = group_advantages_tensor(placements, mask.sum(dim=1).long().tolist(), self.config.samples_per_prompt,
+                                             mask.shape[1], credit=self.config.process_credit).to(mask.device)
+        kl_to_come = torch.flip(torch.cumsum(torch.flip(kl * mask, [1]), 1), [1])
+        return (advantages - self.config.kl_coef * kl_to_come) * mask
 
     # -- one PPO step ------------------------------------------------------------------------------
     def losses(self, batch: RolloutBatch, old_logprobs, old_values, advantages, returns) -> dict:
@@ -245,14 +239,16 @@ class StepPPOTrainer:
         """Old log-probs and values, reference log-probs, rewards, advantages: everything fixed for this step."""
         temperature = self.config.temperature
         with torch.no_grad():
-            old_logprobs, old_values = response_stats(self.model, self.value_head, batch, temperature=temperature)
+            with_critic = self.config.baseline == "critic"
+            old_logprobs, old_values = response_stats(self.model, self.value_head, batch, with_values=with_critic,
+                                                      temperature=temperature)
             ref_logprobs, _ = response_stats(self.reference, None, batch, with_values=False, temperature=temperature)
             placements = self.reward_placements(batch)
             placed = self.placed_rewards(batch, placements)
             kl = kl_per_token(old_logprobs, ref_logprobs)
-            if self.config.baseline == "group":
+            if not with_critic:
                 advantages = self.group_advantages(batch, placements, kl)
-                returns = torch.zeros_like(advantages)
+                old_values = returns = torch.zeros_like(advantages)  # no critic: nothing to fit
             else:
                 rewards = shaped_rewards(placed, kl, self.config.kl_coef, batch.response_mask)
                 advantages, returns = gae(rewards, old_values, batch.response_mask, self.config.gamma, self.config.lam)

@@ -53,6 +53,12 @@ def score_readable(scorer, splitter, questions: Sequence[str], responses: Sequen
     return steps, dict(zip(readable, scores))
 
 
+def resolve_positions(positions: Sequence[int], length: int) -> list[int]:
+    """A reward function's token positions within a response of ``length`` tokens: -1 is the last token,
+    and a position past the end lands on the last token."""
+    return [length - 1 if p < 0 else min(p, length - 1) for p in positions]
+
+
 def place_rewards(length: int, positions: Sequence[int], scores: Sequence[float]) -> list[float]:
     """A per-token reward list of ``length`` with ``scores[k]`` at ``positions[k]`` (later steps add up if they share a token)."""
     rewards = [0.0] * length
