@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_PIN)
-	$(BIN)/python -m pip install --quiet -e '.[dev,trl,serve,ray]' $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet -e '.[dev,trl,serve,ray,lora]' $(addprefix -e ,$(PLUGINS))
 	touch $(STAMP)
 
 # The main job: the paper's Table 1 on the CPU miniature (see README for what it runs and how long).

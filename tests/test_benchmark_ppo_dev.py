@@ -49,3 +49,21 @@ def test_the_gold_step_reward_puts_each_steps_exact_label_on_its_last_token():
     assert len(good_positions) == len(steps) and good_positions == sorted(good_positions)
     response_ids = tokenizer(prompt + good, add_special_tokens=False)["input_ids"][len(tokenizer(prompt, add_special_tokens=False)["input_ids"]):]
     assert good_positions[-1] == len(response_ids) - 1
+
+
+def test_the_coin_flip_control_is_seeded_binary_and_on_the_last_token():
+    from verikit.rl.rewards import coin_flip_reward
+
+    responses = ["Step 1: 1 + 1 = 2\nThe answer is 2"] * 400
+    first = coin_flip_reward(seed=3)(["q"] * 400, ["p"] * 400, responses, None)
+    again = coin_flip_reward(seed=3)(["q"] * 400, ["p"] * 400, responses, None)
+    other = coin_flip_reward(seed=4)(["q"] * 400, ["p"] * 400, responses, None)
+    assert first == again and first != other
+    assert {tuple(positions) for positions, _ in first} == {(-1,)}
+    heads = [scores[0] for _, scores in first]
+    assert set(heads) == {0.0, 1.0} and 150 < sum(heads) < 250  # a fair coin: 200 ± 5 sd
+
+
+def test_lora_and_lr_decay_settings_parse():
+    assert parse_config("l:lora_rank=8,lora_alpha=32,lr_decay=cosine")[1] == {"lora_rank": 8, "lora_alpha": 32.0,
+                                                                             "lr_decay": "cosine"}

@@ -1,6 +1,6 @@
 """PPO settings on the dev split: does greedy accuracy move, and which way, under a given reward?
 
-    python -m benchmarks.arith.ppo_dev (--demo DIR | --policy DIR) [--reward gold|gold-steps|orm|prm|likelihood-prm]
+    python -m benchmarks.arith.ppo_dev (--demo DIR | --policy DIR) [--reward gold|gold-steps|random|orm|prm|likelihood-prm]
         [--config NAME:key=value,key=value ...] [--steps 40] [--eval-every 10]
 
 Each ``--config`` is a :class:`verikit.rl.ppo.StepPPOConfig` override set, run from the same SFT policy on
@@ -8,7 +8,8 @@ the same train problems; greedy accuracy on the first ``--dev-problems`` dev pro
 training and every ``--eval-every`` steps. ``--reward gold`` (the checker against the gold answer, a
 perfect outcome reward) separates "PPO cannot improve this policy with these settings" from "this reward
 model misleads it"; ``--reward gold-steps`` is a perfect *process* reward (each step's exact label from
-``verikit_arith.labeller`` on its last token), the ceiling of what any PRM can give step-PPO. The test
+``verikit_arith.labeller`` on its last token), the ceiling of what any PRM can give step-PPO; ``--reward
+random`` (a coin flip) is the floor: what the updates' noise alone does. The test
 split is never read. Writes ``OUT/ppo_dev.json``.
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import verikit
@@ -32,23 +32,18 @@ DEFAULT_CONFIGS = [
 
 
 def parse_config(text: str):
-    """``NAME:key=value,...`` → (name, overrides) with values typed after the dataclass fields."""
-    from verikit.rl.ppo import StepPPOConfig
+    """``NAME:key=value,...`` → (name, overrides)."""
+    from verikit.rl.ppo import parse_overrides
 
     name, _, body = text.partition(":")
-    types = {f.name: f.default for f in fields(StepPPOConfig)}
-    overrides = {}
-    for item in filter(None, body.split(",")):
-        key, _, value = item.partition("=")
-        if key not in types:
-            raise SystemExit(f"{text!r}: {key!r} is not a StepPPOConfig field ({', '.join(types)})")
-        default = types[key]
-        overrides[key] = (value == "True") if isinstance(default, bool) else float(value) if default is None else type(default)(value)
-    return name, overrides
+    try:
+        return name, parse_overrides(body)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def reward_function(kind: str, demo: Path | None, preset: str, checker, splitter, train):
-    from verikit.rl.rewards import orm_final_reward, prm_step_rewards
+    from verikit.rl.rewards import coin_flip_reward, orm_final_reward, prm_step_rewards
 
     if kind == "gold":
         gold = {p.question: p.gold_answer for p in train}
@@ -56,6 +51,8 @@ def reward_function(kind: str, demo: Path | None, preset: str, checker, splitter
             ([-1], [1.0 if checker.is_correct(r, gold[q]) else 0.0]) for q, r in zip(questions, responses)]
     if kind == "gold-steps":
         return gold_step_rewards(splitter, train)
+    if kind == "random":
+        return coin_flip_reward()
     if demo is None:
         raise SystemExit(f"--reward {kind} needs --demo (the folder holding the reward models)")
     scorer = verikit.scorer(demo / preset / kind)
@@ -86,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--policy", help="The SFT policy (default: the --demo folder's).")
     parser.add_argument("--preset", default="arith-easy")
-    parser.add_argument("--reward", default="gold", choices=["gold", "gold-steps", "orm", "prm", "likelihood-prm"])
+    parser.add_argument("--reward", default="gold", choices=["gold", "gold-steps", "random", "orm", "prm", "likelihood-prm"])
     parser.add_argument("--demo", type=Path, help="A verikit demo folder: its policy and reward models.")
     parser.add_argument("--config", action="append", help="NAME:key=value,... (repeatable); default: a fixed set.")
     parser.add_argument("--steps", type=int, default=40)

@@ -5,9 +5,10 @@
 ``--demo``: a ``verikit demo`` folder (its policy is the SFT model; its ORM and PRM give the rewards;
 ``--prm likelihood-prm`` uses the likelihood PRM for step-PPO instead of the paper's tag head). For each
 seed: RFT (K samples per train problem, keep the correct, fine-tune), ORM-PPO and step-PPO for
-``--steps`` PPO steps; greedy accuracy on the first ``--test-problems`` test problems. Hyper-parameters
-(learning rate, steps) are defaults, not tuned; tune them on dev with `verikit rl --eval-every` — the test
-split is only read for the final figures.
+``--steps`` PPO steps; greedy accuracy on the first ``--test-problems`` test problems. ``--ppo key=value,...``
+sets any :class:`verikit.rl.ppo.StepPPOConfig` field for both PPO runs (choose them on dev with
+``benchmarks.arith.ppo_dev`` — the test split is only read for the final figures); ``--noise-control``
+adds PPO with a coin-flip reward under the same settings, the floor each reward's gain is read against.
 Writes ``OUT/rl.json`` = ``{method: {mean, std, seeds}}`` and ``OUT/table2.md``.
 """
 
@@ -48,16 +49,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-new-tokens", type=int, help="Longest response (default: the preset's, as in the demo).")
     parser.add_argument("--ppo", default="", help="More StepPPOConfig settings for both PPO runs, key=value,... "
                         "(e.g. baseline=group,samples_per_prompt=8,process_credit=own-step).")
+    parser.add_argument("--noise-control", action="store_true",
+                        help="Also run PPO with a coin-flip reward (same settings, each seed): what the updates' noise "
+                             "alone does, the floor each reward's gain is read against.")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/rl"))
     args = parser.parse_args(argv)
-    from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
-    from verikit.rl.rewards import orm_final_reward, prm_step_rewards
+    from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer, parse_overrides
+    from verikit.rl.rewards import coin_flip_reward, orm_final_reward, prm_step_rewards
     from verikit.rl.rft import rejection_samples, supervised_finetune
-    from benchmarks.arith.ppo_dev import parse_config
     from verikit_arith.evaluation import MAX_NEW_TOKENS
 
     tokens = args.max_new_tokens or MAX_NEW_TOKENS.get(args.preset, 320)
-    overrides = parse_config("ppo:" + args.ppo)[1]
+    try:
+        overrides = parse_overrides(args.ppo)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     if args.demo is None and not (args.policy and args.orm and args.step_rm):
         parser.error("give --demo, or all of --policy, --orm and --step-rm")
@@ -80,8 +86,11 @@ def main(argv: list[str] | None = None) -> dict:
                                   max_new_tokens=tokens)
         rft_model = supervised_finetune(policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed, progress=False)
         results.setdefault("rft", {"seeds": {}})["seeds"][seed] = greedy(rft_model, test, domain, checker, tokens)
-        for name, reward in (("orm-ppo", orm_final_reward(verikit.scorer(orm_path), splitter)),
-                             ("step-ppo", prm_step_rewards(verikit.scorer(step_rm_path), splitter))):
+        runs = [("orm-ppo", orm_final_reward(verikit.scorer(orm_path), splitter)),
+                ("step-ppo", prm_step_rewards(verikit.scorer(step_rm_path), splitter))]
+        if args.noise_control:
+            runs.append(("coin-flip-ppo", coin_flip_reward(seed)))
+        for name, reward in runs:
             config = StepPPOConfig(**{"learning_rate": args.learning_rate, "prompts_per_step": args.prompts_per_step,
                                       "max_new_tokens": tokens} | overrides | {"seed": seed})
             trainer = StepPPOTrainer(policy, reward, domain, config)

@@ -230,6 +230,49 @@ def test_learning_rates_warm_up_linearly_over_the_first_updates(tiny):
     assert seen[1] == pytest.approx([1e-3, 1e-2]) and seen[2] == pytest.approx([1e-3, 1e-2])
 
 
+@pytest.mark.parametrize("decay, expected", [("linear", [1.0, 0.75, 0.5, 0.25]),
+                                               ("cosine", [1.0, 0.8535534, 0.5, 0.1464466]),
+                                               ("constant", [1.0, 1.0, 1.0, 1.0])])
+def test_learning_rates_decay_over_the_run(tiny, decay, expected):
+    trainer = _trainer(tiny, lr_decay=decay, learning_rate=1e-3, critic_learning_rate=1e-2, minibatch_size=4, ppo_epochs=1)
+    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
+                               finished=[True] * 4)
+    trainer.total_steps = 4  # what train(problems, steps=4) sets
+    seen = []
+    for _ in range(4):
+        trainer.step(batch)
+        seen.append([group["lr"] for group in trainer.optimizer.param_groups])
+    assert [lr for lr, _ in seen] == pytest.approx([1e-3 * f for f in expected])
+    assert [critic for _, critic in seen] == pytest.approx([1e-2 * f for f in expected])
+
+
+def test_lora_trains_only_adapters_and_saves_a_plain_merged_policy_that_resumes(tiny, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    pytest.importorskip("peft")
+    trainer = _trainer(tiny, lora_rank=4, learning_rate=1e-2, minibatch_size=4)
+    base = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_" not in n}
+    adapters = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_B" in n}
+    assert adapters and all(not p.requires_grad for n, p in trainer.model.named_parameters() if "lora_" not in n)
+    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
+                               finished=[True] * 4)
+    trainer.step(batch)
+    trainer.save_checkpoint(tmp_path / "ppo")
+    named = dict(trainer.model.named_parameters())
+    assert all(torch.equal(value, named[n]) for n, value in base.items())
+    assert any(not torch.equal(value, named[n]) for n, value in adapters.items())  # lora_B starts at 0 and moved
+    batch = trainer.make_batch(["q"], [PROMPT], [RESPONSE], finished=[True])
+    with torch.no_grad():
+        live = trainer.model(input_ids=batch.input_ids).logits
+        saved = AutoModelForCausalLM.from_pretrained(tmp_path / "ppo")(input_ids=batch.input_ids).logits
+        reference = trainer.reference(input_ids=batch.input_ids).logits
+    assert torch.allclose(live, saved, atol=1e-5) and not torch.allclose(live, reference, atol=1e-5)
+    resumed = _trainer(tiny, lora_rank=4, learning_rate=1e-2, minibatch_size=4)
+    assert resumed.load_checkpoint(tmp_path / "ppo") and resumed.steps_done == 1
+    with torch.no_grad():
+        assert torch.allclose(resumed.model(input_ids=batch.input_ids).logits, live, atol=1e-5)
+
+
 def test_a_group_baseline_needs_a_group():
     from verikit.rl.ppo import StepPPOConfig
 
@@ -237,6 +280,8 @@ def test_a_group_baseline_needs_a_group():
         StepPPOConfig(baseline="group")
     with pytest.raises(ValueError, match="baseline"):
         StepPPOConfig(baseline="mean")
+    with pytest.raises(ValueError, match="lr_decay"):
+        StepPPOConfig(lr_decay="step")
     with pytest.raises(ValueError, match="process_credit"):
         StepPPOConfig(baseline="group", samples_per_prompt=2, process_credit="later")
 

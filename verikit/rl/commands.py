@@ -36,6 +36,8 @@ def rl(
     baseline: str = typer.Option("critic", help="critic (GAE on the value head) or group (each prompt's samples are its baseline; needs --samples-per-prompt ≥ 2)."),
     process_credit: str = typer.Option("to-come", help="With --baseline group: to-come (a token gets its step's and every later step's reward) or own-step."),
     warmup_updates: int = typer.Option(0, help="Optimiser updates over which the learning rate rises linearly from 0."),
+    lr_decay: str = typer.Option("constant", help="constant, linear or cosine: the learning rate falls to 0 over --steps."),
+    lora_rank: int = typer.Option(0, help="Train LoRA adapters of this rank instead of every weight (needs peft: verikit[lora])."),
     eval_every: int = typer.Option(10),
     rft_samples: int = typer.Option(4, help="K for rft."),
     max_new_tokens: int = typer.Option(160),
@@ -70,7 +72,8 @@ def rl(
                                critic_warmup_steps=critic_warmup_steps, critic_learning_rate=critic_learning_rate,
                                critic_shares_trunk=critic_shares_trunk, advantage_floor=advantage_floor, seed=seed,
                                samples_per_prompt=samples_per_prompt, baseline=baseline, process_credit=process_credit,
-                               warmup_updates=warmup_updates)
+                               warmup_updates=warmup_updates, lr_decay=lr_decay,
+                               lora_rank=lora_rank)
         trainer = StepPPOTrainer(policy, reward, domain, config)
         history = trainer.train(problems, steps, out=out / "model", eval_every=eval_every,
                                 evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, max_new_tokens))

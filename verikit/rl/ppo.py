@@ -15,15 +15,17 @@ critic warm-up (``critic_warmup_steps``, the policy frozen while the value head 
 learning rate, a detached critic (``critic_shares_trunk=False``), several samples per prompt
 (``samples_per_prompt``) with the prompt's group as the baseline instead of a critic (``baseline="group"``,
 DeepSeekMath's process supervision under this clipped objective; ``process_credit="own-step"`` credits a
-token with its own step's reward only), frozen embeddings and a learning-rate warm-up.
+token with its own step's reward only), frozen embeddings, a learning-rate warm-up, a learning-rate decay
+to 0 over the run (``lr_decay``) and LoRA adapters instead of full fine-tuning (``lora_rank``, via peft).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
@@ -84,6 +86,17 @@ class StepPPOConfig:
     # Optimiser updates over which the learning rates rise linearly from 0 (a fresh Adam's first updates are
     # about lr × sign(gradient) on every weight: on a policy at the end of its SFT decay that is a jolt).
     warmup_updates: int = 0
+    # "constant", or "linear"/"cosine": the learning rates fall to 0 over the run's PPO steps (the ``steps``
+    # given to :meth:`StepPPOTrainer.train`). The miniature's SFT policy ends a warm-up-stable-decay schedule;
+    # training it on at a constant rate re-heats it and greedy accuracy drops whatever the reward, while a
+    # run that anneals to 0 settles again (the PPO dev study in the README measures both).
+    lr_decay: str = "constant"
+    # 0: every weight learns. r > 0: the policy learns only LoRA adapters of rank r on all its linear layers
+    # (peft), with ``lora_alpha`` as the scale; LoRA usually wants a learning rate ~10x full fine-tuning's.
+    # An RL episode carries a bit or so of information, so a low-rank update can hold what it teaches,
+    # while the noise of each update then moves a few thousand directions instead of every weight.
+    lora_rank: int = 0
+    lora_alpha: float = 16.0
     seed: int = 0
 
     def __post_init__(self):
@@ -93,6 +106,22 @@ class StepPPOConfig:
             raise ValueError("StepPPOConfig.baseline='group' needs samples_per_prompt >= 2 (a group of one has no baseline)")
         if self.process_credit not in ("to-come", "own-step"):
             raise ValueError(f"StepPPOConfig.process_credit must be 'to-come' or 'own-step', got {self.process_credit!r}")
+        if self.lr_decay not in ("constant", "linear", "cosine"):
+            raise ValueError(f"StepPPOConfig.lr_decay must be 'constant', 'linear' or 'cosine', got {self.lr_decay!r}")
+
+
+def parse_overrides(text: str) -> dict:
+    """``"key=value,key=value"`` → StepPPOConfig field overrides, each value typed after its field's default
+    (the command-line form of a config: ``--ppo baseline=group,samples_per_prompt=8``)."""
+    defaults = {f.name: f.default for f in fields(StepPPOConfig)}
+    overrides = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        if key not in defaults:
+            raise ValueError(f"{text!r}: {key!r} is not a StepPPOConfig field ({', '.join(defaults)})")
+        default = defaults[key]
+        overrides[key] = (value == "True") if isinstance(default, bool) else float(value) if default is None else type(default)(value)
+    return overrides
 
 
 @dataclass
@@ -160,7 +189,13 @@ class StepPPOTrainer:
         for parameter in self.reference.parameters():
             parameter.requires_grad_(False)
         self.value_head = ValueHead(self.model.config.hidden_size).to(self.device)
-        if not self.config.train_embeddings:
+        self.adapters = None
+        if self.config.lora_rank:
+            self.adapters = _with_lora(self.model, self.config.lora_rank, self.config.lora_alpha)
+            # the LoRA layers live inside the same module tree: sampling, scoring and the critic keep using
+            # self.model (the peft wrapper is kept only to read and write the adapters)
+            self.model = self.adapters.get_base_model()
+        elif not self.config.train_embeddings:
             for module in (self.model.get_input_embeddings(), self.model.get_output_embeddings()):
                 for parameter in module.parameters():
                     parameter.requires_grad_(False)
@@ -172,6 +207,7 @@ class StepPPOTrainer:
                                              max_new_tokens=self.config.max_new_tokens, cache_implementation=None)
         self.reward_fn, self.domain = reward_fn, domain
         self.steps_done = 0
+        self.total_steps: int | None = None  # set by train(); the horizon of lr_decay
 
     # -- data ------------------------------------------------------------------------------------
     def make_batch(self, questions: Sequence[str], prompts: Sequence[str], responses: Sequence[str],
@@ -271,16 +307,25 @@ class StepPPOTrainer:
             losses["loss"].backward()
             torch.nn.utils.clip_grad_norm_(list(self.model.parameters()) + list(self.value_head.parameters()),
                                            self.config.max_grad_norm)
-            self._warm_up_learning_rates()
+            self._set_learning_rates()
             self.optimizer.step()
             stats.update({k: v.item() for k, v in losses.items()})
         self.steps_done += 1
         return stats
 
-    def _warm_up_learning_rates(self) -> None:
-        """Scale each group's learning rate by (updates so far + 1) / warmup_updates until the warm-up is over."""
-        done = int(next(iter(self.optimizer.state.values()), {}).get("step", 0))  # Adam's own count (kept by checkpoints)
+    def learning_rate_factor(self) -> float:
+        """The multiplier on every base learning rate for the next update: the warm-up (over ``warmup_updates``
+        optimiser updates, counted by Adam itself so a resumed run goes on where it was) times the decay (over
+        the PPO steps of the run, when ``train`` has set its length)."""
+        done = int(next(iter(self.optimizer.state.values()), {}).get("step", 0))
         factor = min(1.0, (done + 1) / self.config.warmup_updates) if self.config.warmup_updates else 1.0
+        if self.config.lr_decay != "constant" and self.total_steps:
+            progress = min(1.0, self.steps_done / self.total_steps)
+            factor *= 1.0 - progress if self.config.lr_decay == "linear" else 0.5 * (1.0 + math.cos(math.pi * progress))
+        return factor
+
+    def _set_learning_rates(self) -> None:
+        factor = self.learning_rate_factor()
         for group, base in zip(self.optimizer.param_groups, self._base_learning_rates):
             group["lr"] = base * factor
 
@@ -315,6 +360,7 @@ class StepPPOTrainer:
         from tqdm.auto import tqdm
 
         history = []
+        self.total_steps = steps
         if out is not None:
             self.load_checkpoint(out)
         bar = tqdm(total=steps, initial=self.steps_done, desc="ppo", disable=not progress)
@@ -338,16 +384,29 @@ class StepPPOTrainer:
         out = Path(out)
         partial = out.with_name(out.name + ".partial")
         partial.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(partial)
+        self.merged_policy().save_pretrained(partial)  # a plain causal LM: loads without peft
         self.tokenizer.save_pretrained(partial)
-        torch.save({"value_head": self.value_head.state_dict(), "optimizer": self.optimizer.state_dict(),
-                    "steps_done": self.steps_done, "rng": torch.get_rng_state()}, partial / "ppo_state.pt")
+        state = {"value_head": self.value_head.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "steps_done": self.steps_done, "rng": torch.get_rng_state()}
+        if self.adapters is not None:
+            from peft import get_peft_model_state_dict
+
+            state["adapters"] = get_peft_model_state_dict(self.adapters)
+        torch.save(state, partial / "ppo_state.pt")
         (partial / "ppo_config.json").write_text(json.dumps({"config": asdict(self.config), "history": history or []}, indent=2))
         if out.exists():
             import shutil
 
             shutil.rmtree(out)
         partial.rename(out)  # a killed run leaves the previous checkpoint whole
+
+    def merged_policy(self):
+        """The policy as a plain causal LM: ``self.model`` itself, or with LoRA a copy with the adapters merged."""
+        if self.adapters is None:
+            return self.model
+        import copy
+
+        return copy.deepcopy(self.adapters).merge_and_unload()
 
     def load_checkpoint(self, out: str | Path) -> bool:
         from transformers import AutoModelForCausalLM
@@ -356,13 +415,27 @@ class StepPPOTrainer:
         if not state_path.exists():
             return False
         state = torch.load(state_path, weights_only=False)
-        loaded = AutoModelForCausalLM.from_pretrained(out).to(self.device)
-        self.model.load_state_dict(loaded.state_dict())
+        if self.adapters is not None:
+            from peft import set_peft_model_state_dict
+
+            set_peft_model_state_dict(self.adapters, state["adapters"])
+        else:
+            loaded = AutoModelForCausalLM.from_pretrained(out).to(self.device)
+            self.model.load_state_dict(loaded.state_dict())
         self.value_head.load_state_dict(state["value_head"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.steps_done = state["steps_done"]
         torch.set_rng_state(state["rng"])
         return True
+
+
+def _with_lora(model, rank: int, alpha: float):
+    """``model`` with LoRA adapters of ``rank`` on every linear layer but the output head (peft), the rest frozen."""
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError as exc:
+        raise ImportError("StepPPOConfig.lora_rank needs peft: pip install peft") from exc
+    return get_peft_model(model, LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules="all-linear"))
 
 
 def _select(batch: RolloutBatch, rows: list[int]) -> RolloutBatch:

@@ -93,3 +93,14 @@ def orm_final_reward(scorer, splitter) -> Callable:
         return [([-1], [by_index[i][-1] if i in by_index else 0.0]) for i in range(len(responses))]  # -1: last token
 
     return reward
+
+
+def coin_flip_reward(seed: int = 0) -> Callable:
+    """A reward that carries no information: 0 or 1 by a seeded coin, on each response's last token.
+
+    The control a PPO result is read against: with it the updates are pure noise, so what it does to the
+    policy is the cost of the noise alone, and what a real reward adds is its gain over this."""
+    import random
+
+    rng = random.Random(seed)
+    return lambda questions, prompts, responses, tokenizer: [([-1], [float(rng.random() < 0.5)]) for _ in responses]
