@@ -88,13 +88,13 @@ class StepPPOConfig:
     warmup_updates: int = 0
     # "constant", or "linear"/"cosine": the learning rates fall to 0 over the run's PPO steps (the ``steps``
     # given to :meth:`StepPPOTrainer.train`). The miniature's SFT policy ends a warm-up-stable-decay schedule;
-    # training it on at a constant rate re-heats it and greedy accuracy drops whatever the reward, while a
-    # run that anneals to 0 settles again (the PPO dev study in the README measures both).
+    # at a constant rate the updates' noise piles up to the end, and a run that anneals to 0 recovers part of
+    # it (gold reward, lr 1e-4, dev greedy 35.5 → 45.5; the PPO dev study in the README).
     lr_decay: str = "constant"
     # 0: every weight learns. r > 0: the policy learns only LoRA adapters of rank r on all its linear layers
     # (peft), with ``lora_alpha`` as the scale; LoRA usually wants a learning rate ~10x full fine-tuning's.
     # An RL episode carries a bit or so of information, so a low-rank update can hold what it teaches,
-    # while the noise of each update then moves a few thousand directions instead of every weight.
+    # while each update's noise then moves only the adapters instead of every weight.
     lora_rank: int = 0
     lora_alpha: float = 16.0
     seed: int = 0
