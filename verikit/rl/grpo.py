@@ -67,7 +67,7 @@ def process_grpo_trainer_class():
     import torch
     from trl import GRPOTrainer
 
-    from verikit.rl.rewards import prm_step_rewards, resolve_positions
+    from verikit.rl.rewards import prm_step_rewards, reward_placements
 
     class ProcessGRPOTrainer(GRPOTrainer):
         """``trl.GRPOTrainer`` whose advantages come from a verikit PRM, step by step.
@@ -93,7 +93,7 @@ def process_grpo_trainer_class():
             prompts = [x["prompt"] if isinstance(x["prompt"], str) else str(x["prompt"]) for x in inputs]
             questions = [x.get(self.question_key, p) for x, p in zip(inputs, prompts)]
             lengths = mask.sum(dim=1).long().tolist()
-            placements = [(resolve_positions(positions, length), scores) for (positions, scores), length in zip(self.process_reward(questions, prompts, responses, tokenizer), lengths)]
+            placements = reward_placements(self.process_reward, questions, prompts, responses, tokenizer, lengths)
             advantages = group_advantages_tensor(placements, lengths, self.num_generations, mask.shape[1])
             output["advantages"] = advantages.to(completion_ids.device) * mask
             return output

@@ -33,7 +33,7 @@ import torch
 from verikit.rm.data import padding_id, right_padded
 from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
 from verikit.rl.grpo import group_advantages_tensor
-from verikit.rl.rewards import place_rewards, resolve_positions
+from verikit.rl.rewards import place_rewards, reward_placements
 from verikit.rl.tokens import prompt_and_response_ids
 
 
@@ -239,11 +239,8 @@ class StepPPOTrainer:
 
     def reward_placements(self, batch: RolloutBatch) -> list[tuple[list[int], list[float]]]:
         """Each row's ``(positions, scores)`` from ``reward_fn``, positions resolved within the row's response."""
-        placements = []
-        for (positions, scores), length in zip(self.reward_fn(batch.questions, batch.prompts, batch.responses, self.tokenizer),
-                                               batch.response_mask.sum(dim=1).long().tolist()):
-            placements.append((resolve_positions(positions, length), list(scores)))
-        return placements
+        return reward_placements(self.reward_fn, batch.questions, batch.prompts, batch.responses, self.tokenizer,
+                                 batch.response_mask.sum(dim=1).long().tolist())
 
     def placed_rewards(self, batch: RolloutBatch, placements) -> torch.Tensor:
         width = batch.response_mask.shape[1]

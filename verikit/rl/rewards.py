@@ -59,6 +59,13 @@ def resolve_positions(positions: Sequence[int], length: int) -> list[int]:
     return [length - 1 if p < 0 else min(p, length - 1) for p in positions]
 
 
+def reward_placements(reward_fn: Callable, questions: Sequence[str], prompts: Sequence[str], responses: Sequence[str],
+                      tokenizer, lengths: Sequence[int]) -> list[tuple[list[int], list[float]]]:
+    """Each response's ``(positions, scores)`` from ``reward_fn``, positions resolved within its ``lengths[i]`` tokens."""
+    return [(resolve_positions(positions, length), list(scores))
+            for (positions, scores), length in zip(reward_fn(questions, prompts, responses, tokenizer), lengths, strict=True)]
+
+
 def place_rewards(length: int, positions: Sequence[int], scores: Sequence[float]) -> list[float]:
     """A per-token reward list of ``length`` with ``scores[k]`` at ``positions[k]`` (later steps add up if they share a token)."""
     rewards = [0.0] * length
