@@ -127,7 +127,7 @@ def test_a_solution_longer_than_the_reward_model_can_read_is_refused_by_name(tmp
     from verikit.tiny_models import build_tiny_causal_lm
 
     model = build_tiny_causal_lm(tmp_path / "tiny", ["Step 1: 1 + 1 = 2"] * 20, vocab_size=300)
-    scorer = load_scorer(model)
+    scorer = load_scorer(model, released_convention=True)
     steps = [f"Step {k}: {k} + 1 = {k + 1}" for k in range(1, 10_001)]
     with pytest.raises(DataError, match=r"more than the model's 2048 positions") as error:
         scorer.score(["What is 1 + 10000?"], [steps])

@@ -27,7 +27,7 @@ def local(tiny):
 
 @pytest.fixture(scope="module")
 def server(tiny, local):
-    app = create_app(local, load_scorer(tiny), model_name="tiny", limits=ServeLimits(max_n=8, max_tokens=64, max_prompt_chars=500))
+    app = create_app(local, load_scorer(tiny, released_convention=True), model_name="tiny", limits=ServeLimits(max_n=8, max_tokens=64, max_prompt_chars=500))
     with BackgroundServer(app) as url:
         yield url
 
@@ -62,7 +62,7 @@ def test_stop_strings_are_cut_off_unless_asked_for_as_openai_does(server):
 def test_served_step_scores_equal_the_local_scorer(server, tiny):
     items = [{"question": "What is 2 + 3?", "steps": ["Step 1: 2 + 3 = 5", "The answer is 5."]}]
     answer = httpx.post(server + "/v1/score", json={"items": items, "aggregation": "prod"}).json()
-    local_scores = load_scorer(tiny).score([items[0]["question"]], [items[0]["steps"]])[0]
+    local_scores = load_scorer(tiny, released_convention=True).score([items[0]["question"]], [items[0]["steps"]])[0]
     assert answer["data"][0]["step_scores"] == pytest.approx(local_scores, abs=1e-6)
     assert answer["data"][0]["score"] == pytest.approx(local_scores[0] * local_scores[1], abs=1e-6)
 
@@ -88,29 +88,3 @@ def test_the_client_names_refusals_and_unreachable_servers(server):
         OpenAICompleter(server + "/v1").complete(["x"], n=9)
     with pytest.raises(ServerError, match="no answer after 2 attempts"):
         OpenAICompleter("http://127.0.0.1:9/v1", retries=1, backoff=0.01, timeout=2).complete(["x"])
-
-
-def test_a_full_queue_is_refused_at_once_with_503(tiny, local):
-    import threading
-
-    release = threading.Event()
-
-    class Slow:
-        last_token_counts = [[1]]
-
-        def complete(self, prompts, **kwargs):
-            release.wait(10)
-            return [["done"]]
-
-    with BackgroundServer(create_app(Slow(), None, limits=ServeLimits(max_queue=1))) as url:
-        import concurrent.futures
-
-        with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            first = [pool.submit(httpx.post, url + "/v1/completions", json={"prompt": "x"}, timeout=20) for _ in range(2)]
-            import time
-
-            time.sleep(0.5)  # one request at the model, one waiting: the queue is full
-            refused = httpx.post(url + "/v1/completions", json={"prompt": "x"}, timeout=5)
-            release.set()
-            assert refused.status_code == 503 and "queue is full" in refused.text
-            assert [f.result().status_code for f in first] == [200, 200]

@@ -204,19 +204,29 @@ def export(
 def serve_command(
     model: Optional[str] = typer.Option(None, help="Causal LM for /v1/completions (folder or hub id)."),
     prm: Optional[str] = typer.Option(None, help="PRM folder for /v1/score."),
-    host: str = typer.Option("127.0.0.1"),
+    host: str = typer.Option("127.0.0.1", help="Address to bind; beyond loopback an --api-key is required."),
     port: int = typer.Option(8000),
     device: str = typer.Option("auto"),
+    api_key: Optional[str] = typer.Option(None, help="Require 'Authorization: Bearer KEY' (default: $VERIKIT_API_KEY)."),
     max_queue: int = typer.Option(64, help="Requests that may wait for the model; one more gets 503."),
     max_n: int = typer.Option(64, help="Largest n per request."),
     max_tokens: int = typer.Option(1024, help="Largest max_tokens per request."),
     max_prompt_chars: int = typer.Option(32_000, help="Longest prompt (or scored solution) in characters."),
+    max_request_tokens: int = typer.Option(262_144, help="Largest prompts x n x max_tokens of one request."),
+    max_queued_tokens: int = typer.Option(1_048_576, help="Largest prompts x n x max_tokens waiting in the queue."),
+    max_body_bytes: int = typer.Option(4 * 1024 * 1024, help="Largest request body."),
 ) -> None:
     """Serve an OpenAI-compatible /v1/completions endpoint and a /v1/score PRM endpoint (extra verikit[serve])."""
+    from verikit.models import require_model
     from verikit.serve import ServeLimits, serve
 
-    serve(model, prm, host=host, port=port, device=device,
-          limits=ServeLimits(max_queue=max_queue, max_n=max_n, max_tokens=max_tokens, max_prompt_chars=max_prompt_chars))
+    for source in (model, prm):
+        if source is not None:
+            require_model(source)
+    serve(model, prm, host=host, port=port, device=device, api_key=api_key,
+          limits=ServeLimits(max_queue=max_queue, max_n=max_n, max_tokens=max_tokens, max_prompt_chars=max_prompt_chars,
+                             max_request_tokens=max_request_tokens, max_queued_tokens=max_queued_tokens,
+                             max_body_bytes=max_body_bytes))
 
 
 from verikit.rm.commands import register as _register_reward_model_commands  # noqa: E402

@@ -43,3 +43,7 @@ class PluginError(VerikitError):
 
 class CallTimeout(VerikitError, TimeoutError):
     """A time-limited call (e.g. symbolic equivalence) ran past its limit and its worker was killed."""
+
+
+class Cancelled(VerikitError):
+    """Work stopped early because its ``cancel`` event was set (a client went away, the server is stopping)."""

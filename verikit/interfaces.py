@@ -89,7 +89,19 @@ class Completer(ABC):
         ``stop`` (strings that end a continuation: the returned text ends right after the first one, which
         it includes) and ``seed`` (same seed and inputs give the same output). Implementations batch
         across prompts; the returned text excludes the prompt.
+
+        Backends that run locally also take ``progress`` (called with the number of prompts finished) and
+        ``cancel`` (a ``threading.Event``: once set, the call stops between decoding steps and raises
+        :class:`verikit.errors.Cancelled`), which ``verikit serve`` uses when a client goes away.
         """
+
+    def context_window(self) -> int | None:
+        """Positions the model reads (prompt plus generated tokens), or ``None`` when unknown."""
+        return None
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int] | None:
+        """Each text's length in the model's tokens, or ``None`` when this backend cannot tell."""
+        return None
 
     @staticmethod
     def checked_stop(n: int, stop: Sequence[str] | None) -> list[str]:

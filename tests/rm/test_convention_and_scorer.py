@@ -26,7 +26,7 @@ def test_released_convention_reads_the_ids_the_authors_code_reads(mistral_prm):
 
 
 def test_one_pass_scores_equal_per_prefix_scores_and_are_probabilities(mistral_prm):
-    scorer = verikit.scorer(mistral_prm, batch_size=3)
+    scorer = verikit.scorer(mistral_prm, batch_size=3, released_convention=True)
     questions = [QUESTION, QUESTION, "What x?"]
     steps = [STEPS, STEPS[:1], ["x=4", "The answer is 4"]]
     one_pass = scorer.score(questions, steps)
@@ -40,7 +40,7 @@ def test_one_pass_scores_equal_per_prefix_scores_and_are_probabilities(mistral_p
 
 
 def test_scoring_without_a_tag_or_steps_is_a_clear_error(mistral_prm):
-    scorer = verikit.scorer(mistral_prm)
+    scorer = verikit.scorer(mistral_prm, released_convention=True)
     with pytest.raises(DataError, match="no step tag"):
         scorer.score_texts([f"{QUESTION} Step 1: 2+3=5"])
     with pytest.raises(DataError, match="no steps"):
@@ -97,7 +97,7 @@ def test_candidates_that_are_not_single_tokens_fail_clearly():
 def test_score_unique_scores_each_distinct_solution_once_and_keeps_the_order(mistral_prm):
     from verikit.rm.scorer import score_unique
 
-    scorer = verikit.scorer(mistral_prm, batch_size=2)
+    scorer = verikit.scorer(mistral_prm, batch_size=2, released_convention=True)
     seen = []
     real_score = scorer.score
 

@@ -78,7 +78,7 @@ def test_the_real_processbench_dev_sample_loads_and_evaluates(shared_data_dir, m
     rows = [row for path in files for row in load_processbench(path)]
     assert len(rows) == 80 and all(isinstance(r["steps"], list) and r["steps"] for r in rows)
     gsm8k = [r for r in rows if r["id"].startswith("gsm8k")]
-    result = evaluate_model(verikit.scorer(mistral_prm), gsm8k[:10], gsm8k[10:], agg="min")
+    result = evaluate_model(verikit.scorer(mistral_prm, released_convention=True), gsm8k[:10], gsm8k[10:], agg="min")
     assert result["n_erroneous"] + result["n_correct"] == 10 and result["rows"] == 10
     assert result["step_auc"] is None or 0.0 <= result["step_auc"] <= 1.0
 

@@ -119,13 +119,16 @@ def _next_tokens(logits, temperature: float, top_p: float, noise):
 
 
 def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int, eos_id: int | None,
-           stop_ids: set[int] | frozenset[int] = frozenset(), temperature: float = 1.0, top_p: float = 1.0, generator: Any = None, compact_at: float = 0.25) -> list[list[int]]:
+           stop_ids: set[int] | frozenset[int] = frozenset(), temperature: float = 1.0, top_p: float = 1.0, generator: Any = None, compact_at: float = 0.25,
+           cancel: Any = None) -> list[list[int]]:
     """Generate from a prefilled ``cache`` (one row per sequence; ``last_ids`` are the prompts' last tokens,
     not yet encoded). Returns each row's new tokens, without the end-of-sequence token; a row also ends
     after a token of ``stop_ids``, which it keeps (as a stop string is kept by the completers).
 
     ``cache`` must come from :func:`buffer_cache` with room for ``max_new_tokens`` more tokens. Finished
-    rows are dropped once more than ``compact_at`` of the rows still in the batch have finished.
+    rows are dropped once more than ``compact_at`` of the rows still in the batch have finished. Once the
+    ``cancel`` event (a ``threading.Event``) is set, the loop stops before its next step and raises
+    :class:`verikit.errors.Cancelled`.
     """
     import torch
 
@@ -138,6 +141,10 @@ def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int,
     tokens, positions = last_ids, last_positions
     with torch.no_grad():
         for step in range(max_new_tokens):
+            if cancel is not None and cancel.is_set():
+                from verikit.errors import Cancelled
+
+                raise Cancelled("decoding was cancelled")
             logits = model(input_ids=tokens[:, None], attention_mask=mask, position_ids=positions[:, None],
                            use_cache=True, **{keyword: cache}).logits[:, -1]
             noise = None

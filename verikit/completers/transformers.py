@@ -28,6 +28,17 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> str:
     return text[: min(ends)] if ends else text
 
 
+#: Seeds are reduced into this range; every per-batch seed derived from them stays below 2**64.
+_SEED_RANGE = 2**44
+
+
+def _check_cancel(cancel) -> None:
+    if cancel is not None and cancel.is_set():
+        from verikit.errors import Cancelled
+
+        raise Cancelled("the completion was cancelled")
+
+
 class TransformersCompleter(Completer):
     """Batched sampling from a causal LM with ``model.generate``.
 
@@ -55,16 +66,18 @@ class TransformersCompleter(Completer):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from verikit.models import load_pretrained
+
         self.device = pick_device(device)
         if isinstance(model, str):
             torch_dtype = getattr(torch, dtype) if dtype else None
             self.model_name = model
-            model = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
-            tokenizer = tokenizer or AutoTokenizer.from_pretrained(self.model_name)
+            model = load_pretrained(AutoModelForCausalLM, model, dtype=torch_dtype)
+            tokenizer = tokenizer or load_pretrained(AutoTokenizer, self.model_name)
         else:
             self.model_name = getattr(model.config, "_name_or_path", "") or type(model).__name__
         if isinstance(tokenizer, str):
-            tokenizer = AutoTokenizer.from_pretrained(tokenizer)
+            tokenizer = load_pretrained(AutoTokenizer, tokenizer)
         if tokenizer is None:
             raise ValueError("a model object needs its tokenizer: TransformersCompleter(model, tokenizer=...)")
         tokenizer.padding_side = "left"
@@ -78,16 +91,19 @@ class TransformersCompleter(Completer):
         self.prefix_cache = prefix_cache
         self.buffered = buffered
         self._stop_token_ids: dict[tuple[str, ...], set[int] | None] = {}
+        self._cancel = None  # the current call's cancel event (set by ``complete``)
         self.generated_tokens = 0  # running total, for cost reports
         self.last_token_counts: list[list[int]] = []  # new tokens of each returned text of the last call
 
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int = 0,
-                 progress: Any = None) -> list[list[str]]:
+                 progress: Any = None, cancel: Any = None) -> list[list[str]]:
         stop = self.checked_stop(n, stop)
         if not prompts:
             return []
+        seed = seed % _SEED_RANGE  # torch seeds are 64-bit; any int the caller chose maps into them
         kwargs = self._sampling_kwargs(temperature, top_p, max_new_tokens, stop)
+        self._cancel = cancel
         results: list[list[str]] = [[] for _ in prompts]
         counts: list[list[int]] = [[] for _ in prompts]
         settings = {"max_new_tokens": kwargs["max_new_tokens"], "temperature": temperature, "top_p": top_p}
@@ -105,6 +121,12 @@ class TransformersCompleter(Completer):
             self._complete_batched(prompts, n, kwargs, stop, seed, progress, results, counts)
         self.last_token_counts = counts
         return results
+
+    def context_window(self) -> int | None:
+        return getattr(self.model.config, "max_position_embeddings", None)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]]
 
     def _sampling_kwargs(self, temperature, top_p, max_new_tokens, stop) -> dict[str, Any]:
         kwargs: dict[str, Any] = dict(max_new_tokens=max_new_tokens or self.max_new_tokens,
@@ -142,6 +164,7 @@ class TransformersCompleter(Completer):
             encoded = {key: value.repeat_interleave(n, dim=0) for key, value in encoded.items()}
             output = self._generate(encoded, kwargs, seed * 1_000_003 + batch_number)
             self._collect(output[:, encoded["input_ids"].shape[1] :], indices, n, stop, results, counts)
+            _check_cancel(self._cancel)
             if progress is not None:
                 progress(len(indices))
 
@@ -201,9 +224,10 @@ class TransformersCompleter(Completer):
             new_tokens = decode(self.model, cache, last.repeat_interleave(n), mask.repeat_interleave(n, dim=0),
                                 positions.repeat_interleave(n), max_new_tokens=settings["max_new_tokens"], eos_id=eos,
                                 stop_ids=stop_ids, temperature=settings["temperature"], top_p=settings["top_p"],
-                                generator=generator)
+                                generator=generator, cancel=self._cancel)
             self._record(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True),
                          [len(tokens) for tokens in new_tokens], indices, n, stop, results, counts)
+            _check_cancel(self._cancel)
             if progress is not None:
                 progress(len(indices))
         return True
@@ -233,11 +257,27 @@ class TransformersCompleter(Completer):
             with torch.no_grad():
                 output = self.model.generate(input_ids=input_ids.repeat_interleave(n, dim=0),
                                              attention_mask=mask.repeat_interleave(n, dim=0),
-                                             **{prefix_cache.keyword: past}, **kwargs)
+                                             **{prefix_cache.keyword: past}, **self._with_cancel(kwargs))
             self._collect(output[:, length:], indices, n, stop, results, counts)
+            _check_cancel(self._cancel)
             if progress is not None:
                 progress(len(indices))
         self.prompt_tokens_encoded, self.prompt_tokens_reused = prefix_cache.encoded_tokens, prefix_cache.reused_tokens
+
+    def _with_cancel(self, kwargs: dict) -> dict:
+        """``kwargs`` plus a stopping criterion that ends ``generate`` at the next step once cancel is set."""
+        cancel = self._cancel
+        if cancel is None:
+            return kwargs
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        class _CancelCriterion(StoppingCriteria):
+            def __call__(self, input_ids, scores, **unused):
+                import torch
+
+                return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool, device=input_ids.device)
+
+        return {**kwargs, "stopping_criteria": StoppingCriteriaList([_CancelCriterion()])}
 
     def _generate(self, encoded, kwargs, seed: int):
         import torch
@@ -247,7 +287,7 @@ class TransformersCompleter(Completer):
         torch.manual_seed(seed)
         try:
             with torch.no_grad():
-                return self.model.generate(**encoded, **kwargs)
+                return self.model.generate(**encoded, **self._with_cancel(kwargs))
         except (ValueError, NotImplementedError, TypeError):
             if not self.cache_implementation:
                 raise

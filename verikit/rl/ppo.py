@@ -183,8 +183,10 @@ class StepPPOTrainer:
         self.config = config or StepPPOConfig()
         self.device = pick_device(device)
         torch.manual_seed(self.config.seed)
-        self.tokenizer = AutoTokenizer.from_pretrained(policy)
-        self.model = AutoModelForCausalLM.from_pretrained(policy).to(self.device)
+        from verikit.models import load_pretrained
+
+        self.tokenizer = load_pretrained(AutoTokenizer, policy)
+        self.model = load_pretrained(AutoModelForCausalLM, policy).to(self.device)
         self.reference = AutoModelForCausalLM.from_pretrained(policy).to(self.device).eval()
         for parameter in self.reference.parameters():
             parameter.requires_grad_(False)

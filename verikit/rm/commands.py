@@ -86,22 +86,34 @@ def score(
     out: Optional[Path] = typer.Option(None, help="Write rows with step_scores and score here (default: stdout)."),
     agg: str = typer.Option("min", help="min (paper), prod, last or mean."),
     batch_size: int = typer.Option(16),
+    released_convention: bool = typer.Option(False, help="Read a model without verikit_rm.json as a Math-Shepherd PRM (+/- at ки)."),
 ) -> None:
     """Per-step PRM scores for solutions, one forward pass each, and their aggregate."""
     from verikit.errors import DataError
     from verikit.jsonl import read_jsonl, write_jsonl
-    from verikit.rm.scorer import aggregate, load_scorer
+    from verikit.models import require_model
+    from verikit.rm.scorer import AGGREGATIONS, aggregate, load_scorer
 
-    rows = []
+    if agg not in AGGREGATIONS:  # before any model is loaded
+        raise typer.BadParameter(f"choose one of {', '.join(AGGREGATIONS)}, not {agg!r}", param_hint="--agg")
+    require_model(model)
+    rows, lines = [], []
     for line, row in read_jsonl(input, {"steps": list}):
+        lines.append(line)
         question = row.get("question", row.get("problem"))
         if not isinstance(question, str):
             raise DataError("missing 'question' (or 'problem') string", path=input, line=line, field="question")
         if not row["steps"] or not all(isinstance(s, str) for s in row["steps"]):
             raise DataError("steps must be a non-empty list of strings", path=input, line=line, field="steps")
         rows.append(row)
-    scorer = load_scorer(model, batch_size=batch_size)
-    scores = scorer.score([r.get("question", r.get("problem")) for r in rows], [r["steps"] for r in rows])
+    if not rows:
+        raise DataError("no rows to score", path=input)
+    scorer = load_scorer(model, batch_size=batch_size, released_convention=released_convention)
+    try:
+        scores = scorer.score([r.get("question", r.get("problem")) for r in rows], [r["steps"] for r in rows])
+    except DataError as exc:  # the scorer numbers rows from 1 in the order given; say which line of the file
+        line = lines[exc.line - 1] if exc.line is not None and 0 < exc.line <= len(lines) else None
+        raise DataError(exc.reason, path=input, line=line, field=exc.field) from None
     results = [{**row, "step_scores": s, "score": aggregate(s, agg), "aggregation": agg} for row, s in zip(rows, scores)]
     if out is None:
         for row in results:

@@ -121,8 +121,10 @@ def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: s
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    featurizer = LikelihoodFeaturizer(AutoModelForCausalLM.from_pretrained(base), tokenizer, domain, batch_size)
+    from verikit.models import load_pretrained
+
+    tokenizer = load_pretrained(AutoTokenizer, base)
+    featurizer = LikelihoodFeaturizer(load_pretrained(AutoModelForCausalLM, base), tokenizer, domain, batch_size)
     examples = data.examples
     vectors = featurizer.features([e.question for e in examples], [e.steps for e in examples])
     rows, targets = [], []
@@ -162,6 +164,8 @@ def load_likelihood_prm(path: str | Path, manifest: dict, batch_size: int = 32, 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     base = manifest["base"]
-    featurizer = LikelihoodFeaturizer(AutoModelForCausalLM.from_pretrained(base), AutoTokenizer.from_pretrained(base),
+    from verikit.models import load_pretrained
+
+    featurizer = LikelihoodFeaturizer(load_pretrained(AutoModelForCausalLM, base), load_pretrained(AutoTokenizer, base),
                                       manifest.get("domain"), batch_size, device)
     return LikelihoodPRM(featurizer, manifest["coefficients"], manifest["intercept"], manifest["mean"], manifest["scale"], name=str(path))

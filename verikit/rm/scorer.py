@@ -120,10 +120,17 @@ def score_unique(scorer, questions: Sequence[str], steps: Sequence[Sequence[str]
     return [list(scores[owner]) for owner in owners]
 
 
-def load_scorer(path: str | Path, batch_size: int = 16, device: str | None = None):
+#: Hub ids of released PRMs that read Math-Shepherd's convention without a ``verikit_rm.json``.
+RELEASED_PRMS = ("peiyi9979/math-shepherd-mistral-7b-prm",)
+
+
+def load_scorer(path: str | Path, batch_size: int = 16, device: str | None = None, released_convention: bool = False):
     """A scorer for a model folder or hub id (the convention from ``verikit_rm.json`` or the released one).
 
-    A folder made by :func:`verikit.rm.likelihood.train_likelihood_prm` gives a likelihood PRM instead.
+    A folder made by :func:`verikit.rm.likelihood.train_likelihood_prm` gives a likelihood PRM instead. A
+    model without ``verikit_rm.json`` is read with the released Math-Shepherd convention only when it is a
+    known released PRM (:data:`RELEASED_PRMS`) or ``released_convention`` says so: any causal LM yields
+    ``+``/``-`` probabilities near 0.5 at the tags, which would look like scores but mean nothing.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -131,12 +138,21 @@ def load_scorer(path: str | Path, batch_size: int = 16, device: str | None = Non
     from verikit.rm.training import MANIFEST
 
     manifest_path = Path(path) / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"unreadable reward-model manifest ({exc})", path=manifest_path) from None
+    from verikit.models import load_pretrained
+
+    if manifest is None and not released_convention and str(path) not in RELEASED_PRMS:
+        raise DataError(f"{path}: no {MANIFEST} in it, so it is not a reward model trained by verikit; if it is a PRM "
+                        "that reads the released Math-Shepherd convention (+/- after each 'ки'), say so with "
+                        "released_convention=True (CLI: --released-convention)")
     if manifest is not None and manifest.get("kind") == "likelihood":
         from verikit.rm.likelihood import load_likelihood_prm
 
         return load_likelihood_prm(path, manifest, batch_size=batch_size, device=device)
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModelForCausalLM.from_pretrained(str(path))
+    tokenizer = load_pretrained(AutoTokenizer, path)
+    model = load_pretrained(AutoModelForCausalLM, path)
     convention = TagConvention(**manifest["convention"]) if manifest is not None else resolve_convention(tokenizer)
     return TagScorer(model, tokenizer, convention, batch_size=batch_size, device=device, name=str(path))

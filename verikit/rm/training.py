@@ -112,8 +112,10 @@ def load_base(base: str):
 
     from verikit.rm.convention import ensure_tag_token, resolve_convention
 
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForCausalLM.from_pretrained(base)
+    from verikit.models import load_pretrained
+
+    tokenizer = load_pretrained(AutoTokenizer, base)
+    model = load_pretrained(AutoModelForCausalLM, base)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     added = ensure_tag_token(tokenizer, model)

@@ -82,10 +82,17 @@ def test_symbolic_check_is_time_limited_and_works_off_the_main_thread():
 
 
 def test_model_output_is_never_evaluated(checker, tmp_path):
+    # The payloads name a file under pytest's temp folder, whose path is full of digits ("pytest-0/...0/pwned"),
+    # so the GSM8K checker may legitimately read a number out of the path. What must never happen: the code
+    # runs (the marker file), or a verdict comes from its value (os.system returns 0, the gold below).
+    from verikit_math.gsm8k import _NUMBER, _clean_number
+
     marker = tmp_path / "pwned"
     payloads = [f"__import__('os').system('touch {marker}')", f"open('{marker}', 'w')", f"exec(\"open('{marker}','w')\")"]
+    gsm8k = verikit.answer_checker("gsm8k")
     for payload in payloads:
         text = f"The answer is \\boxed{{{payload}}}"
         assert not checker.is_correct(text, "0")
-        assert not verikit.answer_checker("gsm8k").is_correct(text, "0")
+        literal_numbers = {_clean_number(n) for n in _NUMBER.findall(text)}
+        assert gsm8k.extract(text) in literal_numbers | {None}  # a number written in the text, never a computed one
     assert not marker.exists()
