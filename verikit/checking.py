@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import verikit
-from verikit.errors import UnknownNameError
+from verikit.errors import DataError, UnknownNameError
 from verikit.jsonl import read_jsonl
 
 
@@ -16,8 +16,13 @@ def check_file(path: str | Path, checker_name: str) -> dict[str, Any]:
     checker = verikit.answer_checker(checker_name)
     rows = []
     for line, row in read_jsonl(path, {"solution": str, "gold": str}):
+        if not checker.equivalent(checker.normalize(row["gold"]), row["gold"]):  # a verdict against it means nothing
+            raise DataError(f"checker {checker_name!r} does not understand this gold answer: {row['gold'][:200]!r}",
+                            path=path, line=line, field="gold")
         extracted = checker.extract(row["solution"])
         rows.append({"line": line, "extracted": extracted, "gold": row["gold"], "correct": checker.equivalent(extracted, row["gold"])})
+    if not rows:
+        raise DataError("no rows to check", path=path)
     correct = sum(r["correct"] for r in rows)
     return {"checker": checker_name, "n": len(rows), "correct": correct, "accuracy": correct / len(rows) if rows else 0.0, "rows": rows}
 

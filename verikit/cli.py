@@ -93,9 +93,19 @@ def checker_report(
 
 
 def _annotation_config(**kwargs):
+    from pydantic import ValidationError
+
     from verikit.annotation.config import AnnotationConfig
 
-    return AnnotationConfig(**{k: v for k, v in kwargs.items() if v is not None})
+    try:
+        return AnnotationConfig(**{k: v for k, v in kwargs.items() if v is not None})
+    except ValidationError as exc:  # one line per bad option, named as the user typed it
+        options = {"samples_per_problem": "samples", "n_rollouts": "n", "backend": "completer-backend"}
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            lines.append(f"--{options.get(field, field).replace('_', '-')}: {error['msg']} (got {error.get('input')!r})")
+        raise VerikitError("; ".join(lines)) from None
 
 
 @app.command()
@@ -122,6 +132,7 @@ def annotate(
     backend: str = typer.Option("local", help="local (this process) or ray (chunks shared out to Ray workers)."),
     workers: int = typer.Option(2, help="Ray workers (with --backend ray)."),
     ray_address: Optional[str] = typer.Option(None, help="Join this Ray cluster (default: start a local one)."),
+    retry_errors: bool = typer.Option(False, help="Recompute the solutions stored with an error (e.g. after fixing a checker)."),
 ) -> None:
     """Monte Carlo process annotation: sample solutions, roll out from every step, label, store (resumable)."""
     from verikit.annotation.driver import annotate as run_locally
@@ -131,11 +142,11 @@ def annotate(
 
         from verikit.annotation.distributed import annotate_with_ray
 
-        run = partial(annotate_with_ray, workers=workers, address=ray_address)
+        run = partial(annotate_with_ray, workers=workers, address=ray_address, retry_errors=retry_errors)
     elif backend == "local":
-        run = run_locally
+        run = partial(run_locally, retry_errors=retry_errors)
     else:
-        raise typer.BadParameter(f"--backend must be local or ray, got {backend!r}")
+        raise typer.BadParameter(f"choose local or ray, not {backend!r}", param_hint="--backend")
 
     config = _annotation_config(dataset=dataset, generator=generator, completer=completer, split=split, limit=limit,
                                 samples_per_problem=samples, n_rollouts=n, strategy=strategy, estimator=estimator,
@@ -152,6 +163,14 @@ def annotate(
     )
     for kind, count in summary.errors.items():
         console.print(f"[red]{count} solutions not labelled:[/red] {kind}", markup=True, highlight=False)
+    if summary.gold_errors:
+        console.print(f"[yellow]{len(summary.gold_errors)} problems skipped:[/yellow] {summary.gold_errors[0]}"
+                      + (f" (and {len(summary.gold_errors) - 1} more)" if len(summary.gold_errors) > 1 else ""),
+                      markup=True, highlight=False)
+    if summary.retried:
+        console.print(f"{summary.retried} records with an error were recomputed (--retry-errors)")
+    if summary.labelled == 0:
+        raise VerikitError(f"no solution in {out} was labelled (see the counts above)")
 
 
 @app.command("annotate-eval")
@@ -240,8 +259,8 @@ _register_reward_model_commands(app)
 def main() -> None:
     from verikit.plugins import get_host
 
-    get_host().add_commands(app)
     try:
+        get_host().add_commands(app)  # VERIKIT_STRICT_PLUGINS=1 fails here: one line, like every other error
         app()
     except VerikitError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)

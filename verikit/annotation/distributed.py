@@ -54,7 +54,7 @@ def _import_ray():
 
 def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 2, address: str | None = None,
                       progress: bool = True, max_attempts: int = 4, torch_threads: int | None = 1,
-                      on_chunk_done: Callable[[int, list], Any] | None = None) -> AnnotationSummary:
+                      on_chunk_done: Callable[[int, list], Any] | None = None, retry_errors: bool = False) -> AnnotationSummary:
     """Annotate like :func:`verikit.annotation.driver.annotate`, with ``workers`` Ray actors doing the chunks.
 
     ``on_chunk_done(chunk, actors)`` is called after each stored chunk (tests use it to kill a worker).
@@ -62,7 +62,7 @@ def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 
     """
     ray = _import_ray()
     started = time.perf_counter()
-    store, summary, chunks, todo = open_run(config, out)
+    store, summary, chunks, todo = open_run(config, out, retry_errors=retry_errors)
     bar, _ = progress_bar(config, sum(len(chunks[c]) for c in todo) * config.samples_per_problem, started, progress)
     if not todo:
         bar.close()

@@ -19,6 +19,8 @@ import verikit
 from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.storage import AnnotationStore, config_hash, record_key
 from verikit.annotation.strategies import STRATEGIES, Probe
+from verikit.errors import DataError
+from verikit.models import require_model
 from verikit.types import StepLabel
 
 
@@ -34,6 +36,12 @@ class AnnotationSummary:
     rollout_tokens: int = 0
     seconds: float = 0.0
     repairs: list[str] = field(default_factory=list)
+    gold_errors: list[str] = field(default_factory=list)  # problems whose gold answer the checker cannot read
+    retried: int = 0  # records with an error dropped by ``retry_errors`` (their chunks ran again)
+
+    @property
+    def labelled(self) -> int:
+        return self.solutions - sum(self.errors.values())
 
 
 def _seed(base: int, *parts: Any) -> int:
@@ -84,30 +92,34 @@ class Annotator:
         domains = {p.domain: verikit.domain(config.domain or p.domain) for p in problems}
         checkers = {name: verikit.answer_checker(d.answer_checker) for name, d in domains.items()}
         splitters = {name: verikit.step_splitter(d.step_splitter) for name, d in domains.items()}
-        prompts = [domains[p.domain].prompt(p) for p in problems]
+        gold_errors = {p.id: gold_error(p, checkers[p.domain]) for p in problems}
+        sampled = [p for p in problems if gold_errors[p.id] is None]  # nothing is sampled for a gold not understood
+        prompts = [domains[p.domain].prompt(p) for p in sampled]
         samples = self.generator.complete(prompts, n=config.samples_per_problem, temperature=config.temperature,
                                           top_p=config.top_p, max_new_tokens=config.max_new_tokens,
-                                          seed=_seed(config.seed, "sample", chunk))
+                                          seed=_seed(config.seed, "sample", chunk)) if sampled else []
+        texts_by_id = {p.id: texts for p, texts in zip(sampled, samples)}
         items: list[_Item] = []
-        for problem, prompt, texts in zip(problems, prompts, samples):
+        for problem in problems:
             checker, splitter = checkers[problem.domain], splitters[problem.domain]
-            gold_ok = checker.equivalent(checker.normalize(problem.gold_answer), problem.gold_answer)
-            for index, text in enumerate(texts):
+            if gold_errors[problem.id] is not None:
+                items.extend(_Item(problem, index, "", [], None, None, error=gold_errors[problem.id])
+                             for index in range(config.samples_per_problem))
+                continue
+            for index, text in enumerate(texts_by_id[problem.id]):
                 solution = text.rstrip()
                 steps = splitter.split(solution)
                 answer = checker.extract(solution)
                 item = _Item(problem, index, solution, steps, answer,
                              None if answer is None else checker.equivalent(answer, problem.gold_answer))
-                if not gold_ok:
-                    item.error = f"gold answer not understood: {problem.gold_answer!r} by checker {type(checker).name!r}"
-                elif not steps:
+                if not steps:
                     item.error = "solution has no steps"
                 else:
                     strategy = STRATEGIES[config.strategy]
                     kwargs = {} if config.strategy == "naive" else {"round_size": config.round_size}
                     item.run = strategy(len(steps), config.n_rollouts, item.final_correct, **kwargs)
                 items.append(item)
-        self._run_strategies(chunk, items, prompts_by_id={p.id: pr for p, pr in zip(problems, prompts)},
+        self._run_strategies(chunk, items, prompts_by_id={p.id: domains[p.domain].prompt(p) for p in sampled},
                              checkers=checkers, splitters=splitters, on_rollouts=on_rollouts)
         return [self._record(chunk, item) for item in items]
 
@@ -201,11 +213,60 @@ class Annotator:
         }
 
 
-def open_run(config: AnnotationConfig, out: str | Path) -> tuple[AnnotationStore, AnnotationSummary, list[list], list[int]]:
-    """The run's store (created, or resumed with the same config), its summary, its chunks and the chunks to do."""
-    store = AnnotationStore(out, config=config.model_dump())
-    summary = AnnotationSummary(out=str(out), repairs=list(store.repairs))
+def gold_error(problem, checker) -> str | None:
+    """Why ``problem``'s gold answer cannot grade rollouts, or ``None``. Annotation relies on the checker's
+    contract that a gold answer it understands is equivalent to its own normal form."""
+    try:
+        understood = checker.equivalent(checker.normalize(problem.gold_answer), problem.gold_answer)
+    except Exception:  # a checker breaking its never-raise contract on a gold answer: the same verdict
+        understood = False
+    return None if understood else f"gold answer not understood: {problem.gold_answer!r} by checker {type(checker).name!r}"
+
+
+def check_gold_answers(problems: list, config: AnnotationConfig) -> list[str]:
+    """Every problem's gold answer checked before anything is sampled: the reasons for those not understood.
+
+    Raises :class:`DataError` when no gold answer at all is understood (nothing could be labelled).
+    """
+    errors = []
+    for problem in problems:
+        domain = verikit.domain(config.domain or problem.domain)
+        reason = gold_error(problem, verikit.answer_checker(domain.answer_checker))
+        if reason is not None:
+            errors.append(f"problem {problem.id}: {reason}")
+    if problems and len(errors) == len(problems):
+        raise DataError(f"dataset {config.dataset!r} split {config.split!r}: no gold answer is understood, so nothing "
+                        f"could be labelled (first: {errors[0]})")
+    return errors
+
+
+def prepare_run(config: AnnotationConfig) -> tuple[list, list[str]]:
+    """Everything checked without sampling or writing: the dataset, its gold answers, the model folders.
+    Returns the problems and the gold answers not understood."""
     problems = verikit.load_dataset(config.dataset, split=config.split, limit=config.limit)
+    if not problems:
+        raise DataError(f"dataset {config.dataset!r} split {config.split!r} has no problems")
+    gold_errors = check_gold_answers(problems, config)
+    if config.backend == "transformers":
+        for model in (config.generator, config.completer):
+            if model is not None:
+                require_model(model)
+    return problems, gold_errors
+
+
+def open_run(config: AnnotationConfig, out: str | Path, retry_errors: bool = False, prepared: tuple | None = None
+             ) -> tuple[AnnotationStore, AnnotationSummary, list[list], list[int]]:
+    """The run's store (created, or resumed with the same config), its summary, its chunks and the chunks to do.
+
+    :func:`prepare_run` (or its result, ``prepared``) comes first, so a run that fails validation writes
+    nothing. The folder is then locked for this run (a second writer is refused). ``retry_errors`` drops
+    the stored records that carry an error, so their chunks run again.
+    """
+    problems, gold_errors = prepared or prepare_run(config)
+    store = AnnotationStore(out, config=config.model_dump())
+    summary = AnnotationSummary(out=str(out), repairs=list(store.repairs), gold_errors=gold_errors)
+    if retry_errors:
+        summary.retried = store.drop_errors()
     chunks = [problems[i : i + config.chunk_size] for i in range(0, len(problems), config.chunk_size)]
     todo = [c for c, chunk in enumerate(chunks) if len(store.keys(c)) < config.samples_per_problem * len(chunk)]
     summary.skipped_chunks = len(chunks) - len(todo)
@@ -241,15 +302,21 @@ def summarize(store: AnnotationStore, summary: AnnotationSummary, started: float
     return summary
 
 
-def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, annotator: Annotator | None = None) -> AnnotationSummary:
-    """Annotate ``config.dataset`` into the folder ``out``; resumes where a previous run of the same config stopped."""
+def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, annotator: Annotator | None = None,
+             retry_errors: bool = False) -> AnnotationSummary:
+    """Annotate ``config.dataset`` into the folder ``out``; resumes where a previous run of the same config stopped.
+
+    ``retry_errors`` recomputes the solutions stored with an error (e.g. after fixing a checker).
+    """
     started = time.perf_counter()
-    store, summary, chunks, todo = open_run(config, out)
+    prepared = prepare_run(config)
+    annotator = annotator or Annotator(config)  # a model that does not load fails here, before the folder is made
+    store, summary, chunks, todo = open_run(config, out, retry_errors=retry_errors, prepared=prepared)
     bar, count_rollouts = progress_bar(config, sum(len(chunks[c]) for c in todo) * config.samples_per_problem, started, progress)
-    annotator = annotator or Annotator(config)
     for chunk_index in todo:
         records = annotator.annotate_chunk(chunk_index, chunks[chunk_index], on_rollouts=count_rollouts)
         store.append(chunk_index, records)
         bar.update(len(records))
     bar.close()
+    store.close()
     return summarize(store, summary, started)

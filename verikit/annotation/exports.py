@@ -75,18 +75,41 @@ def to_trl(record: dict, labels: str = "hard_labels") -> dict:
     return {"prompt": record["question"], "completions": list(record["steps"]), "labels": list(record[labels])}
 
 
+LABELS = ("hard_labels", "soft_labels")
+FORMATS = ("math-shepherd", "trl", "parquet")
+
+
 def export(records: list[dict], fmt: str, out: str | Path, labels: str = "hard_labels") -> int:
-    """Write ``records`` as ``math-shepherd`` / ``trl`` JSONL or ``parquet``; returns the rows written."""
+    """Write ``records`` as ``math-shepherd`` / ``trl`` JSONL or ``parquet``; returns the rows written.
+
+    ``labels`` is ``hard_labels`` or ``soft_labels`` (``hard``/``soft`` also do). The file is written beside
+    ``out`` and moved over it only when complete: an error leaves an existing ``out`` as it was.
+    """
+    import os
+
     from verikit.jsonl import write_jsonl
 
+    labels = {"hard": "hard_labels", "soft": "soft_labels"}.get(labels, labels)
+    if labels not in LABELS:
+        raise DataError(f"unknown labels {labels!r}; choose hard_labels or soft_labels")
+    if fmt not in FORMATS:
+        raise DataError(f"unknown export format {fmt!r}; choose {', '.join(FORMATS)}")
     rows_in = list(_labelled_records(records))
-    if fmt == "math-shepherd":
-        return write_jsonl(out, (to_math_shepherd(r, labels=labels) for r in rows_in))
-    if fmt == "trl":
-        return write_jsonl(out, (to_trl(r, labels=labels) for r in rows_in))
-    if fmt == "parquet":
-        import datasets
+    if not rows_in:
+        raise DataError(f"no labelled records to export ({len(records)} records, all with errors)")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        if fmt == "parquet":
+            import datasets
 
-        datasets.Dataset.from_list(rows_in).to_parquet(str(out))
-        return len(rows_in)
-    raise DataError(f"unknown export format {fmt!r}; choose math-shepherd, trl or parquet")
+            datasets.Dataset.from_list(rows_in).to_parquet(str(partial))
+            written = len(rows_in)
+        else:
+            convert = to_math_shepherd if fmt == "math-shepherd" else to_trl
+            written = write_jsonl(partial, (convert(r, labels=labels) for r in rows_in))
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written

@@ -24,6 +24,8 @@ from typing import Any
 from verikit.errors import DataError
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"  # held (flock) by the run writing the folder
+_HELD: dict[Path, list] = {}  # folder → [open lock file, stores of this process holding it]
 
 
 def record_key(problem_id: str, sample_index: int, solution: str) -> str:
@@ -39,15 +41,20 @@ class AnnotationStore:
     """One annotation folder. ``repairs`` lists the torn lines cut off while opening it."""
 
     def __init__(self, directory: str | Path, config: dict[str, Any] | None = None):
+        """Open ``directory`` to read it, or with ``config`` to write it: then it is created, locked against a
+        second writer (until :meth:`close` or the process ends) and its manifest written or checked."""
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.repairs: list[str] = []
+        self._lock_file = None
         manifest = self.directory / MANIFEST
         if config is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._lock()
             if manifest.exists():
-                stored = json.loads(manifest.read_text())
+                stored = read_manifest(self.directory)
                 if stored != json.loads(json.dumps(config)):
                     changed = sorted(k for k in set(stored) | set(config) if stored.get(k) != config.get(k))
+                    self.close()
                     raise DataError(
                         f"{manifest}: this folder holds a run with another configuration (differs in {', '.join(changed)}); "
                         "use a new --out folder or the same settings"
@@ -57,9 +64,66 @@ class AnnotationStore:
                 tmp.write_text(json.dumps(config, indent=2, sort_keys=True))
                 os.replace(tmp, manifest)
         self._keys_by_shard: dict[int, set[str]] = {}
-        for shard in sorted(self.directory.glob("shard-*.jsonl")):
-            index = int(shard.stem.split("-")[1])
-            self._keys_by_shard[index] = {record["key"] for record in self._read_shard(shard, repair=True)}
+        for shard, index in self._shards():
+            self._keys_by_shard[index] = {record["key"] for record in self._read_shard(shard, repair=config is not None)}
+
+    def _lock(self) -> None:
+        import fcntl
+
+        key = self.directory.resolve()
+        if key in _HELD:  # this process already writes here (a store reopened after a simulated crash)
+            _HELD[key][1] += 1
+            self._lock_file = key
+            return
+        handle = (self.directory / LOCK).open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise DataError(f"{self.directory}: another annotation run ({holder}) is writing this folder; wait for it "
+                            "to finish or use another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        _HELD[key] = [handle, 1]
+        self._lock_file = key
+
+    def close(self) -> None:
+        """Release the writer's lock (also released when the process ends, however it ends)."""
+        key, self._lock_file = self._lock_file, None
+        if key is not None and key in _HELD:
+            _HELD[key][1] -= 1
+            if _HELD[key][1] == 0:
+                _HELD.pop(key)[0].close()
+
+    def _shards(self) -> list[tuple[Path, int]]:
+        """The shard files in chunk order; a ``shard-*.jsonl`` whose name is not ``shard-NNNNN.jsonl`` is an error."""
+        shards = []
+        for path in self.directory.glob("shard-*.jsonl"):
+            number = path.stem.removeprefix("shard-")
+            if not number.isdigit():
+                raise DataError(f"unexpected file in an annotation folder (shards are named shard-NNNNN.jsonl); "
+                                "move it elsewhere", path=path)
+            shards.append((path, int(number)))
+        return sorted(shards, key=lambda shard: shard[1])
+
+    def drop_errors(self) -> int:
+        """Remove the records that carry an error (each shard rewritten atomically); returns how many."""
+        dropped = 0
+        for shard, index in self._shards():
+            records = self._read_shard(shard, repair=False)
+            kept = [r for r in records if not r.get("error")]
+            if len(kept) == len(records):
+                continue
+            tmp = shard.with_suffix(".tmp")
+            tmp.write_bytes("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in kept).encode())
+            os.replace(tmp, shard)
+            self._keys_by_shard[index] = {r["key"] for r in kept}
+            dropped += len(records) - len(kept)
+        return dropped
 
     def _read_shard(self, path: Path, repair: bool) -> list[dict]:
         data = path.read_bytes()
@@ -106,7 +170,7 @@ class AnnotationStore:
     def records(self) -> list[dict]:
         """All stored records, chunk by chunk in order, each exactly once."""
         out, seen = [], set()
-        for shard in sorted(self.directory.glob("shard-*.jsonl")):
+        for shard, _ in self._shards():
             for line_number, record in enumerate(self._read_shard(shard, repair=False), start=1):
                 if record["key"] in seen:
                     raise DataError(f"duplicate record key {record['key']}", path=shard, line=line_number)
@@ -115,11 +179,24 @@ class AnnotationStore:
         return out
 
 
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The run configuration stored in an annotation folder; a broken manifest is a :class:`DataError`."""
+    path = Path(directory) / MANIFEST
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"broken manifest ({exc}); restore it or start a new --out folder", path=path) from None
+    if not isinstance(stored, dict):
+        raise DataError("broken manifest (not a JSON object); restore it or start a new --out folder", path=path)
+    return stored
+
+
 def load_records(directory: str | Path) -> list[dict]:
     """The records of an annotation folder as dicts (see :mod:`verikit.annotation.records` for the fields)."""
     directory = Path(directory)
     if not (directory / MANIFEST).exists():
         raise DataError(f"{directory}: not an annotation folder (no {MANIFEST})")
+    read_manifest(directory)
     return AnnotationStore(directory).records()
 
 

@@ -413,7 +413,14 @@ class StepPPOTrainer:
         state_path = Path(out) / "ppo_state.pt"
         if not state_path.exists():
             return False
-        state = torch.load(state_path, weights_only=False)
+        try:  # tensors, numbers and containers only: a planted pickle in an output folder must not run
+            state = torch.load(state_path, weights_only=True)
+        except Exception as exc:
+            from verikit.errors import DataError
+
+            raise DataError(f"not a PPO state verikit can load safely ({type(exc).__name__}: "
+                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); delete it to start afresh",
+                            path=state_path) from None
         if self.adapters is not None:
             from peft import set_peft_model_state_dict
 

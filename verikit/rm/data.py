@@ -35,6 +35,15 @@ class ExampleSet:
         self.skipped[reason] = self.skipped.get(reason, 0) + count
 
 
+def _label_value(value, source: str, field: str, index: int) -> float:
+    """A training target in [0, 1] (bool → 0/1; soft fractions stay fractions); NaN, inf, text are errors."""
+    import math
+
+    if isinstance(value, bool) or (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value <= 1):
+        return float(value)
+    raise DataError(f"step {index + 1}: label {value!r} is not a number in [0, 1]", path=source, field=field)
+
+
 def examples_from_records(records: list[dict], objective: str = "prm", labels: str = "hard") -> ExampleSet:
     """``objective`` prm (targets per step from ``{labels}_labels``) or orm (final correctness, last step)."""
     if objective not in ("prm", "orm"):
@@ -58,7 +67,7 @@ def examples_from_records(records: list[dict], objective: str = "prm", labels: s
             values = record.get(f"{labels}_labels")
             if not isinstance(values, list) or len(values) != len(steps):
                 raise DataError(f"{len(steps)} steps but labels {values!r}", path=source, field=f"{labels}_labels")
-            targets = [float(v) for v in values]  # bool → 0/1; soft fractions stay fractions
+            targets = [_label_value(v, source, f"{labels}_labels", i) for i, v in enumerate(values)]
         result.examples.append(StepExample(record["question"], steps, targets, correct, source))
     return result
 
@@ -95,7 +104,8 @@ def load_examples(source: str | Path, objective: str = "prm", labels: str = "har
         if labels == "soft" and "completions" not in row:
             raise DataError("soft labels need verikit annotations or TRL rows with fractional labels", path=path, line=line, field="label")
         records.append({"key": f"{path}:{line}", "question": converted["question"], "steps": converted["steps"],
-                        "hard_labels": [float(v) >= 0.5 for v in flags], "soft_labels": [float(v) for v in flags],
+                        "hard_labels": [_label_value(v, f"{path}:{line}", "labels", i) >= 0.5 for i, v in enumerate(flags)],
+                        "soft_labels": [_label_value(v, f"{path}:{line}", "labels", i) for i, v in enumerate(flags)],
                         "final_correct": bool(final), "error": None})
     return examples_from_records(records, objective, labels)
 
