@@ -41,6 +41,7 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
         "plugins": [vars(info) for info in host.info.values()],
         "components": components,
         "failures": [vars(f) for f in host.failures],
+        "notes": host.notes,
     }
     if as_json:
         print(json.dumps(data, indent=2))
@@ -54,6 +55,8 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
     console.print(table)
     for failure in host.failures:
         console.print(f"[red]plugin {failure.plugin!r} failed at {failure.stage}:[/red] {failure.error}")
+    for note in host.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
 
 
 @app.command()

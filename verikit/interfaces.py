@@ -20,6 +20,10 @@ class AnswerChecker(ABC):
 
     * :meth:`extract` and :meth:`equivalent` **never raise** on model output: unparsable text gives
       ``None`` / ``False``.
+    * A gold answer the checker understands is equivalent to its own normal form:
+      ``equivalent(normalize(gold), gold)`` is true. Annotation and ``verikit check`` test exactly this
+      before anything is sampled, and skip (with a message) the problems whose gold answer fails it, so a
+      checker whose ``normalize`` and ``equivalent`` disagree labels nothing.
     * Every call returns within a bounded time (a few seconds at the very worst, usually microseconds).
       Anything that can blow up (symbolic algebra on model output) must run behind a hard time limit,
       e.g. :class:`verikit.timeouts.TimeLimitedRunner`; model output is never ``eval``-ed.

@@ -76,6 +76,7 @@ class PluginHost:
         self.trace = bool(os.environ.get("VERIKIT_TRACE_HOOKS"))
         self.registries: dict[str, Registry] = {key: Registry(kind) for key, kind in REGISTRY_HOOKS.values()}
         self.failures: list[PluginFailure] = []
+        self.notes: list[str] = []  # not failures, but what a user should know (shown by `verikit plugins`)
         self.info: dict[str, PluginInfo] = {}
         for module_name in DEFAULT_PLUGINS:
             self._add(module_name, lambda m=module_name: importlib.import_module(m), source="default")
@@ -89,19 +90,36 @@ class PluginHost:
 
     # -- loading ----------------------------------------------------------------------------------
     def _load_entry_points(self) -> None:
+        """Entry points in a fixed order (distribution, then entry-point name), so that when two plugins claim
+        one name the same one wins on every machine: the first in that order."""
         wanted = os.environ.get("VERIKIT_LOAD_PLUGINS")
         allowed = None if wanted is None else {w.strip() for w in wanted.split(",") if w.strip()}
         seen: set[str] = set()
+        found: set[str] = set()
+        points = []
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist = getattr(ep, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else None
+            points.append((dist.metadata["Name"] if dist is not None else "", ep))
+        for dist_name, ep in sorted(points, key=lambda item: (item[0].lower(), item[1].name)):
+            found.update({ep.name, dist_name})
             if allowed is not None and ep.name not in allowed and dist_name not in allowed:
                 continue
             if ep.name in seen:  # the same distribution visible twice on sys.path
                 continue
             seen.add(ep.name)
-            version = dist.version if dist is not None else None
+            version = ep.dist.version if getattr(ep, "dist", None) is not None else None
             self._add(ep.name, ep.load, source=dist_name or "entry point", version=version)
+        if allowed is not None:
+            installed = sorted(n for n in found if n)
+            self.notes.append(f"VERIKIT_LOAD_PLUGINS={wanted!r}: only the plugins named there load, the bundled ones "
+                              f"(verikit-math, verikit-arith, verikit-medqa) included; installed: {', '.join(installed) or 'none'}")
+            unknown = sorted(allowed - found)
+            if unknown:
+                note = f"VERIKIT_LOAD_PLUGINS names {', '.join(map(repr, unknown))}, which no installed plugin is"
+                if os.environ.get("VERIKIT_STRICT_PLUGINS"):
+                    raise PluginError(note)
+                self.notes.append(note)
+                sys.stderr.write(f"verikit: warning: {note} (installed: {', '.join(installed) or 'none'})\n")
 
     def _add(self, name: str, load, *, source: str, version: str | None = None) -> None:
         try:
@@ -161,9 +179,9 @@ class PluginHost:
         try:
             return self.registries[key].get(name)
         except UnknownNameError as exc:
-            if self.failures:
-                broken = "; ".join(str(f) for f in self.failures)
-                raise UnknownNameError(f"{exc} — note: {broken}") from None
+            extra = [str(f) for f in self.failures] + self.notes
+            if extra:
+                raise UnknownNameError(f"{exc} — note: {'; '.join(extra)}") from None
             raise
 
     def add_commands(self, cli: Any) -> None:

@@ -35,9 +35,17 @@ _SPACES = re.compile(r"\s+")
 _ARTICLE = re.compile(r"^(?:the|an?)\s+")
 
 
+#: Longer texts are not option texts; only this much is normalised (NFKC can expand a string 18-fold).
+_MAX_NORMALIZED = 10_000
+
+
 def normalize_option_text(text: str) -> str:
-    """Case, accents, spacing, a leading article and trailing punctuation do not matter."""
-    text = unicodedata.normalize("NFKC", text).casefold().strip().strip(".,;:!?\"'*").strip()
+    """Case, accents, spacing, a leading article and trailing punctuation do not matter.
+
+    A text over ``_MAX_NORMALIZED`` characters is cut to that length first (it cannot be an option's text,
+    and normalising a million characters would take seconds).
+    """
+    text = unicodedata.normalize("NFKC", text[:_MAX_NORMALIZED]).casefold().strip().strip(".,;:!?\"'*").strip()
     return _ARTICLE.sub("", _SPACES.sub(" ", text))
 
 
