@@ -140,9 +140,9 @@ def annotate(
     """Monte Carlo process annotation: sample solutions, roll out from every step, label, store (resumable)."""
     from verikit.annotation.driver import annotate as run_locally
 
-    if backend == "ray":
-        from functools import partial
+    from functools import partial
 
+    if backend == "ray":
         from verikit.annotation.distributed import annotate_with_ray
 
         run = partial(annotate_with_ray, workers=workers, address=ray_address, retry_errors=retry_errors)
@@ -171,7 +171,7 @@ def annotate(
                       + (f" (and {len(summary.gold_errors) - 1} more)" if len(summary.gold_errors) > 1 else ""),
                       markup=True, highlight=False)
     if summary.retried:
-        console.print(f"{summary.retried} records with an error were recomputed (--retry-errors)")
+        console.print(f"{summary.retried} records of chunks that held an error were recomputed (--retry-errors)")
     if summary.labelled == 0:
         raise VerikitError(f"no solution in {out} was labelled (see the counts above)")
 

@@ -19,7 +19,7 @@ class ModelNotFound(VerikitError, FileNotFoundError):
 
 def _looks_local(text: str) -> bool:
     """Whether ``text`` can only be meant as a path: a hub id is ``name`` or ``owner/name``."""
-    if text.startswith(("/", ".", "~")) or "\\" in text or text.count("/") > 1:
+    if text.startswith(("/", ".", "~")) or text.endswith("/") or "\\" in text or text.count("/") > 1:
         return True
     return "/" in text and Path(text.split("/")[0]).is_dir()  # "out/policy" beside an existing out/
 

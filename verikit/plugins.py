@@ -111,8 +111,8 @@ class PluginHost:
             self._add(ep.name, ep.load, source=dist_name or "entry point", version=version)
         if allowed is not None:
             installed = sorted(n for n in found if n)
-            self.notes.append(f"VERIKIT_LOAD_PLUGINS={wanted!r}: only the plugins named there load, the bundled ones "
-                              f"(verikit-math, verikit-arith, verikit-medqa) included; installed: {', '.join(installed) or 'none'}")
+            self.notes.append(f"VERIKIT_LOAD_PLUGINS={wanted!r}: only the plugins named there load, the bundled "
+                              f"domain plugins included; installed: {', '.join(installed) or 'none'}")
             unknown = sorted(allowed - found)
             if unknown:
                 note = f"VERIKIT_LOAD_PLUGINS names {', '.join(map(repr, unknown))}, which no installed plugin is"

@@ -37,7 +37,7 @@ class AnnotationSummary:
     seconds: float = 0.0
     repairs: list[str] = field(default_factory=list)
     gold_errors: list[str] = field(default_factory=list)  # problems whose gold answer the checker cannot read
-    retried: int = 0  # records with an error dropped by ``retry_errors`` (their chunks ran again)
+    retried: int = 0  # records of chunks holding an error, dropped by ``retry_errors`` (the chunks ran again)
 
     @property
     def labelled(self) -> int:
@@ -260,7 +260,7 @@ def open_run(config: AnnotationConfig, out: str | Path, retry_errors: bool = Fal
 
     :func:`prepare_run` (or its result, ``prepared``) comes first, so a run that fails validation writes
     nothing. The folder is then locked for this run (a second writer is refused). ``retry_errors`` drops
-    the stored records that carry an error, so their chunks run again.
+    the chunks that hold a record with an error, so they run again.
     """
     problems, gold_errors = prepared or prepare_run(config)
     store = AnnotationStore(out, config=config.model_dump())

@@ -111,18 +111,20 @@ class AnnotationStore:
         return sorted(shards, key=lambda shard: shard[1])
 
     def drop_errors(self) -> int:
-        """Remove the records that carry an error (each shard rewritten atomically); returns how many."""
+        """Empty every shard that holds a record with an error, so its chunk runs again; returns the records dropped.
+
+        Whole chunks, not single records: a chunk's samples are drawn in one batch, so recomputing part of it
+        would draw different samples for the rest and break exactly-once.
+        """
         dropped = 0
         for shard, index in self._shards():
             records = self._read_shard(shard, repair=False)
-            kept = [r for r in records if not r.get("error")]
-            if len(kept) == len(records):
-                continue
-            tmp = shard.with_suffix(".tmp")
-            tmp.write_bytes("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in kept).encode())
-            os.replace(tmp, shard)
-            self._keys_by_shard[index] = {r["key"] for r in kept}
-            dropped += len(records) - len(kept)
+            if any(r.get("error") for r in records):
+                tmp = shard.with_suffix(".tmp")
+                tmp.write_bytes(b"")
+                os.replace(tmp, shard)
+                self._keys_by_shard[index] = set()
+                dropped += len(records)
         return dropped
 
     def _read_shard(self, path: Path, repair: bool) -> list[dict]:

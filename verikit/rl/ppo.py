@@ -413,14 +413,7 @@ class StepPPOTrainer:
         state_path = Path(out) / "ppo_state.pt"
         if not state_path.exists():
             return False
-        try:  # tensors, numbers and containers only: a planted pickle in an output folder must not run
-            state = torch.load(state_path, weights_only=True)
-        except Exception as exc:
-            from verikit.errors import DataError
-
-            raise DataError(f"not a PPO state verikit can load safely ({type(exc).__name__}: "
-                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); delete it to start afresh",
-                            path=state_path) from None
+        state = load_state(state_path)
         if self.adapters is not None:
             from peft import set_peft_model_state_dict
 
@@ -433,6 +426,19 @@ class StepPPOTrainer:
         self.steps_done = state["steps_done"]
         torch.set_rng_state(state["rng"])
         return True
+
+
+def load_state(path: str | Path) -> dict:
+    """A state file saved by :meth:`StepPPOTrainer.save_checkpoint`, read with ``weights_only=True``: tensors,
+    numbers and containers only, so a pickle planted in an output folder cannot run code."""
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as exc:
+        from verikit.errors import DataError
+
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise DataError(f"not a PPO state verikit can load safely ({type(exc).__name__}: {reason}); delete it to "
+                        "start afresh", path=path) from None
 
 
 def _with_lora(model, rank: int, alpha: float):

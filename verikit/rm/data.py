@@ -95,10 +95,10 @@ def load_examples(source: str | Path, objective: str = "prm", labels: str = "har
                 if not isinstance(row.get(name), kind):
                     raise DataError(f"expected {kind.__name__}", path=path, line=line, field=name)
             converted = {"question": row["prompt"], "steps": row["completions"]}
-            flags = row["labels"]
+            flags = [_label_value(v, f"{path}:{line}", "labels", i) for i, v in enumerate(row["labels"])]
             if len(flags) != len(converted["steps"]):
                 raise DataError(f"{len(flags)} labels for {len(converted['steps'])} completions", path=path, line=line, field="labels")
-            final = row.get("final_correct", all(float(v) >= 0.5 for v in flags))
+            final = row.get("final_correct", all(v >= 0.5 for v in flags))
         else:
             raise DataError("neither a Math-Shepherd row (input/label) nor a TRL row (prompt/completions/labels)", path=path, line=line)
         if labels == "soft" and "completions" not in row:

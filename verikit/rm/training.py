@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from verikit.errors import DataError
 from verikit.rm.data import IGNORE, ExampleSet, collate, load_examples, tokenize_example
 
 MANIFEST = "verikit_rm.json"
@@ -132,6 +133,13 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
     import torch
     from transformers import TrainingArguments, set_seed
 
+    from verikit.models import require_model
+
+    # validated before anything is written: the examples (labels in [0, 1]) and the base model's folder
+    examples = data if isinstance(data, ExampleSet) else load_examples(data, config.objective, config.labels)
+    if not examples.examples:
+        raise DataError(f"no usable training examples in {data} (skipped: {examples.skipped})")
+    require_model(config.base)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = out / "checkpoints"
@@ -143,9 +151,6 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
     state_file.write_text(json.dumps(wanted, indent=2))
 
     set_seed(config.seed)
-    examples = data if isinstance(data, ExampleSet) else load_examples(data, config.objective, config.labels)
-    if not examples.examples:
-        raise ValueError(f"no usable training examples in {data} (skipped: {examples.skipped})")
     tokenizer, model, convention, added = load_base(config.base)
     from verikit.rm.surgery import grow_depth, untie_embeddings
 

@@ -62,5 +62,4 @@ class GSM8KChecker(AnswerChecker):
         p, g = self.normalize(pred), self.normalize(gold)
         if p is None or g is None:
             return False
-        same = numbers_equal(p, g)
-        return same if same is not None else p == g
+        return bool(numbers_equal(p, g))  # GSM8K answers are numbers: a gold that is not one grades nothing

@@ -1,0 +1,119 @@
+"""`verikit annotate` as a user meets it when something is wrong: nothing written by a run that fails
+validation, one writer per folder, errors retried on request, a non-zero exit when nothing is labelled."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from verikit.annotation.config import AnnotationConfig
+from verikit.annotation.driver import annotate
+from verikit.annotation.storage import AnnotationStore, load_records
+from verikit.cli import main
+from verikit.errors import DataError
+
+
+def run_cli(args, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["verikit", *map(str, args)])
+    monkeypatch.setenv("COLUMNS", "400")
+    code = 0
+    try:
+        main()
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert "Traceback" not in output
+    return code, output
+
+
+def annotate_args(model, out, *extra):
+    return ["annotate", "--dataset", "arith-easy", "--split", "dev", "--limit", "2", "--generator", model, "--samples", "2",
+            "--n", "2", "--max-new-tokens", "24", "--device", "cpu", "--out", out, *extra]
+
+
+def bad_gold_for(monkeypatch, which):
+    """Make the gold answers of problems ``which`` (indices) unreadable to the arith checker."""
+    from verikit_arith import problems as arith_problems
+
+    real = arith_problems.load_split
+
+    def with_bad_gold(preset, split="test", limit=None):
+        loaded = real(preset, split, limit)
+        return [p.model_copy(update={"gold_answer": "seventeen"}) if i in which else p for i, p in enumerate(loaded)]
+
+    monkeypatch.setattr(arith_problems, "load_split", with_bad_gold)
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"--dataset": "arith-eazy"}, "did you mean 'arith-easy'"),
+    ({"--generator": "missing-model-folder/"}, "no such model folder"),
+    ({"--strategy": "greedy"}, "--strategy: Input should be 'naive', 'early-exit' or 'binary-search'"),
+])
+def test_a_run_that_fails_validation_writes_nothing(tiny, tmp_path, capsys, monkeypatch, change, words):
+    args = annotate_args(tiny, tmp_path / "ann")
+    for option, value in change.items():
+        if option in args:
+            args[args.index(option) + 1] = value
+        else:
+            args += [option, value]
+    code, output = run_cli(args, capsys, monkeypatch)
+    assert code == 2 and words in output
+    assert len(output.strip().splitlines()) == 1
+    assert not (tmp_path / "ann").exists()
+    # the corrected command is not refused as "another configuration"
+    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"), capsys, monkeypatch)
+    assert code == 0, output
+
+
+def test_gold_answers_are_checked_before_sampling_and_nothing_labelled_is_an_error(tiny, tmp_path, capsys, monkeypatch):
+    bad_gold_for(monkeypatch, {0, 1})
+    from verikit.completers.transformers import TransformersCompleter
+
+    monkeypatch.setattr(TransformersCompleter, "complete", lambda *a, **k: pytest.fail("sampled although no gold is understood"))
+    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"), capsys, monkeypatch)
+    assert code == 2 and "no gold answer is understood" in output and "'seventeen'" in output
+    assert not (tmp_path / "ann").exists()
+
+
+def test_nothing_labelled_exits_non_zero(tiny, tmp_path, capsys, monkeypatch):
+    from verikit.completers.transformers import TransformersCompleter
+
+    monkeypatch.setattr(TransformersCompleter, "complete", lambda self, prompts, n=1, **k: [[""] * n for _ in prompts])
+    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"), capsys, monkeypatch)
+    assert code == 2 and "no solution" in output and "was labelled" in output
+
+
+def test_retry_errors_recomputes_the_records_that_failed(tiny, tmp_path, monkeypatch):
+    config = AnnotationConfig(dataset="arith-easy", split="dev", limit=2, generator=str(tiny), samples_per_problem=2,
+                              n_rollouts=2, max_new_tokens=24, device="cpu")
+    with monkeypatch.context() as patch:
+        bad_gold_for(patch, {0})
+        first = annotate(config, tmp_path / "ann", progress=False)
+    assert first.errors.get("gold answer not understood") == 2 and first.gold_errors
+    resumed = annotate(config, tmp_path / "ann", progress=False)  # the fix alone changes nothing: records are reused
+    assert resumed.errors.get("gold answer not understood") == 2
+    retried = annotate(config, tmp_path / "ann", progress=False, retry_errors=True)
+    assert retried.retried == 4 and "gold answer not understood" not in retried.errors  # the whole chunk re-ran
+    assert len(load_records(tmp_path / "ann")) == 4
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
+    folder = tmp_path / "ann"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from verikit.annotation.storage import AnnotationStore
+        AnnotationStore({str(folder)!r}, {{"x": 1}})
+        print("holding", flush=True)
+        time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(DataError, match="another annotation run .pid \\d+. is writing this folder"):
+            AnnotationStore(folder, {"x": 1})
+        AnnotationStore(folder)  # reading is never blocked
+    finally:
+        holder.kill()
+        holder.wait()
+    AnnotationStore(folder, {"x": 1}).close()  # a killed writer leaves no stale lock
