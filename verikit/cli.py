@@ -266,7 +266,7 @@ def main() -> None:
         get_host().add_commands(app)  # VERIKIT_STRICT_PLUGINS=1 fails here: one line, like every other error
         app()
     except VerikitError as exc:
-        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
