@@ -280,3 +280,15 @@ def _ignore_errors(call):
         call()
     except httpx.HTTPError:
         pass
+
+
+@pytest.mark.slow
+def test_the_attack_benchmark_runs_and_the_server_holds(tmp_path):
+    from benchmarks.serve_attacks import main as run_benchmark
+
+    result = run_benchmark(["--out", str(tmp_path / "attacks.json")])
+    assert all(row["status"] in (413, 422) for row in result["attacks"]), result["attacks"]
+    assert result["peak_over_idle_mb"] < 200
+    assert result["disconnect"]["next_request_status"] == 200 and result["disconnect"]["free_after_s"] < 2
+    assert result["sigterm"]["exit_after_s"] is not None and result["sigterm"]["exit_after_s"] < 5
+    assert result["slow_loris"]["closed_by_server"] == result["slow_loris"]["connections"]
