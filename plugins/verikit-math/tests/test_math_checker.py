@@ -96,3 +96,15 @@ def test_model_output_is_never_evaluated(checker, tmp_path):
         literal_numbers = {_clean_number(n) for n in _NUMBER.findall(text)}
         assert gsm8k.extract(text) in literal_numbers | {None}  # a number written in the text, never a computed one
     assert not marker.exists()
+
+
+def test_large_unordered_sets_are_compared_in_linear_time(checker):
+    import time
+
+    forward = "\\{" + ",".join(str(i) for i in range(3000)) + "\\}"
+    backward = "\\{" + ",".join(str(i) for i in reversed(range(3000))) + "\\}"
+    shifted = "\\{" + ",".join(str(i) for i in range(1, 3001)) + "\\}"
+    started = time.monotonic()
+    assert checker.equivalent(forward, backward) and not checker.equivalent(forward, shifted)
+    assert checker.equivalent("\\{\\frac{1}{2}, 3\\}", "\\{3, 0.5\\}")
+    assert time.monotonic() - started < 1.0  # was 22.6 s: every element tried against every other

@@ -66,3 +66,16 @@ def test_non_strings_are_wrong_not_errors(checker):
     assert checker.extract(None) is None
     assert checker.equivalent(None, GOLD) is False
     assert checker.equivalent("C", None) is False
+
+
+def test_a_million_characters_that_nfkc_expands_are_normalised_in_bounded_time():
+    import time
+
+    import verikit
+
+    checker = verikit.answer_checker("medqa")
+    text = "\ufdfa" * 1_000_000  # one character NFKC turns into 18
+    started = time.monotonic()
+    checker.normalize(text)
+    assert not checker.equivalent(text, "C: Metformin") and not checker.equivalent("C", text)
+    assert time.monotonic() - started < 1.0  # was 8.4 s
