@@ -315,7 +315,8 @@ def test_the_rl_command_runs_each_algorithm_one_step_and_reports(tiny, tmp_path,
 
     result = CliRunner().invoke(app, ["rl", "--algo", algo, "--policy", tiny, "--rm", tiny, "--out", str(tmp_path / algo),
                                       "--steps", "1", "--train-problems", "8", "--eval-problems", "4", "--prompts-per-step", "4",
-                                      "--max-new-tokens", "16", "--eval-every", "1"])
+                                      "--max-new-tokens", "16", "--eval-every", "1",
+                                      "--released-convention"])  # a plain LM stands in for the PRM
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / algo / "rl.json").read_text())
     assert summary["algo"] == algo and 0.0 <= summary["dev_greedy_acc"] <= 1.0

@@ -42,6 +42,7 @@ def rl(
     rft_samples: int = typer.Option(4, help="K for rft."),
     max_new_tokens: int = typer.Option(160),
     seed: int = typer.Option(0),
+    released_convention: bool = typer.Option(False, help="Read an --rm without verikit_rm.json as a Math-Shepherd PRM (+/- at ки)."),
 ) -> None:
     """Reinforcement learning with process (or outcome) rewards, with periodic greedy evaluation on dev."""
     import verikit
@@ -65,7 +66,7 @@ def rl(
 
         if rm is None:
             raise typer.BadParameter("--rm is required for PPO")
-        scorer = verikit.scorer(rm)
+        scorer = verikit.scorer(rm, released_convention=released_convention)
         reward = prm_step_rewards(scorer, splitter) if algo == "step-ppo" else orm_final_reward(scorer, splitter)
         config = StepPPOConfig(learning_rate=learning_rate, kl_coef=kl_coef, prompts_per_step=prompts_per_step,
                                max_new_tokens=max_new_tokens, temperature=temperature, lam=lam,
@@ -79,7 +80,8 @@ def rl(
                                 evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, max_new_tokens))
         summary = {"algo": algo, "history": history, "dev_greedy_acc": greedy_accuracy(trainer.sampler, dev, domain, checker, max_new_tokens)}
     elif algo == "grpo-process":
-        summary = _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, learning_rate, seed, max_new_tokens)
+        summary = _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, learning_rate, seed, max_new_tokens,
+                                released_convention)
         summary["dev_greedy_acc"] = greedy_accuracy(verikit.completer("transformers", model=str(out / "model")), dev, domain,
                                                     checker, max_new_tokens)
     else:
@@ -88,7 +90,8 @@ def rl(
     typer.echo(f"{algo}: dev greedy accuracy {100 * summary['dev_greedy_acc']:.1f}%; wrote {out / 'rl.json'}")
 
 
-def _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, learning_rate, seed, max_new_tokens) -> dict:
+def _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, learning_rate, seed, max_new_tokens,
+                  released_convention: bool = False) -> dict:
     import torch
 
     import verikit
@@ -113,7 +116,7 @@ def _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, l
                       logging_steps=5, save_steps=max(10, steps // 4), report_to=[], beta=0.04,
                       use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available())
     trainer = process_grpo_trainer_class()(model=policy, reward_funcs=correctness, args=args, train_dataset=data,
-                                           process_scorer=verikit.scorer(rm), splitter=splitter, question_key="question")
+                                           process_scorer=verikit.scorer(rm, released_convention=released_convention), splitter=splitter, question_key="question")
     trainer.train()
     trainer.save_model(str(out / "model"))
     return {"algo": "grpo-process", "log": trainer.state.log_history}
