@@ -28,3 +28,29 @@ def shared_data_dir():
         if os.environ.get("CI"):
             raise
         pytest.skip(str(exc))
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """``run_cli(args)`` runs ``verikit ARGS`` in this process as ``main`` does; returns (exit code, all output).
+
+    Fails the test if anything printed a traceback: every error a user meets is one message.
+    """
+    import sys
+
+    from verikit.cli import main
+
+    def run(args):
+        monkeypatch.setattr(sys, "argv", ["verikit", *map(str, args)])
+        monkeypatch.setenv("COLUMNS", "400")  # rich wraps long messages; a message is judged whole
+        code = 0
+        try:
+            main()
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 1
+        captured = capsys.readouterr()
+        output = captured.out + captured.err
+        assert "Traceback" not in output
+        return code, output
+
+    return run

@@ -9,15 +9,13 @@ import verikit
 from verikit.completers.openai import OpenAICompleter, ServerError
 from verikit.rm.scorer import load_scorer
 from verikit.serve import BackgroundServer, ServeLimits, create_app
-from verikit.tiny_models import build_tiny_causal_lm
 
 PROMPTS = ["Step 1: 2 + 3 = 5\n", "Question: what is 7 * 6?\nStep 1:", "x"]
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    texts = ["Step 1: 2 + 3 = 5\nStep 2: 5 * 2 = 10\nThe answer is 10."] * 20
-    return str(build_tiny_causal_lm(tmp_path_factory.mktemp("tiny") / "model", texts, vocab_size=300))
+def tiny(tiny_lm):
+    return tiny_lm
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ import pytest
 import verikit
 from verikit.errors import VerikitError
 from verikit.serve import BackgroundServer, ServeLimits, create_app, serve
-from verikit.tiny_models import build_tiny_causal_lm
 
 from verikit.errors import Cancelled
 
@@ -85,9 +84,8 @@ def test_queued_work_is_bounded_in_tokens_too():
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    texts = ["Step 1: 2 + 3 = 5\nStep 2: 5 * 2 = 10\nThe answer is 10."] * 20
-    return str(build_tiny_causal_lm(tmp_path_factory.mktemp("tiny") / "model", texts, vocab_size=300))
+def tiny(tiny_lm):
+    return tiny_lm
 
 
 @pytest.fixture(scope="module")

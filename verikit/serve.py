@@ -151,12 +151,9 @@ class ModelGate:
         cancel = threading.Event()
         job = asyncio.ensure_future(asyncio.to_thread(function, cancel))
         try:
-            while True:
-                done, _ = await asyncio.wait({job}, timeout=0.05)
-                if done:
-                    break
-                if disconnected.is_set() or self.stopping.is_set():
-                    cancel.set()
+            if not await self._done_unless_abandoned(job, disconnected):
+                cancel.set()  # the thread stops at its next decoding step; the model is released after it
+                await asyncio.wait({job})
             try:
                 return job.result()
             except Cancelled:
@@ -165,18 +162,24 @@ class ModelGate:
             cancel.set()  # also when this coroutine itself is cancelled: the thread stops at its next step
             self.lock.release()
 
+    async def _done_unless_abandoned(self, future, disconnected: asyncio.Event) -> bool:
+        """Wait for ``future``: ``True`` once it is done, ``False`` as soon as the client left or the server stops."""
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=0.05)
+            if done:
+                return True
+            if disconnected.is_set() or self.stopping.is_set():
+                return False
+
     async def _acquire_unless(self, disconnected: asyncio.Event) -> None:
         acquire = asyncio.ensure_future(self.lock.acquire())
-        while True:
-            done, _ = await asyncio.wait({acquire}, timeout=0.05)
-            if done:
-                return
-            if disconnected.is_set() or self.stopping.is_set():
-                acquire.cancel()
-                await asyncio.gather(acquire, return_exceptions=True)
-                if not acquire.cancelled() and acquire.exception() is None:
-                    self.lock.release()  # granted in the same instant it was given up
-                raise _Gone("client disconnected while queued")
+        if await self._done_unless_abandoned(acquire, disconnected):
+            return
+        acquire.cancel()
+        await asyncio.gather(acquire, return_exceptions=True)
+        if not acquire.cancelled() and acquire.exception() is None:
+            self.lock.release()  # granted in the same instant it was given up
+        raise _Gone("client disconnected while queued")
 
 
 def create_app(completer=None, scorer=None, model_name: str = "verikit", limits: ServeLimits | None = None,

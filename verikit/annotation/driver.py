@@ -229,9 +229,12 @@ def check_gold_answers(problems: list, config: AnnotationConfig) -> list[str]:
     Raises :class:`DataError` when no gold answer at all is understood (nothing could be labelled).
     """
     errors = []
+    checkers: dict[str, object] = {}  # one checker per domain, as a chunk uses (a checker may cache its verdicts)
     for problem in problems:
-        domain = verikit.domain(config.domain or problem.domain)
-        reason = gold_error(problem, verikit.answer_checker(domain.answer_checker))
+        name = config.domain or problem.domain
+        if name not in checkers:
+            checkers[name] = verikit.answer_checker(verikit.domain(name).answer_checker)
+        reason = gold_error(problem, checkers[name])
         if reason is not None:
             errors.append(f"problem {problem.id}: {reason}")
     if problems and len(errors) == len(problems):

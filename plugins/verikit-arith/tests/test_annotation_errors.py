@@ -10,22 +10,7 @@ import pytest
 from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.driver import annotate
 from verikit.annotation.storage import AnnotationStore, load_records
-from verikit.cli import main
 from verikit.errors import DataError
-
-
-def run_cli(args, capsys, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["verikit", *map(str, args)])
-    monkeypatch.setenv("COLUMNS", "400")
-    code = 0
-    try:
-        main()
-    except SystemExit as exit:
-        code = exit.code if isinstance(exit.code, int) else 1
-    captured = capsys.readouterr()
-    output = captured.out + captured.err
-    assert "Traceback" not in output
-    return code, output
 
 
 def annotate_args(model, out, *extra):
@@ -51,37 +36,37 @@ def bad_gold_for(monkeypatch, which):
     ({"--generator": "missing-model-folder/"}, "no such model folder"),
     ({"--strategy": "greedy"}, "--strategy: Input should be 'naive', 'early-exit' or 'binary-search'"),
 ])
-def test_a_run_that_fails_validation_writes_nothing(tiny, tmp_path, capsys, monkeypatch, change, words):
+def test_a_run_that_fails_validation_writes_nothing(tiny, tmp_path, change, words, run_cli):
     args = annotate_args(tiny, tmp_path / "ann")
     for option, value in change.items():
         if option in args:
             args[args.index(option) + 1] = value
         else:
             args += [option, value]
-    code, output = run_cli(args, capsys, monkeypatch)
+    code, output = run_cli(args)
     assert code == 2 and words in output
     assert len(output.strip().splitlines()) == 1
     assert not (tmp_path / "ann").exists()
     # the corrected command is not refused as "another configuration"
-    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"), capsys, monkeypatch)
+    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"))
     assert code == 0, output
 
 
-def test_gold_answers_are_checked_before_sampling_and_nothing_labelled_is_an_error(tiny, tmp_path, capsys, monkeypatch):
+def test_gold_answers_are_checked_before_sampling_and_nothing_labelled_is_an_error(tiny, tmp_path, monkeypatch, run_cli):
     bad_gold_for(monkeypatch, {0, 1})
     from verikit.completers.transformers import TransformersCompleter
 
     monkeypatch.setattr(TransformersCompleter, "complete", lambda *a, **k: pytest.fail("sampled although no gold is understood"))
-    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"), capsys, monkeypatch)
+    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"))
     assert code == 2 and "no gold answer is understood" in output and "'seventeen'" in output
     assert not (tmp_path / "ann").exists()
 
 
-def test_nothing_labelled_exits_non_zero(tiny, tmp_path, capsys, monkeypatch):
+def test_nothing_labelled_exits_non_zero(tiny, tmp_path, monkeypatch, run_cli):
     from verikit.completers.transformers import TransformersCompleter
 
     monkeypatch.setattr(TransformersCompleter, "complete", lambda self, prompts, n=1, **k: [[""] * n for _ in prompts])
-    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"), capsys, monkeypatch)
+    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"))
     assert code == 2 and "no solution" in output and "was labelled" in output
 
 
