@@ -239,12 +239,8 @@ def serve_command(
     max_body_bytes: int = typer.Option(4 * 1024 * 1024, help="Largest request body."),
 ) -> None:
     """Serve an OpenAI-compatible /v1/completions endpoint and a /v1/score PRM endpoint (extra verikit[serve])."""
-    from verikit.models import require_model
     from verikit.serve import ServeLimits, serve
 
-    for source in (model, prm):
-        if source is not None:
-            require_model(source)
     serve(model, prm, host=host, port=port, device=device, api_key=api_key,
           limits=ServeLimits(max_queue=max_queue, max_n=max_n, max_tokens=max_tokens, max_prompt_chars=max_prompt_chars,
                              max_request_tokens=max_request_tokens, max_queued_tokens=max_queued_tokens,
