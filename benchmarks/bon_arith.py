@@ -18,7 +18,8 @@ from pathlib import Path
 
 import verikit
 from verikit.bon import bon_curves, gather_samples, plot_curves, set_scores, within_problem_pairwise_auc
-from verikit.rm.scorer import load_scorer, score_unique
+from verikit.components import load_scorer
+from verikit.rm.scorer import score_unique
 
 
 def main(argv: list[str] | None = None) -> dict:

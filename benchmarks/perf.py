@@ -134,7 +134,7 @@ def ray_vs_local(model: str, problems: int, scratch: Path) -> dict:
 def serve_load(model: str, prm: str, requests: int = 200, concurrency: int = 16) -> dict:
     import httpx
 
-    from verikit.rm.scorer import load_scorer
+    from verikit.components import load_scorer
     from verikit.serve import BackgroundServer, ServeLimits, create_app
 
     app = create_app(verikit.completer("transformers", model=model, device="cpu"), load_scorer(prm), model_name="perf",

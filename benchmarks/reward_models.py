@@ -20,7 +20,7 @@ from verikit.rm.data import load_examples
 from verikit.rm.evaluation import evaluate_model
 from verikit.rm.likelihood import train_likelihood_prm
 from verikit.rm.processbench import load_processbench
-from verikit.rm.scorer import load_scorer
+from verikit.components import load_scorer
 from verikit.rm.training import PRMConfig, train_reward_model
 
 

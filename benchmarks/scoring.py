@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import verikit
-from verikit.rm.convention import prm_input
+from verikit.format import prm_input
 
 
 def solutions_with_steps(count: int, steps: int) -> tuple[list[str], list[list[str]]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from verikit.rm.evaluation import evaluate_model
 from verikit.rm.processbench import load_processbench
-from verikit.rm.scorer import load_scorer
+from verikit.components import load_scorer
 from verikit.rm.training import PRMConfig, train_reward_model
 
 VARIANTS = {

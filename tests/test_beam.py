@@ -19,8 +19,7 @@ class ScriptedCompleter:
                 out.append([f"The answer is {'good' if 'bad' not in prompt else 'bad'}"] * n)
             else:
                 out.append([f"good {depth}-{j}\n" if j % 2 == 0 else f"bad {depth}-{j}\n" for j in range(n)])
-        self.last_token_counts = [[3] * n for _ in prompts]
-        return out
+        return verikit.Completions(out, [[3] * n for _ in prompts])
 
 
 class StepScorer:
@@ -42,8 +41,7 @@ def test_beam_search_keeps_the_best_scored_partial_solutions_and_counts_tokens()
 def test_a_search_that_never_finishes_stops_at_max_steps_with_its_best_beam():
     class Endless(ScriptedCompleter):
         def complete(self, prompts, n=1, **kwargs):
-            self.last_token_counts = [[1] * n for _ in prompts]
-            return [["good step\n"] * n for _ in prompts]
+            return verikit.Completions([["good step\n"] * n for _ in prompts], [[1] * n for _ in prompts])
 
     [result] = step_beam_search(["q"], ["q\n"], Endless(), StepScorer(), verikit.step_splitter("lines"),
                                 beam_width=1, expansions=2, max_steps=3)

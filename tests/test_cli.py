@@ -15,7 +15,7 @@ def test_plugins_json_lists_the_math_checkers_and_splitters_with_their_plugin():
     splitters = {c["name"]: c["plugin"] for c in data["components"]["step_splitters"]}
     assert checkers["gsm8k"] == checkers["math"] == "math"
     assert splitters["gsm8k"] == splitters["math"] == "math"
-    assert splitters["shepherd"] == "verikit.builtin.splitters"
+    assert splitters["shepherd"] == "verikit.default_plugins.splitters"
     assert data["failures"] == []
 
 

@@ -44,3 +44,69 @@ def test_the_complete_example_plugin_from_the_guide_works():
     problems = verikit.load_dataset("yesno")
     assert [p.gold_answer for p in problems] == ["yes", "no"]
     assert verikit.domain("yes-no").answer_checker == "yes-no"
+
+
+def _example(tag: str) -> types.ModuleType:
+    """The plugin module of the guide's block ```python example-TAG, registered on a fresh host."""
+    source = re.search(rf"```python example-{tag}\n(.*?)```", GUIDE.read_text(), re.S).group(1)
+    module = types.ModuleType(f"verikit_example_{tag}")
+    exec(compile(source, f"{GUIDE}[{tag}]", "exec"), module.__dict__)
+    reset_plugins(PluginHost(load_entry_points=False, extra_plugins=(module,)))
+    return module
+
+
+def test_the_guides_strategy_runs_in_the_annotation_replay_and_is_a_cli_choice():
+    from verikit.annotation.strategies import run_with_pool
+    from verikit.components import names
+
+    _example("strategy")
+    assert "every-other" in names("strategies")
+    pool = [[True, False], [False, False], [False, True], [False, False]]
+    labels, used = run_with_pool("every-other", 4, 2, pool, None)
+    assert used == 4  # steps 3 and 1 were probed, 2 rollouts each
+    assert [label.hard for label in labels] == [False, False, False, False]
+    pool[1] = [True, False]
+    labels, _ = run_with_pool("every-other", 4, 2, pool, None)
+    assert [label.hard for label in labels] == [True, True, False, False]
+
+
+def test_the_guides_selector_is_evaluated_by_best_of_n_curves():
+    from verikit.bon import ProblemSamples, bon_curves
+
+    _example("selector")
+    problems = [ProblemSamples(["1", "2", "2"], [True, False, False], {"rm": [0.9, 0.2, 0.3]}),
+                ProblemSamples(["5", "5", "6"], [False, False, True], {"rm": [0.1, 0.2, 0.8]})]
+    curves = bon_curves(problems, {"mine": ("confident-majority", "rm"), "sc": ("self-consistency", None)}, ns=[3])
+    assert curves["mine"][3]["acc"] == 1.0 and curves["sc"][3]["acc"] == 0.0
+
+
+def test_the_guides_scorer_is_chosen_by_the_kind_in_a_model_folder(tmp_path):
+    import json
+
+    _example("scorer")
+    (tmp_path / "verikit_rm.json").write_text(json.dumps({"kind": "keyword", "word": "guess"}))
+    scorer = verikit.scorer(tmp_path, batch_size=4, device="cpu")  # options it does not take are not passed
+    assert isinstance(scorer, verikit.Scorer)
+    assert scorer.score(["q"], [["2+2=4", "I guess 5"]]) == [[0.9, 0.1]]
+    assert scorer.score_solutions(["q", "q"], [["a", "guess"], ["a"]]) == [0.1, 0.9]
+
+
+def test_the_guides_completer_drives_beam_search_and_reports_tokens():
+    from verikit.beam import step_beam_search
+
+    class Scorer:
+        def score(self, questions, steps):
+            return [[0.5] * len(s) for s in steps]
+
+    _example("completer")
+    from verikit.components import lookup
+    from verikit.interfaces import accepted_settings
+
+    factory = lookup("completers", "script")  # what an annotation run hands this backend: no device, no batch size
+    assert accepted_settings(factory, batch_size=8, device="cpu", max_new_tokens=9) == {"max_new_tokens": 9}
+    completer = verikit.completer("script", model="The answer is 4.")
+    got = completer.complete(["q1", "q2"], n=2)
+    assert list(got) == [["The answer is 4."] * 2] * 2 and got.token_counts == [[4, 4], [4, 4]]
+    [result] = step_beam_search(["q"], ["q\n"], completer, Scorer(), verikit.step_splitter("lines"),
+                                beam_width=1, expansions=2, max_steps=2)
+    assert result.text == "The answer is 4." and result.tokens == 8

@@ -123,7 +123,7 @@ def test_a_plugin_whose_hook_raises_or_clashes_is_named(installed_plugins):
     assert failures["vk_test_hook_raises"].stage == "register_answer_checkers"
     assert "hook exploded" in failures["vk_test_hook_raises"].error
     assert "fine-before-error" not in host.registries["answer_checkers"]  # nothing half-registered
-    assert "'verikit.builtin.splitters'" in failures["vk_test_clash"].error
+    assert "'verikit.default_plugins.splitters'" in failures["vk_test_clash"].error
     assert "'vk_test_clash'" in failures["vk_test_clash"].error
     assert verikit.step_splitter("lines").split("a\nb") == ["a", "b"]  # the core keeps its name
     assert failures["vk_test_typo"].stage == "validate"
@@ -142,4 +142,4 @@ def test_hook_tracing_writes_each_hook_call_to_stderr(monkeypatch, capsys):
     monkeypatch.setenv("VERIKIT_TRACE_HOOKS", "1")
     monkeypatch.setenv("VERIKIT_LOAD_PLUGINS", "")
     PluginHost()
-    assert "verikit.builtin.splitters.register_step_splitters() registered" in capsys.readouterr().err
+    assert "verikit.default_plugins.splitters.register_step_splitters() registered" in capsys.readouterr().err

@@ -43,4 +43,6 @@ def test_openai_completer_needs_a_base_url(monkeypatch):
     with pytest.raises(ValueError, match="OPENAI_BASE_URL"):
         verikit.completer("openai", model="m")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
-    assert verikit.completer("openai", model="m", batch_size=512, device="cpu").url.endswith("/v1/completions")
+    assert verikit.completer("openai", model="m").url.endswith("/v1/completions")
+    with pytest.raises(TypeError, match="batch_size"):  # a server batches itself: not a silently ignored argument
+        verikit.completer("openai", model="m", batch_size=512)

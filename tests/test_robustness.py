@@ -123,7 +123,7 @@ def test_a_ten_megabyte_and_a_ten_thousand_step_solution_through_every_splitter(
 
 
 def test_a_solution_longer_than_the_reward_model_can_read_is_refused_by_name(tmp_path):
-    from verikit.rm.scorer import load_scorer
+    from verikit.components import load_scorer
     from verikit.tiny_models import build_tiny_causal_lm
 
     model = build_tiny_causal_lm(tmp_path / "tiny", ["Step 1: 1 + 1 = 2"] * 20, vocab_size=300)

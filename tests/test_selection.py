@@ -3,7 +3,7 @@
 import pytest
 
 from verikit.bon import ProblemSamples, bon_curves
-from verikit.selection import best_of_n, sc_plus_rm, self_consistency
+from verikit.default_plugins.selectors import best_of_n, sc_plus_rm, self_consistency
 
 
 def test_self_consistency_ties_go_to_the_first_seen_answer_and_none_is_ignored():
@@ -57,7 +57,7 @@ def test_selectors_are_registered_and_looked_up_by_name():
 
 
 def test_readable_best_of_n_never_picks_an_unanswered_sample_while_one_has_an_answer():
-    from verikit.selection import readable_best_of_n
+    from verikit.default_plugins.selectors import readable_best_of_n
 
     assert readable_best_of_n([None, "3", "4"], [0.99, 0.5, 0.5]) == 1  # tie among readable: the first
     assert readable_best_of_n([None, None], [0.1, 0.2]) is None

@@ -7,7 +7,7 @@ import pytest
 
 import verikit
 from verikit.completers.openai import OpenAICompleter, ServerError
-from verikit.rm.scorer import load_scorer
+from verikit.components import load_scorer
 from verikit.serve import BackgroundServer, ServeLimits, create_app
 
 PROMPTS = ["Step 1: 2 + 3 = 5\n", "Question: what is 7 * 6?\nStep 1:", "x"]

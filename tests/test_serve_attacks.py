@@ -33,7 +33,6 @@ class SlowCompleter(verikit.Completer):
 
     def __init__(self):
         self.release, self.started, self.cancelled = threading.Event(), [], []
-        self.last_token_counts = [[1]]
 
     def complete(self, prompts, n=1, cancel=None, **kwargs):
         self.started.append(prompts[0])
@@ -41,7 +40,7 @@ class SlowCompleter(verikit.Completer):
             if cancel is not None and cancel.is_set():
                 self.cancelled.append(prompts[0])
                 raise Cancelled("stopped")
-        return [["done"]]
+        return verikit.Completions([["done"]], [[1]])
 
 
 def wait_for_queue(url: str, waiting: int) -> None:

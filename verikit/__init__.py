@@ -11,67 +11,23 @@ Public lookups resolve names through the plugin registries (plugins load on firs
 
 from __future__ import annotations
 
-from typing import Any
-
+from verikit.components import (
+    answer_checker, completer, dataset, domain, estimator, load_dataset, selector, step_splitter, strategy,
+)
+from verikit.components import load_scorer as scorer
 from verikit.domains import Domain
 from verikit.errors import CallTimeout, DataError, PluginError, RegistryClashError, UnknownNameError, VerikitError
-from verikit.interfaces import AnswerChecker, Completer, Estimator, StepSplitter
-from verikit.types import LabelledSolution, Problem, Solution, StepLabel
+from verikit.interfaces import AnswerChecker, Completer, Completions, Estimator, Scorer, StepSplitter
+from verikit.types import Problem, StepLabel
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnswerChecker", "CallTimeout", "Completer", "DataError", "Domain", "Estimator", "LabelledSolution",
-    "PluginError", "Problem", "RegistryClashError", "Solution", "StepLabel", "StepSplitter",
-    "UnknownNameError", "VerikitError", "annotate", "answer_checker", "completer", "dataset", "domain", "estimator",
-    "load_annotations", "load_dataset", "scorer", "selector", "step_splitter",
+    "AnswerChecker", "CallTimeout", "Completer", "Completions", "DataError", "Domain", "Estimator", "PluginError",
+    "Problem", "RegistryClashError", "Scorer", "StepLabel", "StepSplitter", "UnknownNameError", "VerikitError",
+    "annotate", "answer_checker", "completer", "dataset", "domain", "estimator", "load_annotations",
+    "load_dataset", "scorer", "selector", "step_splitter", "strategy",
 ]
-
-
-def _lookup(key: str, name: str) -> Any:
-    from verikit.plugins import get_host
-
-    return get_host().lookup(key, name)
-
-
-def answer_checker(name: str) -> AnswerChecker:
-    """A new instance of the answer checker registered as ``name``."""
-    return _lookup("answer_checkers", name)()
-
-
-def step_splitter(name: str) -> StepSplitter:
-    """A new instance of the step splitter registered as ``name``."""
-    return _lookup("step_splitters", name)()
-
-
-def completer(name: str, **kwargs: Any) -> Completer:
-    """A completer backend, e.g. ``verikit.completer("transformers", model="path/or/hub-id")``."""
-    return _lookup("completers", name)(**kwargs)
-
-
-def estimator(name: str, **kwargs: Any) -> Estimator:
-    """An estimator, ``"hard"`` or ``"soft"`` (or any a plugin registers)."""
-    return _lookup("estimators", name)(**kwargs)
-
-
-def dataset(name: str):
-    """The loader registered as ``name``: a callable ``(split=..., data_dir=None, limit=None) -> list[Problem]``."""
-    return _lookup("datasets", name)
-
-
-def load_dataset(name: str, **kwargs: Any) -> list[Problem]:
-    """Load the registered dataset ``name``: ``verikit.load_dataset("gsm8k", split="test", limit=10)``."""
-    return dataset(name)(**kwargs)
-
-
-def selector(name: str):
-    """The answer selector registered as ``name``: ``selector(answers, scores) -> chosen index or None``."""
-    return _lookup("selectors", name)
-
-
-def domain(name: str) -> Domain:
-    """The :class:`Domain` record registered as ``name``."""
-    return _lookup("domains", name)
 
 
 def annotate(config, out, **kwargs):
@@ -90,10 +46,3 @@ def load_annotations(directory):
     from verikit.annotation.storage import load_annotations as load
 
     return load(directory)
-
-
-def scorer(path, **kwargs):
-    """A PRM/ORM scorer for a model folder or hub id: ``scorer(path).score(questions, steps)``."""
-    from verikit.rm.scorer import load_scorer
-
-    return load_scorer(path, **kwargs)

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from verikit.rm.convention import readable_steps
+from verikit.format import readable_steps
+from verikit.interfaces import Completions
+from verikit.metrics import aggregate
 
 
 @dataclass
@@ -35,7 +37,6 @@ def step_beam_search(questions: Sequence[str], prompts: Sequence[str], completer
                      expansions: int = 4, max_steps: int = 12, step_stop: str = "\n", temperature: float = 1.0,
                      max_step_tokens: int = 48, agg: str = "min", seed: int = 0, progress=None) -> list[BeamSearchResult]:
     """Beam search over steps for each problem; ``prompts[i]`` is what the completer sees for ``questions[i]``."""
-    from verikit.rm.scorer import aggregate
 
     beams: list[list[Beam]] = [[Beam("", 0.0)] for _ in questions]
     done: list[list[Beam]] = [[] for _ in questions]
@@ -44,12 +45,12 @@ def step_beam_search(questions: Sequence[str], prompts: Sequence[str], completer
         owners = [(i, b) for i, problem_beams in enumerate(beams) for b in problem_beams]
         if not owners:
             break
-        continuations = completer.complete([prompts[i] + b.text for i, b in owners], n=expansions, temperature=temperature,
-                                           max_new_tokens=max_step_tokens, stop=[step_stop], seed=seed * 10_007 + depth)
-        counts = getattr(completer, "last_token_counts", None) or [[0] * expansions for _ in owners]
+        continuations = Completions.of(completer.complete(
+            [prompts[i] + b.text for i, b in owners], n=expansions, temperature=temperature,
+            max_new_tokens=max_step_tokens, stop=[step_stop], seed=seed * 10_007 + depth))
         candidates: list[list[Beam]] = [[] for _ in questions]
-        for (i, beam), texts, used in zip(owners, continuations, counts):
-            tokens[i] += sum(used)
+        for position, ((i, beam), texts) in enumerate(zip(owners, continuations)):
+            tokens[i] += continuations.tokens(position)
             for text in texts:
                 finished = not text.endswith(step_stop) or depth == max_steps - 1
                 candidates[i].append(Beam(beam.text + text, 0.0, finished))

@@ -12,9 +12,9 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import verikit
-
-from verikit.rm.convention import readable_steps
+from verikit.components import selector
+from verikit.format import readable_steps
+from verikit.metrics import aggregate, pairwise_auc, percentile_interval
 
 
 @dataclass
@@ -60,8 +60,6 @@ def gather_samples(problems: Sequence, texts: Sequence[Sequence[str]], checker, 
 def set_scores(entries: Sequence[ProblemSamples], readable: Sequence[ReadableSample], step_scores: Sequence[Sequence[float]],
                key: str, agg: str) -> None:
     """Store each readable sample's aggregated score under ``key``; unreadable samples score 0."""
-    from verikit.rm.scorer import aggregate
-
     for entry in entries:
         entry.scores[key] = [0.0] * len(entry.answers)
     for sample, scores in zip(readable, step_scores, strict=True):
@@ -70,20 +68,10 @@ def set_scores(entries: Sequence[ProblemSamples], readable: Sequence[ReadableSam
 
 def within_problem_pairwise_auc(entries: Sequence[ProblemSamples], key: str) -> float | None:
     """How often the reward model ``key`` scores a correct sample of a problem above a wrong one of the same problem."""
-    from verikit.rm.evaluation import pairwise_auc
-
     scores = {(i, j): s for i, e in enumerate(entries) for j, s in enumerate(e.scores[key])}
     correct = {(i, j): c for i, e in enumerate(entries) for j, c in enumerate(e.correct)}
     groups = {i: [(i, j) for j in range(len(e.correct))] for i, e in enumerate(entries)}
     return pairwise_auc(groups, scores, correct)
-
-
-def bootstrap_accuracy(verdicts: Sequence[bool], seed: int = 0, repeats: int = 1000) -> dict:
-    """Accuracy of per-problem verdicts with a 95% percentile-bootstrap interval over problems."""
-    rng = random.Random(seed)
-    count = len(verdicts)
-    means = [sum(verdicts[rng.randrange(count)] for _ in range(count)) / count for _ in range(repeats)]
-    return {"acc": sum(verdicts) / count, "ci_low": _percentile(means, 0.025), "ci_high": _percentile(means, 0.975)}
 
 
 def _verdicts(problems: Sequence[ProblemSamples], selector: Callable, model: str | None, subsets: Sequence[Sequence[int]]) -> list[bool]:
@@ -95,11 +83,6 @@ def _verdicts(problems: Sequence[ProblemSamples], selector: Callable, model: str
         chosen = selector(answers, scores)
         verdicts.append(chosen is not None and problem.correct[subset[chosen]])
     return verdicts
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
 
 
 def bon_curves(problems: Sequence[ProblemSamples], methods: dict[str, tuple[str, str | None]], ns: Sequence[int],
@@ -119,11 +102,11 @@ def bon_curves(problems: Sequence[ProblemSamples], methods: dict[str, tuple[str,
                  for _ in range(repeats if n < smallest else 1)]
         resamples = [[rng.randrange(len(problems)) for _ in problems] for _ in range(repeats)]
         for name, (selector_name, model) in methods.items():
-            per_draw = [_verdicts(problems, verikit.selector(selector_name), model, subsets) for subsets in draws]
+            per_draw = [_verdicts(problems, selector(selector_name), model, subsets) for subsets in draws]
             mean = sum(sum(v) / len(v) for v in per_draw) / len(per_draw)
             boot = [sum(per_draw[i % len(per_draw)][j] for j in picks) / len(picks) for i, picks in enumerate(resamples)]
-            result[name][n] = {"acc": mean, "ci_low": min(mean, _percentile(boot, 0.025)),
-                               "ci_high": max(mean, _percentile(boot, 0.975))}
+            low, high = percentile_interval(boot, around=mean)
+            result[name][n] = {"acc": mean, "ci_low": low, "ci_high": high}
     return result
 
 

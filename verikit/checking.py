@@ -6,14 +6,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import verikit
+from verikit import components
 from verikit.errors import DataError, UnknownNameError
 from verikit.jsonl import read_jsonl
 
 
 def check_file(path: str | Path, checker_name: str) -> dict[str, Any]:
     """Grade every ``{"solution": str, "gold": str}`` row of a JSONL file; returns per-row verdicts and totals."""
-    checker = verikit.answer_checker(checker_name)
+    checker = components.answer_checker(checker_name)
     rows = []
     for line, row in read_jsonl(path, {"solution": str, "gold": str}):
         if not checker.equivalent(checker.normalize(row["gold"]), row["gold"]):  # a verdict against it means nothing
@@ -47,15 +47,15 @@ def gold_vs_gold(spec: str, data_dir: str | Path | None = None, limit: int | Non
     This measures the checker itself: a perfect checker agrees on every row.
     """
     name, kwargs = resolve_dataset(spec)
-    problems = verikit.load_dataset(name, data_dir=data_dir, limit=limit, **kwargs)
+    problems = components.load_dataset(name, data_dir=data_dir, limit=limit, **kwargs)
     started = time.perf_counter()
     checkers: dict[str, verikit.AnswerChecker] = {}
     misses, agree = [], 0
     for problem in problems:
         if problem.gold_solution is None:
             continue
-        checker_name = verikit.domain(problem.domain).answer_checker
-        checker = checkers.get(checker_name) or checkers.setdefault(checker_name, verikit.answer_checker(checker_name))
+        checker_name = components.domain(problem.domain).answer_checker
+        checker = checkers.get(checker_name) or checkers.setdefault(checker_name, components.answer_checker(checker_name))
         extracted = checker.extract(problem.gold_solution)
         if checker.equivalent(extracted, problem.gold_answer):
             agree += 1

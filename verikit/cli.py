@@ -184,12 +184,12 @@ def annotate_eval(
     ns: str = typer.Option("1,2,4,8,16", help="Comma list of N to evaluate."),
 ) -> None:
     """Monte Carlo labels vs the domain's exact gold step labels, for each strategy and N."""
-    import verikit
+    from verikit import components
     from verikit.annotation.quality import evaluate_labels, plot_quality
     from verikit.annotation.storage import load_records
 
     records = load_records(annotations)
-    domain = verikit.domain(records[0]["domain"])
+    domain = components.domain(records[0]["domain"])
     labeller = domain.load_gold_labeller()
     if labeller is None:
         raise typer.BadParameter(f"domain {domain.name!r} has no gold step labeller")

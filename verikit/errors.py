@@ -47,3 +47,7 @@ class CallTimeout(VerikitError, TimeoutError):
 
 class Cancelled(VerikitError):
     """Work stopped early because its ``cancel`` event was set (a client went away, the server is stopping)."""
+
+
+class ServerError(VerikitError):
+    """A server refused a request, or could not be reached after every retry."""

@@ -61,5 +61,23 @@ def register_selectors(register: Register) -> None:
 
 
 @hookspec
+def register_strategies(register: Register) -> None:
+    """Register annotation strategies: ``strategy(n_steps, n, final_verdict, options)`` generators that yield
+    :class:`~verikit.interfaces.Probe` requests and return one :class:`~verikit.types.StepLabel` per step
+    (the contract is :data:`verikit.interfaces.Strategy`). ``verikit annotate --strategy NAME`` runs one.
+    """
+
+
+@hookspec
+def register_scorers(register: Register) -> None:
+    """Register reward-model loaders ``loader(path, manifest=None, **options) -> Scorer`` by kind.
+
+    ``verikit.scorer(path)`` calls the loader named by ``kind`` in the folder's ``verikit_rm.json``
+    (``prm``, a tag-head PRM, when the folder has none, ``remote`` for an ``http(s)://`` address); ``options`` are the
+    caller's (``batch_size``, ``device`` …), passed only where the loader takes them.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``verikit`` CLI; ``cli`` is the root ``typer.Typer`` application."""

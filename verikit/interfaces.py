@@ -1,14 +1,17 @@
-"""The four contracts of process verification. Domains implement them; the core only calls them.
+"""The contracts of process verification. Domains implement some of them; the core only calls them.
 
 A domain brings an :class:`AnswerChecker` (and usually a :class:`StepSplitter`); the core brings
-completers and estimators that work for every domain.
+completers, estimators and scorers that work for every domain. Each kind is registered through its hook
+(:mod:`verikit.hookspecs`) and looked up by name (:mod:`verikit.components`).
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from verikit.types import StepLabel
 
@@ -80,23 +83,56 @@ class StepSplitter(ABC):
         """The text whose split is ``steps``."""
 
 
+class Completions(list):
+    """What :meth:`Completer.complete` returns: ``result[i][j]`` is the j-th continuation of prompt i, and
+    ``result.token_counts[i][j]`` the number of tokens the model generated for it (``None`` when the
+    backend cannot tell, e.g. a server that reports no usage)."""
+
+    def __init__(self, texts: Sequence[Sequence[str]] = (), token_counts: Sequence[Sequence[int]] | None = None):
+        super().__init__(list(t) for t in texts)
+        if token_counts is not None:
+            token_counts = [list(c) for c in token_counts]
+            if [len(c) for c in token_counts] != [len(t) for t in self]:
+                raise ValueError("token_counts must hold one count per continuation")
+        self.token_counts: list[list[int]] | None = token_counts
+
+    @classmethod
+    def of(cls, result: Sequence[Sequence[str]]) -> Completions:
+        """``result`` itself when it is a :class:`Completions`, else the same texts without token counts (for a
+        third-party backend that returns plain lists)."""
+        return result if isinstance(result, cls) else cls(result)
+
+    def tokens(self, index: int) -> int:
+        """Tokens generated for prompt ``index`` (characters when the backend did not count tokens)."""
+        if self.token_counts is not None:
+            return sum(self.token_counts[index])
+        return sum(len(text) for text in self[index])
+
+
 class Completer(ABC):
-    """Samples continuations of prompts: the generator and the Monte Carlo completer of the paper."""
+    """Samples continuations of prompts: the generator and the Monte Carlo completer of the paper.
+
+    A backend's constructor takes ``model`` and ``max_new_tokens``; one that runs the model in this process
+    may also take ``device`` and ``batch_size`` (:func:`accepted_settings` passes those only to backends
+    that declare them — a server places and batches its model itself).
+    """
 
     name: ClassVar[str] = ""
 
     @abstractmethod
-    def complete(self, prompts: Sequence[str], n: int = 1, **sampling) -> list[list[str]]:
-        """``n`` continuations for each prompt: ``result[i][j]`` is the j-th continuation of prompt i.
+    def complete(self, prompts: Sequence[str], n: int = 1, *, progress: Callable[[int], Any] | None = None,
+                 **sampling) -> Completions:
+        """``n`` continuations for each prompt, with their token counts (:class:`Completions`).
 
         ``sampling`` takes at least ``temperature`` (0 means greedy), ``top_p``, ``max_new_tokens``,
         ``stop`` (strings that end a continuation: the returned text ends right after the first one, which
         it includes) and ``seed`` (same seed and inputs give the same output). Implementations batch
-        across prompts; the returned text excludes the prompt.
+        across prompts; the returned text excludes the prompt. ``progress``, when given, is called with the
+        number of prompts finished as they finish.
 
-        Backends that run locally also take ``progress`` (called with the number of prompts finished) and
-        ``cancel`` (a ``threading.Event``: once set, the call stops between decoding steps and raises
-        :class:`verikit.errors.Cancelled`), which ``verikit serve`` uses when a client goes away.
+        Backends that run locally also take ``cancel`` (a ``threading.Event``: once set, the call stops
+        between decoding steps and raises :class:`verikit.errors.Cancelled`), which ``verikit serve`` uses
+        when a client goes away.
         """
 
     def context_window(self) -> int | None:
@@ -115,6 +151,21 @@ class Completer(ABC):
         return [s for s in (stop or []) if s]
 
 
+def accepted_settings(factory: Callable, **settings: Any) -> dict[str, Any]:
+    """The subset of ``settings`` whose names ``factory`` takes (all of them if it takes ``**kwargs``).
+
+    Pipelines hold one device and batch size for every backend; a remote backend has neither, and is not
+    handed them. ``None`` values are left out too, so a backend's own default applies.
+    """
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: pass everything, let it refuse
+        return {k: v for k, v in settings.items() if v is not None}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return {k: v for k, v in settings.items() if v is not None}
+    return {k: v for k, v in settings.items() if k in parameters and v is not None}
+
+
 class Estimator(ABC):
     """Turns the verdicts of the rollouts from one step into that step's label."""
 
@@ -123,3 +174,50 @@ class Estimator(ABC):
     @abstractmethod
     def label(self, verdicts: Sequence[bool]) -> StepLabel:
         """The label of a step whose rollouts reached the gold answer where ``verdicts`` is True."""
+
+
+class Scorer(ABC):
+    """A reward model: one score in [0, 1] per step of each solution (a PRM; an ORM scores only the last).
+
+    ``score`` takes questions and their solutions as lists of steps, so scorers never depend on a domain's
+    text format. Register a loader ``loader(path, manifest=None, **options) -> Scorer`` with the
+    ``register_scorers`` hook; ``verikit.scorer(path)`` picks it by the ``kind`` in the model folder's
+    ``verikit_rm.json`` (``prm``, a tag-head PRM, when there is none, ``remote`` for an ``http(s)://`` address).
+    """
+
+    name: str = ""
+
+    @abstractmethod
+    def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
+        """Per-step scores, ``result[i][k]`` for step k of solution i (each solution has at least one step)."""
+
+    def score_solutions(self, questions: Sequence[str], steps: Sequence[Sequence[str]], agg: str = "min") -> list[float]:
+        """One score per solution: its step scores aggregated (``min``, the paper's choice, by default)."""
+        from verikit.metrics import aggregate
+
+        return [aggregate(scores, agg) for scores in self.score(questions, steps)]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A strategy's request for ``count`` more rollouts from the prefix ending at step ``step`` (0-based)."""
+
+    step: int
+    count: int
+
+
+@dataclass(frozen=True)
+class StrategyOptions:
+    """What every annotation strategy is given besides the solution: the estimator that labels a step from its
+    own rollouts, and how many rollouts an early-exit probe asks for per round."""
+
+    estimator: Estimator
+    round_size: int = 2
+
+
+#: An annotation strategy run: ``verdicts = yield Probe(step, count)`` until it returns one label per step.
+StrategyRun = Generator[Probe, list[bool], list[StepLabel]]
+
+#: An annotation strategy: ``strategy(n_steps, n, final_verdict, options) -> StrategyRun``, registered with the
+#: ``register_strategies`` hook. ``final_verdict`` is the solution's own correctness (None: no answer stated).
+Strategy = Callable[[int, int, "bool | None", StrategyOptions], StrategyRun]

@@ -46,3 +46,25 @@ def load_pretrained(loader: Any, source: str | Path, **kwargs: Any) -> Any:
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelNotFound(f"{source}: cannot load with {getattr(loader, '__name__', loader)}: {first}") from None
+
+
+#: The file in a reward-model folder that says which kind of scorer reads it (and its token convention).
+RM_MANIFEST = "verikit_rm.json"
+
+
+def read_rm_manifest(source: str | Path) -> dict | None:
+    """The ``verikit_rm.json`` of a model folder, or ``None`` when there is none (a hub id, a plain LM)."""
+    import json
+
+    from verikit.errors import DataError
+
+    path = Path(str(source)).expanduser() / RM_MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"unreadable reward-model manifest ({exc})", path=path) from None
+    if not isinstance(manifest, dict):
+        raise DataError("expected a JSON object", path=path)
+    return manifest

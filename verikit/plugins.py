@@ -30,12 +30,8 @@ from verikit.registry import Registry
 
 ENTRY_POINT_GROUP = "verikit"
 
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "verikit.builtin.splitters",
-    "verikit.selection",
-    "verikit.builtin.estimators",
-    "verikit.completers.plugin",
-)
+DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"verikit.default_plugins.{name}" for name in (
+    "splitters", "selectors", "estimators", "completers", "scorers", "strategies"))
 
 #: hook name → (registry key, human name of the kind)
 REGISTRY_HOOKS: dict[str, tuple[str, str]] = {
@@ -46,6 +42,8 @@ REGISTRY_HOOKS: dict[str, tuple[str, str]] = {
     "register_datasets": ("datasets", "dataset"),
     "register_domains": ("domains", "domain"),
     "register_selectors": ("selectors", "selector"),
+    "register_strategies": ("strategies", "annotation strategy"),
+    "register_scorers": ("scorers", "scorer"),
 }
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from verikit.errors import Cancelled, VerikitError
+from verikit.interfaces import Completions
 
 #: Sampling temperatures between 0 and this are refused: dividing logits by 1e-300 overflows to inf/NaN.
 MIN_TEMPERATURE = 1e-3
@@ -259,9 +260,11 @@ def create_app(completer=None, scorer=None, model_name: str = "verikit", limits:
                                 f"the model's {window} positions")
 
         def generate(cancel):
-            texts = completer.complete(prompts, n=body.n, temperature=body.temperature, top_p=body.top_p,
-                                       max_new_tokens=body.max_tokens, stop=stop, seed=body.seed or 0, cancel=cancel)
-            return texts, completer.last_token_counts
+            texts = Completions.of(completer.complete(prompts, n=body.n, temperature=body.temperature, top_p=body.top_p,
+                                                      max_new_tokens=body.max_tokens, stop=stop, seed=body.seed or 0,
+                                                      cancel=cancel))
+            counts = texts.token_counts or [[len(t) for t in sample] for sample in texts]  # characters if uncounted
+            return texts, counts
 
         texts, counts = await gate.run(generate, work=work, disconnected=disconnected(request))
         choices = []
@@ -280,7 +283,7 @@ def create_app(completer=None, scorer=None, model_name: str = "verikit", limits:
 
     @app.post("/v1/score")
     async def score(body: ScoreRequest, request: Request) -> dict[str, Any]:
-        from verikit.rm.scorer import AGGREGATIONS, aggregate
+        from verikit.metrics import AGGREGATIONS, aggregate
 
         if scorer is None:
             refuse(404, "this server has no reward model (start it with --prm)")
@@ -346,8 +349,8 @@ def stoppable_server(config, gate: ModelGate):
 def serve(model: str | None, prm: str | None, host: str = "127.0.0.1", port: int = 8000, device: str = "auto",
           limits: ServeLimits | None = None, batch_size: int = 64, api_key: str | None = None) -> None:
     """Load the models and serve until interrupted (SIGTERM/SIGINT cancel the work in flight)."""
-    import verikit
-    from verikit.rm.scorer import load_scorer
+    from verikit import components
+    from verikit.components import load_scorer
 
     if model is None and prm is None:
         raise VerikitError("give --model (completions), --prm (step scores) or both")
@@ -356,7 +359,7 @@ def serve(model: str | None, prm: str | None, host: str = "127.0.0.1", port: int
         raise VerikitError(f"serving on {host} (beyond loopback) needs an API key: --api-key KEY or ${API_KEY_ENV}; "
                            "clients send it as 'Authorization: Bearer KEY'")
     limits = limits or ServeLimits()
-    completer = verikit.completer("transformers", model=model, device=device, batch_size=batch_size) if model else None
+    completer = components.completer("transformers", model=model, device=device, batch_size=batch_size) if model else None
     scorer = load_scorer(prm, device=None if device == "auto" else device) if prm else None
     app = create_app(completer, scorer, model_name=model or "none", limits=limits, api_key=api_key)
     server = stoppable_server(server_config(app, host, port, limits), app.app.state.gate)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from verikit.builtin.splitters import STEP_TAG
+from verikit.format import STEP_TAG
 
 
 def build_tiny_causal_lm(out: str | Path, texts: Iterable[str], vocab_size: int = 600, seed: int = 0) -> Path:

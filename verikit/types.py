@@ -1,4 +1,4 @@
-"""Records that cross module boundaries: problems, solutions, steps and step labels.
+"""Records that cross module boundaries: problems and step labels.
 
 They are pydantic models so that every boundary (JSONL shards, CLI input, plugin output) is validated
 with an error that names the field. Inside modules we pass them around as plain objects.
@@ -55,26 +55,4 @@ class StepLabel(_Record):
     def _counts_consistent(self) -> "StepLabel":
         if self.n_correct > self.n_rollouts:
             raise ValueError(f"n_correct={self.n_correct} exceeds n_rollouts={self.n_rollouts}")
-        return self
-
-
-class Solution(_Record):
-    """A sampled solution cut into steps. ``text`` is what the model wrote, ``steps`` its split."""
-
-    problem_id: str
-    text: str
-    steps: list[str]
-    final_answer: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-class LabelledSolution(Solution):
-    """A solution with one label per step (``len(labels) == len(steps)``)."""
-
-    labels: list[StepLabel]
-
-    @model_validator(mode="after")
-    def _one_label_per_step(self) -> "LabelledSolution":
-        if len(self.labels) != len(self.steps):
-            raise ValueError(f"{len(self.steps)} steps but {len(self.labels)} labels")
         return self

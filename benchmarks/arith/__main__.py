@@ -31,7 +31,7 @@ def beam_vs_best_of_n(preset: str, settings: DemoSettings, policy: str, models: 
     best-of-N is read from them, on the same first ``problems`` test problems the search runs on."""
     from verikit.beam import step_beam_search
     from verikit.bon import bon_curves
-    from verikit.rm.scorer import load_scorer
+    from verikit.components import load_scorer
     from verikit_arith.evaluation import MAX_NEW_TOKENS
 
     tests = verikit.load_dataset(preset, split="test", limit=problems)

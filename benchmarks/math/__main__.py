@@ -26,7 +26,7 @@ from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.driver import annotate
 from verikit.bon import bon_curves, gather_samples, set_scores
 from verikit.rm.data import ExampleSet, load_examples
-from verikit.rm.scorer import load_scorer
+from verikit.components import load_scorer
 from verikit.rm.training import PRMConfig, train_reward_model
 from verikit.tiny_models import build_tiny_causal_lm
 

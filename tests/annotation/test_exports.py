@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from verikit.annotation.exports import export, from_math_shepherd, to_math_shepherd, to_trl
+from verikit.annotation.exports import export
+from verikit.format import from_math_shepherd, to_math_shepherd, to_trl
 from verikit.errors import DataError
 
 

@@ -5,8 +5,9 @@ from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedT
 
 import verikit
 from verikit.errors import DataError
-from verikit.rm.convention import TagTokenError, ensure_tag_token, prm_input, resolve_convention
-from verikit.rm.scorer import aggregate
+from verikit.format import prm_input
+from verikit.metrics import aggregate
+from verikit.rm.convention import TagTokenError, ensure_tag_token, resolve_convention
 
 from .conftest import WORDS, build_sentencepiece_like_tokenizer
 

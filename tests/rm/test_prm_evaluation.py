@@ -5,7 +5,8 @@ import json
 import pytest
 
 from verikit.errors import DataError
-from verikit.rm.evaluation import choose_threshold, evaluate_scores, first_error_scores, pairwise_auc, predicted_first_error
+from verikit.metrics import choose_threshold, first_error_scores, pairwise_auc, predicted_first_error
+from verikit.rm.evaluation import evaluate_scores
 from verikit.rm.processbench import load_processbench
 
 ROWS = [
@@ -15,20 +16,21 @@ ROWS = [
     {"id": "d", "problem": "p2", "steps": ["s1"], "label": -1, "final_answer_correct": True},
 ]
 SCORES = [[0.9, 0.2, 0.1], [0.8, 0.7], [0.3, 0.2], [0.95]]
+LABELS = [row["label"] for row in ROWS]
 
 
 def test_predicted_first_error_and_f1_by_hand():
     assert predicted_first_error([0.9, 0.2, 0.1], 0.5) == 1
     assert predicted_first_error([0.9, 0.8], 0.5) == -1
-    result = first_error_scores(ROWS, SCORES, 0.5)
+    result = first_error_scores(LABELS, SCORES, 0.5)
     assert result["acc_erroneous"] == 1.0 and result["acc_correct"] == 1.0 and result["first_error_f1"] == 1.0
-    result = first_error_scores(ROWS, SCORES, 0.75)  # "b" now flagged at step 1: correct rows 1/2
+    result = first_error_scores(LABELS, SCORES, 0.75)  # "b" now flagged at step 1: correct rows 1/2
     assert result["acc_correct"] == 0.5 and result["first_error_f1"] == pytest.approx(2 * 1 * 0.5 / 1.5)
 
 
 def test_threshold_is_chosen_to_maximise_dev_f1():
-    threshold = choose_threshold(ROWS, SCORES)
-    assert first_error_scores(ROWS, SCORES, threshold)["first_error_f1"] == 1.0
+    threshold = choose_threshold(LABELS, SCORES)
+    assert first_error_scores(LABELS, SCORES, threshold)["first_error_f1"] == 1.0
     assert 0.3 < threshold <= 0.7
 
 
@@ -84,7 +86,7 @@ def test_the_real_processbench_dev_sample_loads_and_evaluates(shared_data_dir, m
 
 
 def test_a_class_without_rows_has_no_accuracy_and_no_f1():
-    only_erroneous = [ROWS[0], ROWS[2]]
+    only_erroneous = [LABELS[0], LABELS[2]]
     result = first_error_scores(only_erroneous, [SCORES[0], SCORES[2]], 0.5)
     assert result["acc_correct"] is None and result["first_error_f1"] is None and result["acc_erroneous"] == 1.0
     assert 0.3 < choose_threshold(only_erroneous, [SCORES[0], SCORES[2]]) <= 0.9

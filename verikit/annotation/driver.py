@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import verikit
+from verikit import components
 from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.storage import AnnotationStore, config_hash, record_key
-from verikit.annotation.strategies import STRATEGIES, Probe
 from verikit.errors import DataError
+from verikit.interfaces import Completions, Probe, StrategyOptions, accepted_settings
 from verikit.models import require_model
 from verikit.types import StepLabel
 
@@ -74,24 +74,28 @@ class Annotator:
 
     def __init__(self, config: AnnotationConfig, generator=None, completer=None):
         self.config = config
-        self.generator = generator or verikit.completer(
-            config.backend, model=config.generator, batch_size=config.batch_size, device=config.device,
-            max_new_tokens=config.max_new_tokens)
+        self.generator = generator or self._completer(config.generator)
         if completer is not None:
             self.completer = completer
         elif config.completer in (None, config.generator):
             self.completer = self.generator
         else:
-            self.completer = verikit.completer(config.backend, model=config.completer, batch_size=config.batch_size,
-                                               device=config.device, max_new_tokens=config.max_new_tokens)
-        self.estimator = verikit.estimator(config.estimator)
+            self.completer = self._completer(config.completer)
+        self.strategy = components.strategy(config.strategy)
+        self.options = StrategyOptions(estimator=components.estimator(config.estimator), round_size=config.round_size)
+
+    def _completer(self, model: str):
+        """The configured backend for ``model``, given the run's device and batch size where it takes them."""
+        factory = components.lookup("completers", self.config.backend)
+        return factory(model=model, **accepted_settings(factory, batch_size=self.config.batch_size,
+                                                        device=self.config.device, max_new_tokens=self.config.max_new_tokens))
 
     # -- one chunk ---------------------------------------------------------------------------------
     def annotate_chunk(self, chunk: int, problems: list, on_rollouts=None) -> list[dict]:
         config = self.config
-        domains = {p.domain: verikit.domain(config.domain or p.domain) for p in problems}
-        checkers = {name: verikit.answer_checker(d.answer_checker) for name, d in domains.items()}
-        splitters = {name: verikit.step_splitter(d.step_splitter) for name, d in domains.items()}
+        domains = {p.domain: components.domain(config.domain or p.domain) for p in problems}
+        checkers = {name: components.answer_checker(d.answer_checker) for name, d in domains.items()}
+        splitters = {name: components.step_splitter(d.step_splitter) for name, d in domains.items()}
         gold_errors = {p.id: gold_error(p, checkers[p.domain]) for p in problems}
         sampled = [p for p in problems if gold_errors[p.id] is None]  # nothing is sampled for a gold not understood
         prompts = [domains[p.domain].prompt(p) for p in sampled]
@@ -115,9 +119,7 @@ class Annotator:
                 if not steps:
                     item.error = "solution has no steps"
                 else:
-                    strategy = STRATEGIES[config.strategy]
-                    kwargs = {} if config.strategy == "naive" else {"round_size": config.round_size}
-                    item.run = strategy(len(steps), config.n_rollouts, item.final_correct, **kwargs)
+                    item.run = self.strategy(len(steps), config.n_rollouts, item.final_correct, self.options)
                 items.append(item)
         self._run_strategies(chunk, items, prompts_by_id={p.id: domains[p.domain].prompt(p) for p in sampled},
                              checkers=checkers, splitters=splitters, on_rollouts=on_rollouts)
@@ -157,16 +159,15 @@ class Annotator:
             for need, keys in sorted(groups.items()):
                 prompts = [prompts_by_id[problem_id] + prefix for problem_id, prefix in keys]
                 temperature = config.temperature if config.rollout_temperature is None else config.rollout_temperature
-                outputs = self.completer.complete(prompts, n=need, temperature=temperature, top_p=config.top_p,
+                outputs = Completions.of(self.completer.complete(prompts, n=need, temperature=temperature, top_p=config.top_p,
                                                   max_new_tokens=config.max_new_tokens,
-                                                  seed=_seed(config.seed, "rollout", chunk, round_number, need))
-                counts = getattr(self.completer, "last_token_counts", None)
+                                                  seed=_seed(config.seed, "rollout", chunk, round_number, need)))
                 for position, (key, continuations) in enumerate(zip(keys, outputs)):
                     problem = owners[key].problem
                     checker = checkers[problem.domain]
                     pools[key].extend(checker.is_correct(key[1] + c, problem.gold_answer) for c in continuations)
                     owners[key].rollouts_generated += need
-                    owners[key].rollout_tokens += sum(counts[position]) if counts else sum(len(c) for c in continuations)
+                    owners[key].rollout_tokens += outputs.tokens(position)
                 if on_rollouts is not None:
                     on_rollouts(need * len(keys))
             for item in active:
@@ -181,8 +182,6 @@ class Annotator:
     def _record(self, chunk: int, item: _Item) -> dict:
         config = self.config
         labels = item.labels or []
-        if config.strategy == "naive" and labels:  # naive labels come from the configured estimator
-            labels = [self.estimator.label(item.verdicts[i]) if i in item.verdicts else label for i, label in enumerate(labels)]
         return {
             "key": record_key(item.problem.id, item.sample_index, item.solution),
             "chunk": chunk,
@@ -233,7 +232,7 @@ def check_gold_answers(problems: list, config: AnnotationConfig) -> list[str]:
     for problem in problems:
         name = config.domain or problem.domain
         if name not in checkers:
-            checkers[name] = verikit.answer_checker(verikit.domain(name).answer_checker)
+            checkers[name] = components.answer_checker(components.domain(name).answer_checker)
         reason = gold_error(problem, checkers[name])
         if reason is not None:
             errors.append(f"problem {problem.id}: {reason}")
@@ -246,7 +245,7 @@ def check_gold_answers(problems: list, config: AnnotationConfig) -> list[str]:
 def prepare_run(config: AnnotationConfig) -> tuple[list, list[str]]:
     """Everything checked without sampling or writing: the dataset, its gold answers, the model folders.
     Returns the problems and the gold answers not understood."""
-    problems = verikit.load_dataset(config.dataset, split=config.split, limit=config.limit)
+    problems = components.load_dataset(config.dataset, split=config.split, limit=config.limit)
     if not problems:
         raise DataError(f"dataset {config.dataset!r} split {config.split!r} has no problems")
     gold_errors = check_gold_answers(problems, config)

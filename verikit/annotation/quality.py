@@ -9,27 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from verikit.annotation.strategies import STRATEGIES, run_with_pool
+from verikit import components
+from verikit.annotation.strategies import run_with_pool
 from verikit.errors import DataError
-from verikit.rm.evaluation import roc_auc
+from verikit.metrics import label_agreement_scores, roc_auc
 from verikit.types import Problem
-
-
-def first_error(flags: Sequence[bool]) -> int:
-    """Index of the first false verdict, or -1 if none (ProcessBench's convention)."""
-    return next((i for i, ok in enumerate(flags) if not ok), -1)
-
-
-def _scores(predicted: list[list[bool]], gold: list[list[bool]]) -> dict:
-    pairs = [(p, g) for ps, gs in zip(predicted, gold) for p, g in zip(ps, gs)]
-    accuracy = sum(p == g for p, g in pairs) / len(pairs)
-    true_neg = sum((not p) and (not g) for p, g in pairs)
-    precision = true_neg / max(1, sum(not p for p, _ in pairs))
-    recall = true_neg / max(1, sum(not g for _, g in pairs))
-    f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    first = sum(first_error(p) == first_error(g) for p, g in zip(predicted, gold)) / len(gold)
-    return {"accuracy": accuracy, "precision_negative": precision, "recall_negative": recall, "f1_negative": f1,
-            "first_error_agreement": first}
 
 
 def label_agreement(records: list[dict], gold_labeller: Callable) -> dict:
@@ -39,16 +23,18 @@ def label_agreement(records: list[dict], gold_labeller: Callable) -> dict:
         raise DataError("no annotated solutions to evaluate")
     gold = [gold_labeller(Problem(id=r["problem_id"], question=r["question"], gold_answer=r["gold_answer"],
                                   domain=r["domain"]), r["steps"]) for r in usable]
-    result = _scores([list(map(bool, r["hard_labels"])) for r in usable], gold)
+    result = label_agreement_scores([list(map(bool, r["hard_labels"])) for r in usable], gold)
     result.update(solutions=len(usable), steps=sum(len(g) for g in gold), bad_steps=sum(not x for g in gold for x in g),
                   rollouts_per_solution=sum(r["rollouts_generated"] for r in usable) / len(usable))
     return result
 
 
 def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[int] = (1, 2, 4, 8, 16),
-                    strategies: Sequence[str] = tuple(STRATEGIES)) -> dict:
+                    strategies: Sequence[str] | None = None) -> dict:
     """``{strategy: {N: {accuracy, f1_negative, first_error_agreement, rollouts_per_solution, …}}}`` plus
-    ``"soft"`` (naive soft values: accuracy at 0.5 and step AUC) and ``"counts"``."""
+    ``"soft"`` (naive soft values: accuracy at 0.5 and step AUC) and ``"counts"``. ``strategies``: every
+    registered one by default."""
+    strategies = components.names("strategies") if strategies is None else strategies
     usable = [r for r in records if not r.get("error")]
     if not usable:
         raise DataError("no annotated solutions to evaluate")
@@ -72,7 +58,7 @@ def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[i
                 labels, spent = run_with_pool(strategy, len(record["steps"]), n, pool, record["final_correct"])
                 predicted.append([label.hard for label in labels])
                 used += spent
-            result[strategy][n] = {**_scores(predicted, gold), "rollouts_per_solution": used / len(usable)}
+            result[strategy][n] = {**label_agreement_scores(predicted, gold), "rollouts_per_solution": used / len(usable)}
     result["soft"] = {}
     for n in ns:
         values, predicted = [], []
@@ -81,7 +67,7 @@ def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[i
             values.append([label.soft for label in labels])
             predicted.append([label.soft >= 0.5 for label in labels])
         flat_gold = [g for gs in gold for g in gs]
-        result["soft"][n] = {**_scores(predicted, gold), "step_auc": roc_auc([v for vs in values for v in vs], flat_gold)}
+        result["soft"][n] = {**label_agreement_scores(predicted, gold), "step_auc": roc_auc([v for vs in values for v in vs], flat_gold)}
     steps = sum(len(g) for g in gold)
     result["counts"] = {"solutions": len(usable), "steps": steps, "bad_steps": sum(not x for g in gold for x in g),
                         "correct_solutions": sum(bool(r["final_correct"]) for r in usable),

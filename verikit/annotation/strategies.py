@@ -1,6 +1,7 @@
 """Which rollouts to run: the paper's ``naive`` schedule and two that save most of them.
 
-A strategy labels the steps of one solution. It is written as a generator that *asks* for rollouts —
+A strategy labels the steps of one solution (the contract is :data:`verikit.interfaces.Strategy`; strategies are
+registered with the ``register_strategies`` hook, these three by the core). It is a generator that *asks* for rollouts —
 ``verdicts = yield Probe(step, count)`` — and finally returns the labels. The driver
 (:mod:`verikit.annotation.driver`) runs the generators of many solutions side by side and answers all their
 probes with one batched completer call per round, so batching across steps, solutions and problems
@@ -24,25 +25,12 @@ Labels inferred without rollouts of their own carry ``n_rollouts == 0``; their `
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import dataclass
-
-from verikit.builtin.estimators import HardEstimator
+from verikit.components import strategy as registered_strategy
+from verikit.default_plugins.estimators import HardEstimator
+from verikit.interfaces import Probe, StrategyOptions, StrategyRun
 from verikit.types import StepLabel
 
-
-@dataclass(frozen=True)
-class Probe:
-    """A request for ``count`` more rollouts from the prefix ending at step ``step`` (0-based)."""
-
-    step: int
-    count: int
-
-
-StrategyRun = Generator[Probe, list[bool], list[StepLabel]]
-
-
-_measured = HardEstimator().label  # a step's label from its own rollouts: Hard Estimation, with counts
+_hard = HardEstimator()
 
 
 def _inferred(good: bool) -> StepLabel:
@@ -57,20 +45,23 @@ def _early_exit_probe(step: int, n: int, round_size: int):
     return verdicts
 
 
-def naive(n_steps: int, n: int, final_verdict: bool | None = None) -> StrategyRun:
-    """N rollouts from every step. ``final_verdict``: the solution's own correctness, which labels its last
-    step when the solution stated an answer (a rollout from the complete solution is the solution)."""
+def naive(n_steps: int, n: int, final_verdict: bool | None, options: StrategyOptions) -> StrategyRun:
+    """N rollouts from every step, each labelled by the configured estimator (hard or soft). ``final_verdict``:
+    the solution's own correctness, which labels its last step when the solution stated an answer (a rollout
+    from the complete solution is the solution)."""
     labels = []
     for step in range(n_steps):
         if step == n_steps - 1 and final_verdict is not None:
             labels.append(_inferred(final_verdict))
             continue
         verdicts = yield Probe(step, n)
-        labels.append(_measured(verdicts))
+        labels.append(options.estimator.label(verdicts))
     return labels
 
 
-def early_exit(n_steps: int, n: int, final_verdict: bool | None = None, round_size: int = 2) -> StrategyRun:
+def early_exit(n_steps: int, n: int, final_verdict: bool | None, options: StrategyOptions) -> StrategyRun:
+    """Last step first, each probed until one rollout is correct; a witnessed step makes every earlier one ``+``.
+    Its inference is Hard Estimation's, so measured steps are labelled by Hard Estimation too."""
     labels: list[StepLabel | None] = [None] * n_steps
     step = n_steps - 1
     if final_verdict is not None and n_steps:
@@ -79,8 +70,8 @@ def early_exit(n_steps: int, n: int, final_verdict: bool | None = None, round_si
             return [_inferred(True) for _ in range(n_steps - 1)] + [labels[step]]
         step -= 1
     while step >= 0:
-        verdicts = yield from _early_exit_probe(step, n, round_size)
-        labels[step] = _measured(verdicts)
+        verdicts = yield from _early_exit_probe(step, n, options.round_size)
+        labels[step] = _hard.label(verdicts)
         if any(verdicts):
             for earlier in range(step):
                 labels[earlier] = _inferred(True)
@@ -89,7 +80,8 @@ def early_exit(n_steps: int, n: int, final_verdict: bool | None = None, round_si
     return labels
 
 
-def binary_search(n_steps: int, n: int, final_verdict: bool | None = None, round_size: int = 2) -> StrategyRun:
+def binary_search(n_steps: int, n: int, final_verdict: bool | None, options: StrategyOptions) -> StrategyRun:
+    """The first step no rollout can finish, found in O(log K) early-exit probes (Hard Estimation, as early-exit)."""
     measured: dict[int, list[bool]] = {}
     if final_verdict:
         return [_inferred(True) for _ in range(n_steps)]
@@ -97,7 +89,7 @@ def binary_search(n_steps: int, n: int, final_verdict: bool | None = None, round
     low, high = 0, n_steps - 1 if final_verdict is False else n_steps
     while low < high:
         middle = (low + high) // 2
-        verdicts = yield from _early_exit_probe(middle, n, round_size)
+        verdicts = yield from _early_exit_probe(middle, n, options.round_size)
         measured[middle] = verdicts
         if any(verdicts):
             low = middle + 1
@@ -107,7 +99,7 @@ def binary_search(n_steps: int, n: int, final_verdict: bool | None = None, round
     for step in range(n_steps):
         good = step < low
         if step in measured:
-            labels.append(_measured(measured[step]))
+            labels.append(_hard.label(measured[step]))
         elif step == n_steps - 1 and final_verdict is not None:
             labels.append(_inferred(final_verdict))
         else:
@@ -115,16 +107,14 @@ def binary_search(n_steps: int, n: int, final_verdict: bool | None = None, round
     return labels
 
 
-STRATEGIES = {"naive": naive, "early-exit": early_exit, "binary-search": binary_search}
-
-
-def run_with_pool(strategy: str, n_steps: int, n: int, pool: list[list[bool]], final_verdict: bool | None = None) -> tuple[list[StepLabel], int]:
+def run_with_pool(strategy: str, n_steps: int, n: int, pool: list[list[bool]], final_verdict: bool | None = None,
+                  options: StrategyOptions | None = None) -> tuple[list[StepLabel], int]:
     """Run a strategy against fixed per-step rollout verdicts (``pool[step]``, used in order).
 
     Returns the labels and the number of rollouts the strategy consumed. Used by evaluation to compare
     strategies on the same rollouts, and by tests.
     """
-    run = STRATEGIES[strategy](n_steps, n, final_verdict)
+    run = registered_strategy(strategy)(n_steps, n, final_verdict, options or StrategyOptions(estimator=_hard))
     used = [0] * n_steps
     try:
         probe = next(run)

@@ -1,8 +1,7 @@
 """A completer for any OpenAI-compatible ``/v1/completions`` server (vLLM, llama.cpp, TGI, ``verikit serve``).
 
-Requests go out concurrently (at most ``max_concurrency`` at a time) through one ``httpx.AsyncClient``;
-a connection error, a timeout, a 429 or a 5xx is retried with exponential backoff (``retries`` times),
-any other error status fails at once with the server's message. One request per prompt asks for ``n``
+Requests go out concurrently (at most ``max_concurrency`` at a time) through one ``httpx.AsyncClient``,
+with the retry policy of :mod:`verikit.http_client` (``retries`` retries, exponential backoff). One request per prompt asks for ``n``
 completions; the server's seed is ``seed + prompt index``, so a run is reproducible where the server
 honours seeds.
 
@@ -16,27 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
-import threading
 from collections.abc import Sequence
 from typing import Any
 
-from verikit.errors import VerikitError
-from verikit.interfaces import Completer
-
-RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
-
-
-class ServerError(VerikitError):
-    """The completion server refused a request, or could not be reached after every retry."""
-
-
-def _import_httpx():
-    try:
-        import httpx
-    except ImportError as exc:
-        raise ImportError("the OpenAI-compatible completer needs httpx: pip install 'verikit[serve]' (or httpx)") from exc
-    return httpx
+from verikit.errors import ServerError
+from verikit.http_client import import_httpx, post_json, run_sync
+from verikit.interfaces import Completer, Completions
 
 
 class OpenAICompleter(Completer):
@@ -58,8 +42,7 @@ class OpenAICompleter(Completer):
 
     def __init__(self, base_url: str | None = None, model: str = "default", api_key: str | None = None,
                  max_concurrency: int = 8, timeout: float = 60.0, retries: int = 4, backoff: float = 0.5,
-                 max_new_tokens: int = 256, batch_size: int | None = None, device: str | None = None):
-        # batch_size and device are what pipeline code passes every completer; a server batches on its own side
+                 max_new_tokens: int = 256):
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         if not base_url:
             raise ValueError("OpenAICompleter needs base_url (or $OPENAI_BASE_URL), e.g. http://127.0.0.1:8000/v1")
@@ -71,7 +54,6 @@ class OpenAICompleter(Completer):
         self.max_concurrency, self.timeout, self.retries, self.backoff = max_concurrency, timeout, retries, backoff
         self.max_new_tokens = max_new_tokens
         self.generated_tokens = 0
-        self.last_token_counts: list[list[int]] = []
 
     def request_body(self, prompt: str, n: int, *, temperature: float, top_p: float, max_new_tokens: int | None,
                      stop: Sequence[str], seed: int | None) -> dict[str, Any]:
@@ -85,8 +67,9 @@ class OpenAICompleter(Completer):
         return body
 
     @staticmethod
-    def texts_from(response: dict[str, Any], n: int, stop: Sequence[str]) -> tuple[list[str], list[int]]:
-        """The ``n`` continuations of a response, in index order, with their stop strings; and token counts."""
+    def texts_from(response: dict[str, Any], n: int, stop: Sequence[str]) -> tuple[list[str], list[int] | None]:
+        """The ``n`` continuations of a response, in index order, with their stop strings; and token counts
+        (``None`` when the server reports no usage)."""
         choices = sorted(response.get("choices") or [], key=lambda c: c.get("index", 0))
         if len(choices) != n:
             raise ServerError(f"asked for {n} completions, the server returned {len(choices)}")
@@ -100,29 +83,29 @@ class OpenAICompleter(Completer):
                 text += reason
             texts.append(text)
         completion_tokens = (response.get("usage") or {}).get("completion_tokens")
-        counts = [completion_tokens // n] * n if isinstance(completion_tokens, int) else [0] * n
+        counts = [completion_tokens // n] * n if isinstance(completion_tokens, int) else None
         return texts, counts
 
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int | None = 0,
-                 progress: Any = None) -> list[list[str]]:
+                 progress: Any = None) -> Completions:
         stop = self.checked_stop(n, stop)
         if not prompts:
-            return []
+            return Completions([], [])
         bodies = [self.request_body(p, n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop,
                                     seed=None if seed is None else seed + i) for i, p in enumerate(prompts)]
-        responses = _run(self._post_all(bodies, progress))
+        responses = run_sync(self._post_all(bodies, progress))
         results, counts = [], []
         for response in responses:
             texts, tokens = self.texts_from(response, n, stop)
             results.append(texts)
             counts.append(tokens)
-        self.last_token_counts = counts
-        self.generated_tokens += sum(map(sum, counts))
-        return results
+        known = None if any(c is None for c in counts) else counts
+        self.generated_tokens += sum(map(sum, known or []))
+        return Completions(results, known)
 
     async def _post_all(self, bodies: list[dict], progress) -> list[dict]:
-        httpx = _import_httpx()
+        httpx = import_httpx()
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         gate = asyncio.Semaphore(self.max_concurrency)
         limits = httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
@@ -137,43 +120,4 @@ class OpenAICompleter(Completer):
             return await asyncio.gather(*(one(b) for b in bodies))
 
     async def _post(self, client, body: dict) -> dict:
-        httpx = _import_httpx()
-        delay, last_problem = self.backoff, ""
-        for attempt in range(self.retries + 1):
-            try:
-                response = await client.post(self.url, json=body)
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code == 200:
-                    return response.json()
-                message = response.text[:500]
-                if response.status_code not in RETRY_STATUSES:
-                    raise ServerError(f"{self.url} answered {response.status_code}: {message}")
-                last_problem = f"status {response.status_code}: {message}"
-            if attempt < self.retries:
-                await asyncio.sleep(delay * (1 + random.random() * 0.25))
-                delay *= 2
-        raise ServerError(f"{self.url}: no answer after {self.retries + 1} attempts ({last_problem})")
-
-
-def _run(coroutine):
-    """Run a coroutine to completion, also from code that is already inside an event loop (e.g. Jupyter)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    box: dict[str, Any] = {}
-
-    def target():
-        try:
-            box["value"] = asyncio.run(coroutine)
-        except BaseException as exc:  # handed to the caller's thread below
-            box["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+        return await post_json(client, self.url, body, retries=self.retries, backoff=self.backoff)

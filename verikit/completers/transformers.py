@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from verikit.interfaces import Completer
+from verikit.interfaces import Completer, Completions
 
 
 def pick_device(device: str = "auto") -> str:
@@ -93,14 +93,13 @@ class TransformersCompleter(Completer):
         self._stop_token_ids: dict[tuple[str, ...], set[int] | None] = {}
         self._cancel = None  # the current call's cancel event (set by ``complete``)
         self.generated_tokens = 0  # running total, for cost reports
-        self.last_token_counts: list[list[int]] = []  # new tokens of each returned text of the last call
 
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int = 0,
-                 progress: Any = None, cancel: Any = None) -> list[list[str]]:
+                 progress: Any = None, cancel: Any = None) -> Completions:
         stop = self.checked_stop(n, stop)
         if not prompts:
-            return []
+            return Completions([], [])
         seed = seed % _SEED_RANGE  # torch seeds are 64-bit; any int the caller chose maps into them
         kwargs = self._sampling_kwargs(temperature, top_p, max_new_tokens, stop)
         self._cancel = cancel
@@ -119,8 +118,7 @@ class TransformersCompleter(Completer):
             self._complete_reusing_prefixes(prompts, n, kwargs, stop, seed, progress, results, counts)
         else:
             self._complete_batched(prompts, n, kwargs, stop, seed, progress, results, counts)
-        self.last_token_counts = counts
-        return results
+        return Completions(results, counts)
 
     def context_window(self) -> int | None:
         return getattr(self.model.config, "max_position_embeddings", None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from verikit.interfaces import Completer
+from verikit.interfaces import Completer, Completions
 
 
 def sampling_kwargs(n: int, temperature: float, top_p: float, max_new_tokens: int, stop: Sequence[str],
@@ -38,18 +38,16 @@ class VLLMCompleter(Completer):
 
     name = "vllm"
 
-    def __init__(self, model: str, tokenizer: str | None = None, device: str | None = None, batch_size: int | None = None,
-                 max_new_tokens: int = 256, dtype: str = "auto", gpu_memory_utilization: float = 0.85, **engine_kwargs: Any):
+    def __init__(self, model: str, tokenizer: str | None = None, max_new_tokens: int = 256, dtype: str = "auto", gpu_memory_utilization: float = 0.85, **engine_kwargs: Any):
         vllm = _import_vllm()
         self.max_new_tokens = max_new_tokens
         self.llm = vllm.LLM(model=model, tokenizer=tokenizer, dtype=dtype, enable_prefix_caching=True,
                             gpu_memory_utilization=gpu_memory_utilization, **engine_kwargs)
         self.generated_tokens = 0
-        self.last_token_counts: list[list[int]] = []
 
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int | None = 0,
-                 progress: Any = None) -> list[list[str]]:
+                 progress: Any = None) -> Completions:
         from vllm import SamplingParams
 
         stop = self.checked_stop(n, stop)
@@ -61,6 +59,5 @@ class VLLMCompleter(Completer):
             ordered = sorted(output.outputs, key=lambda o: o.index)
             results.append([o.text for o in ordered])
             counts.append([len(o.token_ids) for o in ordered])
-        self.last_token_counts = counts
         self.generated_tokens += sum(map(sum, counts))
-        return results
+        return Completions(results, counts)

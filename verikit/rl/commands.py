@@ -45,20 +45,20 @@ def rl(
     released_convention: bool = typer.Option(False, help="Read an --rm without verikit_rm.json as a Math-Shepherd PRM (+/- at ки)."),
 ) -> None:
     """Reinforcement learning with process (or outcome) rewards, with periodic greedy evaluation on dev."""
-    import verikit
+    from verikit import components
 
-    problems = verikit.load_dataset(dataset, split="train", limit=train_problems)
-    dev = verikit.load_dataset(dataset, split="dev", limit=eval_problems)
-    domain = verikit.domain(problems[0].domain)
-    checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
+    problems = components.load_dataset(dataset, split="train", limit=train_problems)
+    dev = components.load_dataset(dataset, split="dev", limit=eval_problems)
+    domain = components.domain(problems[0].domain)
+    checker, splitter = components.answer_checker(domain.answer_checker), components.step_splitter(domain.step_splitter)
     out.mkdir(parents=True, exist_ok=True)
     if algo == "rft":
         from verikit.rl.rft import rejection_samples, supervised_finetune
 
-        sampler = verikit.completer("transformers", model=policy, max_new_tokens=max_new_tokens)
+        sampler = components.completer("transformers", model=policy, max_new_tokens=max_new_tokens)
         pairs = rejection_samples(sampler, problems, domain, checker, k=rft_samples, seed=seed, max_new_tokens=max_new_tokens)
         supervised_finetune(policy, pairs, out / "model", learning_rate=learning_rate, seed=seed)
-        accuracy = greedy_accuracy(verikit.completer("transformers", model=str(out / "model")), dev, domain, checker, max_new_tokens)
+        accuracy = greedy_accuracy(components.completer("transformers", model=str(out / "model")), dev, domain, checker, max_new_tokens)
         summary = {"algo": algo, "pairs": len(pairs), "dev_greedy_acc": accuracy}
     elif algo in ("step-ppo", "orm-ppo"):
         from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
@@ -66,7 +66,7 @@ def rl(
 
         if rm is None:
             raise typer.BadParameter("--rm is required for PPO")
-        scorer = verikit.scorer(rm, released_convention=released_convention)
+        scorer = components.load_scorer(rm, released_convention=released_convention)
         reward = prm_step_rewards(scorer, splitter) if algo == "step-ppo" else orm_final_reward(scorer, splitter)
         config = StepPPOConfig(learning_rate=learning_rate, kl_coef=kl_coef, prompts_per_step=prompts_per_step,
                                max_new_tokens=max_new_tokens, temperature=temperature, lam=lam,
@@ -82,7 +82,7 @@ def rl(
     elif algo == "grpo-process":
         summary = _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, learning_rate, seed, max_new_tokens,
                                 released_convention)
-        summary["dev_greedy_acc"] = greedy_accuracy(verikit.completer("transformers", model=str(out / "model")), dev, domain,
+        summary["dev_greedy_acc"] = greedy_accuracy(components.completer("transformers", model=str(out / "model")), dev, domain,
                                                     checker, max_new_tokens)
     else:
         raise typer.BadParameter(f"--algo must be step-ppo, orm-ppo, rft or grpo-process, got {algo!r}")
@@ -94,7 +94,7 @@ def _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, l
                   released_convention: bool = False) -> dict:
     import torch
 
-    import verikit
+    from verikit import components
 
     try:
         from datasets import Dataset
@@ -116,7 +116,7 @@ def _grpo_process(policy, rm, problems, domain, checker, splitter, out, steps, l
                       logging_steps=5, save_steps=max(10, steps // 4), report_to=[], beta=0.04,
                       use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available())
     trainer = process_grpo_trainer_class()(model=policy, reward_funcs=correctness, args=args, train_dataset=data,
-                                           process_scorer=verikit.scorer(rm, released_convention=released_convention), splitter=splitter, question_key="question")
+                                           process_scorer=components.load_scorer(rm, released_convention=released_convention), splitter=splitter, question_key="question")
     trainer.train()
     trainer.save_model(str(out / "model"))
     return {"algo": "grpo-process", "log": trainer.state.log_history}

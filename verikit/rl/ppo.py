@@ -234,7 +234,9 @@ class StepPPOTrainer:
         sampled = self.sampler.complete(prompts, n=k, temperature=self.config.temperature,
                                         max_new_tokens=self.config.max_new_tokens,
                                         seed=self.config.seed * 100_003 + self.steps_done)
-        finished = [c < self.config.max_new_tokens for counts in self.sampler.last_token_counts for c in counts]
+        if sampled.token_counts is None:
+            raise VerikitError(f"PPO needs token counts from its sampler; {type(self.sampler).__name__} returned none")
+        finished = [c < self.config.max_new_tokens for counts in sampled.token_counts for c in counts]
         self.model.train()
         return self.make_batch([p.question for p in problems for _ in range(k)], [p for p in prompts for _ in range(k)],
                                [r for texts in sampled for r in texts], finished)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from verikit.errors import VerikitError
-from verikit.rm.convention import readable_steps
+from verikit.format import readable_steps
 
 
 def step_end_characters(response: str, steps: Sequence[str], splitter) -> list[int]:

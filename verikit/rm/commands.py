@@ -92,7 +92,8 @@ def score(
     from verikit.errors import DataError
     from verikit.jsonl import read_jsonl, write_jsonl
     from verikit.models import require_model
-    from verikit.rm.scorer import AGGREGATIONS, aggregate, load_scorer
+    from verikit.components import load_scorer
+    from verikit.metrics import AGGREGATIONS, aggregate
 
     if agg not in AGGREGATIONS:  # before any model is loaded
         raise typer.BadParameter(f"choose one of {', '.join(AGGREGATIONS)}, not {agg!r}", param_hint="--agg")
@@ -134,7 +135,7 @@ def prm_eval(
     """Step AUC, solution AUC, within-problem pairwise AUC and ProcessBench first-error F1 of reward models."""
     from verikit.rm.evaluation import evaluate_model
     from verikit.rm.processbench import load_processbench
-    from verikit.rm.scorer import load_scorer
+    from verikit.components import load_scorer
 
     dev_rows, test_rows = load_processbench(dev), load_processbench(test)
     result = {}

@@ -10,14 +10,10 @@ miniature's character-level one) where ``"+ -"`` is not two tokens after a BOS.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from verikit.builtin.splitters import STEP_TAG
 from verikit.errors import VerikitError
-
-GOOD_TOKEN = "+"
-BAD_TOKEN = "-"
+from verikit.format import BAD_TOKEN, GOOD_TOKEN, STEP_TAG
 
 
 class TagTokenError(VerikitError):
@@ -35,23 +31,6 @@ class TagConvention:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def tagged_solution(steps: Sequence[str], tag: str = STEP_TAG) -> str:
-    """Steps each followed by `` ки``, joined by newlines (Math-Shepherd's ``input`` after the question)."""
-    return "\n".join(f"{step} {tag}" for step in steps)
-
-
-def prm_input(question: str, steps: Sequence[str], tag: str = STEP_TAG) -> str:
-    """What the PRM reads: ``f"{question} {tagged solution}"``, byte-for-byte the released format."""
-    return f"{question} {tagged_solution(steps, tag)}"
-
-
-def readable_steps(splitter, text: str) -> list[str] | None:
-    """The steps of ``text``, or None where a tag-reading PRM cannot read it: no steps, or the step tag
-    inside a step (the PRM could not tell its own tags from the text's)."""
-    steps = splitter.split(text.rstrip())
-    return steps if steps and not any(STEP_TAG in step for step in steps) else None
 
 
 def _single(tokenizer, text: str, role: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verikit.builtin.splitters import STEP_TAG
+from verikit.format import STEP_TAG
 from verikit.errors import DataError
 
 IGNORE = -100.0  # target of positions that are not trained on (every non-tag position, ORM's earlier tags)
@@ -75,7 +75,7 @@ def examples_from_records(records: list[dict], objective: str = "prm", labels: s
 def load_examples(source: str | Path, objective: str = "prm", labels: str = "hard") -> ExampleSet:
     """Examples from an annotation folder, a Math-Shepherd JSONL (``input``/``label``) or a TRL stepwise JSONL
     (``prompt``/``completions``/``labels``)."""
-    from verikit.annotation.exports import from_math_shepherd
+    from verikit.format import from_math_shepherd
     from verikit.annotation.storage import load_records
     from verikit.jsonl import read_jsonl
 
@@ -115,7 +115,7 @@ def tokenize_example(example: StepExample, tokenizer, convention, max_length: in
 
     Every step must own exactly one tag position; truncation drops the later tags (counted by the caller).
     """
-    from verikit.rm.convention import prm_input
+    from verikit.format import prm_input
 
     text = prm_input(example.question, example.steps, convention.tag)
     encoded = tokenizer(text, return_offsets_mapping=True)

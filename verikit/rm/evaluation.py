@@ -1,6 +1,5 @@
-"""How good a reward model is at judging steps: the ProcessBench protocol and ranking metrics.
-
-Rows are ProcessBench rows (:mod:`verikit.rm.processbench`).
+"""How good a reward model is at judging steps: the ProcessBench protocol on ProcessBench rows
+(:mod:`verikit.rm.processbench`); the metrics themselves are in :mod:`verikit.metrics`.
 
 * first-error: the predicted first error is the first step scoring below a threshold τ (−1 if none);
   accuracy on erroneous rows, on correct rows, and their harmonic mean (ProcessBench's F1). τ is chosen
@@ -17,64 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from verikit.rm.scorer import aggregate
-
-def roc_auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
-    """ROC-AUC (ties count half); None when one class is absent."""
-    from sklearn.metrics import roc_auc_score
-
-    if len(set(positives)) < 2:
-        return None
-    return float(roc_auc_score([bool(p) for p in positives], list(scores)))
-
-
-def pairwise_auc(groups: dict, scores: dict, correct: dict) -> float | None:
-    """Within-problem ranking: over every (correct, wrong) pair of one problem, P(correct scores higher)."""
-    wins = pairs = 0.0
-    for members in groups.values():
-        good = [scores[m] for m in members if correct[m]]
-        bad = [scores[m] for m in members if not correct[m]]
-        for g in good:
-            for b in bad:
-                wins += 1.0 if g > b else 0.5 if g == b else 0.0
-                pairs += 1
-    return None if not pairs else wins / pairs
-
-
-def predicted_first_error(step_scores: Sequence[float], threshold: float) -> int:
-    return next((i for i, s in enumerate(step_scores) if s < threshold), -1)
-
-
-def first_error_scores(rows: Sequence[dict], step_scores: Sequence[Sequence[float]], threshold: float) -> dict:
-    """ProcessBench's accuracies and F1; a class with no rows gets ``None`` (and so does the F1)."""
-    erroneous = [(r, s) for r, s in zip(rows, step_scores) if r["label"] != -1]
-    correct = [(r, s) for r, s in zip(rows, step_scores) if r["label"] == -1]
-    acc_err = sum(predicted_first_error(s, threshold) == r["label"] for r, s in erroneous) / len(erroneous) if erroneous else None
-    acc_ok = sum(predicted_first_error(s, threshold) == -1 for r, s in correct) / len(correct) if correct else None
-    if acc_err is None or acc_ok is None:
-        f1 = None
-    else:
-        f1 = 0.0 if acc_err + acc_ok == 0 else 2 * acc_err * acc_ok / (acc_err + acc_ok)
-    return {"first_error_f1": f1, "acc_erroneous": acc_err, "acc_correct": acc_ok, "threshold": threshold,
-            "n_erroneous": len(erroneous), "n_correct": len(correct)}
-
-
-def _selection_value(scores: dict) -> float:
-    """What threshold selection maximises: the F1, or the one accuracy defined when dev has a single class."""
-    for key in ("first_error_f1", "acc_erroneous", "acc_correct"):
-        if scores[key] is not None:
-            return scores[key]
-    return 0.0
-
-
-def choose_threshold(rows: Sequence[dict], step_scores: Sequence[Sequence[float]]) -> float:
-    """The τ that maximises first-error F1 on these (dev) rows, from the midpoints of observed scores."""
-    values = sorted({round(v, 6) for s in step_scores for v in s})
-    candidates = [0.5] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [values[-1] + 1e-6 if values else 1.0]
-    if len(candidates) > 400:  # a grid of quantiles is as good and keeps this linear
-        step = len(candidates) / 400
-        candidates = [candidates[int(i * step)] for i in range(400)]
-    return max(candidates, key=lambda t: (_selection_value(first_error_scores(rows, step_scores, t)), -abs(t - 0.5)))
+from verikit.metrics import aggregate, choose_threshold, first_error_scores, pairwise_auc, roc_auc
 
 
 def step_verdicts(row: dict) -> list[bool | None]:
@@ -103,7 +45,7 @@ def evaluate_scores(rows: Sequence[dict], step_scores: Sequence[Sequence[float]]
         "step_auc": roc_auc(flat_scores, flat_labels),
         "solution_auc": roc_auc(list(solution.values()), list(correct.values())),
         "pairwise_auc": pairwise_auc(groups, solution, correct),
-        **first_error_scores(rows, step_scores, threshold),
+        **first_error_scores([r["label"] for r in rows], step_scores, threshold),
         "aggregation": agg,
         "rows": len(rows),
     }
@@ -112,6 +54,6 @@ def evaluate_scores(rows: Sequence[dict], step_scores: Sequence[Sequence[float]]
 def evaluate_model(scorer, dev_rows: Sequence[dict], test_rows: Sequence[dict], agg: str = "min") -> dict:
     """Threshold from ``dev_rows``, every metric on ``test_rows``."""
     dev_scores = scorer.score([r["problem"] for r in dev_rows], [r["steps"] for r in dev_rows])
-    threshold = choose_threshold(dev_rows, dev_scores)
+    threshold = choose_threshold([r["label"] for r in dev_rows], dev_scores)
     test_scores = scorer.score([r["problem"] for r in test_rows], [r["steps"] for r in test_rows])
     return evaluate_scores(test_rows, test_scores, threshold, agg)

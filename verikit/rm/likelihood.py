@@ -18,9 +18,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from verikit.components import domain as registered_domain
+from verikit.components import step_splitter
 from verikit.errors import DataError
+from verikit.interfaces import Scorer
+from verikit.models import RM_MANIFEST, load_pretrained, read_rm_manifest
 from verikit.rm.data import ExampleSet, length_sorted_batches, padding_id, right_padded
-from verikit.rm.scorer import aggregate
 
 KIND = "likelihood"
 FEATURES = ("sum_logprob", "mean_logprob", "min_logprob", "tokens", "position")
@@ -32,14 +35,12 @@ class LikelihoodFeaturizer:
     def __init__(self, model, tokenizer, domain: str | None = None, batch_size: int = 32, device: str | None = None):
         import torch
 
-        import verikit
-
         self.tokenizer, self.batch_size = tokenizer, batch_size
         if domain is None:  # the arith/GSM8K-style default: question, newline, one step per line
             self.prompt_template, self.join = "{question}\n", "\n".join
         else:
-            record = verikit.domain(domain)
-            self.prompt_template, self.join = record.prompt_template, verikit.step_splitter(record.step_splitter).join
+            record = registered_domain(domain)
+            self.prompt_template, self.join = record.prompt_template, step_splitter(record.step_splitter).join
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = model.to(self.device).eval()
 
@@ -94,7 +95,7 @@ def _step_vectors(token_logprobs, offsets, spans) -> list[list[float]]:
     return vectors
 
 
-class LikelihoodPRM:
+class LikelihoodPRM(Scorer):
     """Frozen base + logistic regression; the same ``score`` interface as :class:`~verikit.rm.scorer.TagScorer`."""
 
     def __init__(self, featurizer: LikelihoodFeaturizer, coefficients: Sequence[float], intercept: float,
@@ -109,9 +110,6 @@ class LikelihoodPRM:
     def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
         return [[self._probability(v) for v in solution] for solution in self.featurizer.features(questions, steps)]
 
-    def score_solutions(self, questions, steps, agg: str = "min") -> list[float]:
-        return [aggregate(s, agg) for s in self.score(questions, steps)]
-
 
 def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: str | None = None,
                          regularization: float = 1.0, batch_size: int = 32) -> dict:
@@ -121,8 +119,6 @@ def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: s
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.perf_counter()
-    from verikit.models import load_pretrained
-
     tokenizer = load_pretrained(AutoTokenizer, base)
     featurizer = LikelihoodFeaturizer(load_pretrained(AutoModelForCausalLM, base), tokenizer, domain, batch_size)
     examples = data.examples
@@ -154,18 +150,19 @@ def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: s
     }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    from verikit.rm.training import MANIFEST
-
-    (out / MANIFEST).write_text(json.dumps(summary, indent=2))
+    (out / RM_MANIFEST).write_text(json.dumps(summary, indent=2))
     return summary
 
 
-def load_likelihood_prm(path: str | Path, manifest: dict, batch_size: int = 32, device: str | None = None) -> LikelihoodPRM:
+def load_likelihood_prm(path: str | Path, manifest: dict | None = None, batch_size: int = 32,
+                        device: str | None = None) -> LikelihoodPRM:
+    """The likelihood PRM whose ``verikit_rm.json`` (``manifest``) :func:`train_likelihood_prm` wrote in ``path``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    manifest = manifest or read_rm_manifest(path)
+    if manifest is None or manifest.get("kind") != KIND:
+        raise DataError(f"{path}: not a likelihood PRM (its {RM_MANIFEST} must say kind={KIND!r})")
     base = manifest["base"]
-    from verikit.models import load_pretrained
-
     featurizer = LikelihoodFeaturizer(load_pretrained(AutoModelForCausalLM, base), load_pretrained(AutoTokenizer, base),
                                       manifest.get("domain"), batch_size, device)
     return LikelihoodPRM(featurizer, manifest["coefficients"], manifest["intercept"], manifest["mean"], manifest["scale"], name=str(path))

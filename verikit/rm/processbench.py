@@ -48,18 +48,18 @@ def make_rows(dataset: str, split: str, generator: str, problems: int, samples: 
 
     Returns the rows and counts, including solutions left out because they have no steps (never silently).
     """
-    import verikit
-    from verikit.annotation.quality import first_error
+    from verikit import components
+    from verikit.metrics import first_error
 
-    loaded = verikit.load_dataset(dataset, split=split, limit=problems)
-    domain = verikit.domain(loaded[0].domain)
+    loaded = components.load_dataset(dataset, split=split, limit=problems)
+    domain = components.domain(loaded[0].domain)
     labeller = domain.load_gold_labeller()
     if labeller is None:
         raise DataError(f"domain {domain.name!r} has no gold step labeller, so rows cannot be labelled", field="domain")
-    checker, splitter = verikit.answer_checker(domain.answer_checker), verikit.step_splitter(domain.step_splitter)
-    completer = verikit.completer("transformers", model=generator, batch_size=batch_size, device=device, max_new_tokens=max_new_tokens)
+    checker, splitter = components.answer_checker(domain.answer_checker), components.step_splitter(domain.step_splitter)
+    completer = components.completer("transformers", model=generator, batch_size=batch_size, device=device, max_new_tokens=max_new_tokens)
     outputs = completer.complete([domain.prompt(p) for p in loaded], n=samples, temperature=temperature, seed=seed)
-    from verikit.builtin.splitters import STEP_TAG
+    from verikit.format import STEP_TAG
 
     rows, no_steps, tagged = [], 0, 0
     for problem, texts in zip(loaded, outputs):

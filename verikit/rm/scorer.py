@@ -8,32 +8,18 @@ how a PRM without the tag trick must be queried — and exists to measure what t
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from verikit.errors import DataError
-
-AGGREGATIONS = ("min", "prod", "last", "mean")
-
-
-def aggregate(step_scores: Sequence[float], how: str = "min") -> float:
-    """One solution score from its step scores: ``min`` (the paper), ``prod``, ``last`` or ``mean``."""
-    if not step_scores:
-        raise DataError("a solution with no scored steps cannot be aggregated")
-    if how == "min":
-        return min(step_scores)
-    if how == "prod":
-        return math.prod(step_scores)
-    if how == "last":
-        return step_scores[-1]
-    if how == "mean":
-        return sum(step_scores) / len(step_scores)
-    raise ValueError(f"unknown aggregation {how!r}; choose one of {', '.join(AGGREGATIONS)}")
+from verikit.format import prm_input
+from verikit.interfaces import Scorer
+from verikit.models import RM_MANIFEST, load_pretrained, read_rm_manifest
+from verikit.rm.convention import TagConvention, resolve_convention
+from verikit.rm.data import length_sorted_batches, padding_id, right_padded
 
 
-class TagScorer:
+class TagScorer(Scorer):
     """A causal-LM PRM read at its step tags. ``batch_size`` solutions per forward pass."""
 
     def __init__(self, model, tokenizer, convention, batch_size: int = 16, device: str | None = None, name: str = ""):
@@ -64,8 +50,6 @@ class TagScorer:
         """P(``+``) at every tag of each already-tagged text; one forward pass per text (batched)."""
         import torch
 
-        from verikit.rm.data import length_sorted_batches, padding_id, right_padded
-
         rows = self._encode(texts, expected_steps)
         results: list[list[float]] = [[] for _ in rows]
         with torch.inference_mode():
@@ -79,21 +63,14 @@ class TagScorer:
 
     def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
         """Per-step P(``+``) for each (question, steps) pair."""
-        from verikit.rm.convention import prm_input
-
         for index, solution in enumerate(steps):
             if not solution:
                 raise DataError("a solution with no steps cannot be scored", line=index + 1, field="steps")
         texts = [prm_input(q, s, self.convention.tag) for q, s in zip(questions, steps, strict=True)]
         return self.score_texts(texts, [len(s) for s in steps])
 
-    def score_solutions(self, questions, steps, agg: str = "min") -> list[float]:
-        return [aggregate(s, agg) for s in self.score(questions, steps)]
-
     def score_per_prefix(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
         """The same scores the slow way: one forward pass per step prefix, reading its last tag."""
-        from verikit.rm.convention import prm_input
-
         texts, owners = [], []
         for index, (question, solution) in enumerate(zip(questions, steps, strict=True)):
             for k in range(1, len(solution) + 1):
@@ -124,34 +101,22 @@ def score_unique(scorer, questions: Sequence[str], steps: Sequence[Sequence[str]
 RELEASED_PRMS = ("peiyi9979/math-shepherd-mistral-7b-prm",)
 
 
-def load_scorer(path: str | Path, batch_size: int = 16, device: str | None = None, released_convention: bool = False):
-    """A scorer for a model folder or hub id (the convention from ``verikit_rm.json`` or the released one).
+def load_tag_scorer(path: str | Path, manifest: dict | None = None, batch_size: int = 16, device: str | None = None,
+                    released_convention: bool = False) -> TagScorer:
+    """A tag-head PRM from a model folder or hub id, its token convention from ``manifest`` (``verikit_rm.json``).
 
-    A folder made by :func:`verikit.rm.likelihood.train_likelihood_prm` gives a likelihood PRM instead. A
-    model without ``verikit_rm.json`` is read with the released Math-Shepherd convention only when it is a
-    known released PRM (:data:`RELEASED_PRMS`) or ``released_convention`` says so: any causal LM yields
-    ``+``/``-`` probabilities near 0.5 at the tags, which would look like scores but mean nothing.
+    A model without a manifest is read with the released Math-Shepherd convention only when it is a known
+    released PRM (:data:`RELEASED_PRMS`) or ``released_convention`` says so: any causal LM yields ``+``/``-``
+    probabilities near 0.5 at the tags, which would look like scores but mean nothing.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from verikit.rm.convention import TagConvention, resolve_convention
-    from verikit.rm.training import MANIFEST
-
-    manifest_path = Path(path) / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"unreadable reward-model manifest ({exc})", path=manifest_path) from None
-    from verikit.models import load_pretrained
-
+    if manifest is None:
+        manifest = read_rm_manifest(path)
     if manifest is None and not released_convention and str(path) not in RELEASED_PRMS:
-        raise DataError(f"{path}: no {MANIFEST} in it, so it is not a reward model trained by verikit; if it is a PRM "
+        raise DataError(f"{path}: no {RM_MANIFEST} in it, so it is not a reward model trained by verikit; if it is a PRM "
                         "that reads the released Math-Shepherd convention (+/- after each 'ки'), say so with "
                         "released_convention=True (CLI: --released-convention)")
-    if manifest is not None and manifest.get("kind") == "likelihood":
-        from verikit.rm.likelihood import load_likelihood_prm
-
-        return load_likelihood_prm(path, manifest, batch_size=batch_size, device=device)
     tokenizer = load_pretrained(AutoTokenizer, path)
     model = load_pretrained(AutoModelForCausalLM, path)
     convention = TagConvention(**manifest["convention"]) if manifest is not None else resolve_convention(tokenizer)

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Literal
 
 from verikit.errors import DataError
+from verikit.models import RM_MANIFEST
 from verikit.rm.data import IGNORE, ExampleSet, collate, load_examples, tokenize_example
 
-MANIFEST = "verikit_rm.json"
 
 
 @dataclass
@@ -208,6 +208,6 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
         "global_step": trainer.state.global_step,
         "log_history": trainer.state.log_history,
     }
-    (out / MANIFEST).write_text(json.dumps(summary, indent=2))
+    (out / RM_MANIFEST).write_text(json.dumps(summary, indent=2))
     shutil.rmtree(checkpoints, ignore_errors=True)
     return summary

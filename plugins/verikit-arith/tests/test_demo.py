@@ -65,9 +65,9 @@ def test_demo_runs_every_stage_writes_the_table_and_reuses_its_stages(tmp_path, 
 
     monkeypatch.setattr(transformers_completer, "TransformersCompleter", FakeCompleter)
     monkeypatch.setattr(verikit, "completer", lambda name, **kw: FakeCompleter())
-    import verikit.rm.scorer as scorer_module
+    from verikit import components
 
-    monkeypatch.setattr(scorer_module, "load_scorer", lambda path, **kw: StepCheckingScorer(problems))
+    monkeypatch.setattr(components, "load_scorer", lambda path, **kw: StepCheckingScorer(problems))
 
     get_host().add_commands(app)
     args = ["demo", "--out", str(tmp_path / "demo"), "--test-problems", "6", "--samples", "4"]

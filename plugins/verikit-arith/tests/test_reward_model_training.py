@@ -7,7 +7,8 @@ from transformers import TrainerCallback
 
 import verikit
 from verikit.rm.data import ExampleSet, StepExample
-from verikit.rm.training import MANIFEST, PRMConfig, train_reward_model
+from verikit.models import RM_MANIFEST
+from verikit.rm.training import PRMConfig, train_reward_model
 
 import random
 
@@ -32,7 +33,7 @@ def test_prm_training_learns_the_labels_and_saves_its_convention(tiny, tmp_path)
     data = _examples()
     config = PRMConfig(base=str(tiny), learning_rate=3e-3, epochs=6, batch_size=16)
     summary = train_reward_model(config, data, tmp_path / "prm", progress=False)
-    manifest = json.loads((tmp_path / "prm" / MANIFEST).read_text())
+    manifest = json.loads((tmp_path / "prm" / RM_MANIFEST).read_text())
     assert manifest["kind"] == "prm" and manifest["examples"] == 48 and not manifest["resumed"]
     assert manifest["trained_tags"] == sum(len(e.steps) for e in data.examples)
     first, last = summary["log_history"][0]["loss"], summary["train_loss"]

@@ -101,16 +101,17 @@ def _annotate(preset: str, settings: DemoSettings, policy: Path, completer: Path
 def _reward_models(annotations: Path, completer: Path, out: Path) -> dict:
     from verikit.rm.data import load_examples
     from verikit.rm.likelihood import train_likelihood_prm
-    from verikit.rm.training import MANIFEST, PRMConfig, train_reward_model
+    from verikit.models import RM_MANIFEST
+    from verikit.rm.training import PRMConfig, train_reward_model
 
     seconds = {}
     for name, objective in (("orm", "orm"), ("prm", "prm")):
-        if not (out / name / MANIFEST).exists():
+        if not (out / name / RM_MANIFEST).exists():
             started = time.perf_counter()
             train_reward_model(PRMConfig(base=str(completer), objective=objective, labels="hard", learning_rate=1e-3,
                                          epochs=4.0), annotations, out / name)
             seconds[name] = round(time.perf_counter() - started, 1)
-    if not (out / "likelihood-prm" / MANIFEST).exists():
+    if not (out / "likelihood-prm" / RM_MANIFEST).exists():
         started = time.perf_counter()
         train_likelihood_prm(str(completer), load_examples(annotations, "prm", "hard"), out / "likelihood-prm", domain="arith")
         seconds["likelihood-prm"] = round(time.perf_counter() - started, 1)
@@ -147,9 +148,10 @@ def sample_test_problems(preset: str, settings: DemoSettings, policy: Path, path
 
 
 def best_of_n_table(preset: str, settings: DemoSettings, data: dict, models: Path, out: Path) -> dict:
-    from verikit.bon import (bon_curves, bootstrap_accuracy, gather_samples, plot_curves, set_scores,
-                             within_problem_pairwise_auc)
-    from verikit.rm.scorer import load_scorer, score_unique
+    from verikit.bon import bon_curves, gather_samples, plot_curves, set_scores, within_problem_pairwise_auc
+    from verikit.metrics import bootstrap_accuracy
+    from verikit.components import load_scorer
+    from verikit.rm.scorer import score_unique
 
     problems = verikit.load_dataset(preset, split="test", limit=settings.test_problems)
     domain = verikit.domain(problems[0].domain)

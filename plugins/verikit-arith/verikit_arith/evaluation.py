@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from verikit.selection import majority_answer
+from verikit.default_plugins.selectors import majority_answer
 
 from verikit_arith.checker import ArithChecker
 from verikit_arith.problems import load_split, prompt_text

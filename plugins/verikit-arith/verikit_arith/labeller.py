@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from verikit.annotation.quality import first_error  # noqa: F401  (re-exported for this domain's users)
+from verikit.metrics import first_error  # noqa: F401  (re-exported for this domain's users)
 from verikit.errors import DataError
 from verikit.types import Problem
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from verikit.builtin.splitters import LineSplitter
+from verikit.default_plugins.splitters import LineSplitter
 from verikit.interfaces import StepSplitter
 
 

@@ -1,0 +1,93 @@
+"""Looking components up by name: one function per registry, each resolving through the plugin host.
+
+The package's front door (``verikit.answer_checker`` …) re-exports these; modules inside verikit import them
+from here, so that no submodule imports the package it lives in. Plugins load on the first lookup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from verikit.domains import Domain
+from verikit.interfaces import AnswerChecker, Completer, Estimator, Scorer, StepSplitter
+from verikit.types import Problem
+
+
+def lookup(kind: str, name: str) -> Any:
+    """The registered target for ``name`` in the registry ``kind`` (``"answer_checkers"``, ``"strategies"`` …)."""
+    from verikit.plugins import get_host
+
+    return get_host().lookup(kind, name)
+
+
+def names(kind: str) -> list[str]:
+    """Every name registered in the registry ``kind``, sorted (the choices a CLI option offers)."""
+    from verikit.plugins import get_host
+
+    return get_host().registries[kind].names()
+
+
+def answer_checker(name: str) -> AnswerChecker:
+    """A new instance of the answer checker registered as ``name``."""
+    return lookup("answer_checkers", name)()
+
+
+def step_splitter(name: str) -> StepSplitter:
+    """A new instance of the step splitter registered as ``name``."""
+    return lookup("step_splitters", name)()
+
+
+def completer(name: str, **kwargs: Any) -> Completer:
+    """A completer backend, e.g. ``completer("transformers", model="path/or/hub-id")``."""
+    return lookup("completers", name)(**kwargs)
+
+
+def estimator(name: str, **kwargs: Any) -> Estimator:
+    """An estimator, ``"hard"`` or ``"soft"`` (or any a plugin registers)."""
+    return lookup("estimators", name)(**kwargs)
+
+
+def strategy(name: str):
+    """The annotation strategy registered as ``name``: ``strategy(n_steps, n, final_verdict, **options)`` is a
+    generator that yields :class:`~verikit.annotation.strategies.Probe` requests and returns step labels."""
+    return lookup("strategies", name)
+
+
+def dataset(name: str):
+    """The loader registered as ``name``: a callable ``(split=..., data_dir=None, limit=None) -> list[Problem]``."""
+    return lookup("datasets", name)
+
+
+def load_dataset(name: str, **kwargs: Any) -> list[Problem]:
+    """Load the registered dataset ``name``: ``load_dataset("gsm8k", split="test", limit=10)``."""
+    return dataset(name)(**kwargs)
+
+
+def selector(name: str):
+    """The answer selector registered as ``name``: ``selector(answers, scores) -> chosen index or None``."""
+    return lookup("selectors", name)
+
+
+def domain(name: str) -> Domain:
+    """The :class:`Domain` record registered as ``name``."""
+    return lookup("domains", name)
+
+
+def load_scorer(path, **options: Any) -> Scorer:
+    """A reward-model scorer for a model folder, hub id or ``http(s)://`` server: ``load_scorer(path).score(qs, steps)``.
+
+    The loader is the one registered (``register_scorers``) under the ``kind`` that the folder's
+    ``verikit_rm.json`` names — ``prm`` (a tag-head PRM) when there is none, ``remote`` for an address. ``options``
+    (``batch_size``, ``device``, ``released_convention`` …) go to the loader where it takes them.
+    """
+    from verikit.errors import DataError
+    from verikit.interfaces import accepted_settings
+    from verikit.models import RM_MANIFEST, read_rm_manifest
+
+    text = str(path)
+    manifest = None if text.startswith(("http://", "https://")) else read_rm_manifest(text)
+    kind = "remote" if manifest is None and text.startswith(("http://", "https://")) else (manifest or {}).get("kind", "prm")
+    if not isinstance(kind, str):
+        raise DataError(f"'kind' must be a string, got {kind!r}", path=f"{text}/{RM_MANIFEST}", field="kind")
+    loader = lookup("scorers", kind)
+    return loader(text, manifest=manifest, **accepted_settings(loader, **options))
