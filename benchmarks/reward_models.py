@@ -21,7 +21,8 @@ from verikit.rm.evaluation import evaluate_model
 from verikit.rm.likelihood import train_likelihood_prm
 from verikit.rm.processbench import load_processbench
 from verikit.components import load_scorer
-from verikit.rm.training import PRMConfig, train_reward_model
+from verikit.rm.config import PRMConfig
+from verikit.rm.training import train_reward_model
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -22,7 +22,8 @@ from pathlib import Path
 from verikit.rm.evaluation import evaluate_model
 from verikit.rm.processbench import load_processbench
 from verikit.components import load_scorer
-from verikit.rm.training import PRMConfig, train_reward_model
+from verikit.rm.config import PRMConfig
+from verikit.rm.training import train_reward_model
 
 VARIANTS = {
     "paper": {},

@@ -28,7 +28,6 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -42,22 +41,26 @@ MAX_SEED = 2**63 - 1
 API_KEY_ENV = "VERIKIT_API_KEY"
 
 
-@dataclass
-class ServeLimits:
-    max_prompt_chars: int = 32_000  # checked first, before tokenizing; then tokens against the context window
-    max_n: int = 64
-    max_tokens: int = 1024
-    max_steps: int = 512
-    max_batch: int = 64  # prompts (or solutions to score) in one request
-    max_queue: int = 64  # requests waiting for the model beyond the one it is working on
-    max_request_tokens: int = 262_144  # prompts x n x max_tokens of one request
-    max_queued_tokens: int = 1_048_576  # the same, summed over the requests waiting
-    max_stop: int = 4  # stop strings per request (OpenAI's limit)
-    max_stop_chars: int = 64  # characters per stop string
-    max_body_bytes: int = 4 * 1024 * 1024
-    body_timeout: float = 30.0  # seconds to receive a whole request body
-    header_timeout: float = 10.0  # seconds to receive a request's headers
-    max_connections: int = 256  # beyond it uvicorn answers 503
+class ServeLimits(BaseModel):
+    """What one request and the whole queue may ask of the server; every limit is checked before any work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_prompt_chars: int = Field(default=32_000, ge=1, description="Longest prompt (or scored solution) in characters; "
+                                  "checked before tokenizing, then tokens against the model's positions.")
+    max_n: int = Field(default=64, ge=1, description="Largest n per request.")
+    max_tokens: int = Field(default=1024, ge=1, description="Largest max_tokens per request.")
+    max_steps: int = Field(default=512, ge=1, description="Most steps in one scored solution.")
+    max_batch: int = Field(default=64, ge=1, description="Prompts (or solutions to score) in one request.")
+    max_queue: int = Field(default=64, ge=0, description="Requests that may wait for the model; one more gets 503.")
+    max_request_tokens: int = Field(default=262_144, ge=1, description="Largest prompts x n x max_tokens of one request.")
+    max_queued_tokens: int = Field(default=1_048_576, ge=1, description="Largest prompts x n x max_tokens waiting in the queue.")
+    max_stop: int = Field(default=4, ge=0, description="Stop strings per request (OpenAI's limit).")
+    max_stop_chars: int = Field(default=64, ge=1, description="Characters per stop string.")
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="Largest request body.")
+    body_timeout: float = Field(default=30.0, gt=0, description="Seconds to receive a whole request body (then 408).")
+    header_timeout: float = Field(default=10.0, gt=0, description="Seconds to receive a request's headers.")
+    max_connections: int = Field(default=256, ge=1, description="Open connections; beyond them uvicorn answers 503.")
 
 
 def _valid_unicode(value):
@@ -347,7 +350,8 @@ def stoppable_server(config, gate: ModelGate):
 
 
 def serve(model: str | None, prm: str | None, host: str = "127.0.0.1", port: int = 8000, device: str = "auto",
-          limits: ServeLimits | None = None, batch_size: int = 64, api_key: str | None = None) -> None:
+          limits: ServeLimits | None = None, batch_size: int = 64, api_key: str | None = None,
+          released_convention: bool = False) -> None:
     """Load the models and serve until interrupted (SIGTERM/SIGINT cancel the work in flight)."""
     from verikit import components
     from verikit.components import load_scorer
@@ -360,7 +364,8 @@ def serve(model: str | None, prm: str | None, host: str = "127.0.0.1", port: int
                            "clients send it as 'Authorization: Bearer KEY'")
     limits = limits or ServeLimits()
     completer = components.completer("transformers", model=model, device=device, batch_size=batch_size) if model else None
-    scorer = load_scorer(prm, device=None if device == "auto" else device) if prm else None
+    scorer = load_scorer(prm, device=None if device == "auto" else device,
+                         released_convention=released_convention) if prm else None
     app = create_app(completer, scorer, model_name=model or "none", limits=limits, api_key=api_key)
     server = stoppable_server(server_config(app, host, port, limits), app.app.state.gate)
     server.run()

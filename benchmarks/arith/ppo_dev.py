@@ -95,8 +95,9 @@ def main(argv: list[str] | None = None) -> dict:
                              "the figures then say nothing about generalisation).")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/ppo_dev"))
     args = parser.parse_args(argv)
-    from verikit.rl.commands import greedy_accuracy
-    from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
+    from verikit.rl.runs import greedy_accuracy
+    from verikit.rl.config import StepPPOConfig
+    from verikit.rl.ppo import StepPPOTrainer
     from verikit_arith.evaluation import MAX_NEW_TOKENS
 
     if args.policy is None:

@@ -24,7 +24,7 @@ import verikit
 
 
 def greedy(model_or_completer, problems, domain, checker, max_new_tokens: int) -> float:
-    from verikit.rl.commands import greedy_accuracy
+    from verikit.rl.runs import greedy_accuracy
 
     completer = (verikit.completer("transformers", model=str(model_or_completer))
                  if isinstance(model_or_completer, (str, Path)) else model_or_completer)
@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> dict:
                              "alone does, the floor each reward's gain is read against.")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/rl"))
     args = parser.parse_args(argv)
-    from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer, parse_overrides
+    from verikit.rl.config import StepPPOConfig
+    from verikit.rl.ppo import StepPPOTrainer, parse_overrides
     from verikit.rl.rewards import coin_flip_reward, orm_final_reward, prm_step_rewards
     from verikit.rl.rft import rejection_samples, supervised_finetune
     from verikit_arith.evaluation import MAX_NEW_TOKENS

@@ -27,7 +27,8 @@ from verikit.annotation.driver import annotate
 from verikit.bon import bon_curves, gather_samples, set_scores
 from verikit.rm.data import ExampleSet, load_examples
 from verikit.components import load_scorer
-from verikit.rm.training import PRMConfig, train_reward_model
+from verikit.rm.config import PRMConfig
+from verikit.rm.training import train_reward_model
 from verikit.tiny_models import build_tiny_causal_lm
 
 from benchmarks.math.recipe import DatasetSpec, Recipe, load_recipe

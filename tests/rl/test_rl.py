@@ -64,7 +64,8 @@ def test_gae_matches_a_hand_computation():
 
 
 def _trainer(tiny, **config):
-    from verikit.rl.ppo import StepPPOConfig, StepPPOTrainer
+    from verikit.rl.config import StepPPOConfig
+    from verikit.rl.ppo import StepPPOTrainer
 
     def reward(questions, prompts, responses, tokenizer):
         return [([-1], [1.0 if "14" in r else 0.0]) for r in responses]
@@ -274,7 +275,7 @@ def test_lora_trains_only_adapters_and_saves_a_plain_merged_policy_that_resumes(
 
 
 def test_a_group_baseline_needs_a_group():
-    from verikit.rl.ppo import StepPPOConfig
+    from verikit.rl.config import StepPPOConfig
 
     with pytest.raises(ValueError, match="samples_per_prompt"):
         StepPPOConfig(baseline="group")
@@ -313,7 +314,7 @@ def test_the_rl_command_runs_each_algorithm_one_step_and_reports(tiny, tmp_path,
 
     from verikit.cli import app
 
-    result = CliRunner().invoke(app, ["rl", "--algo", algo, "--policy", tiny, "--rm", tiny, "--out", str(tmp_path / algo),
+    result = CliRunner().invoke(app, ["rl", "--algo", algo, "--dataset", "arith-easy", "--policy", tiny, "--rm", tiny, "--out", str(tmp_path / algo),
                                       "--steps", "1", "--train-problems", "8", "--eval-problems", "4", "--prompts-per-step", "4",
                                       "--max-new-tokens", "16", "--eval-every", "1",
                                       "--released-convention"])  # a plain LM stands in for the PRM

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pydantic import BaseModel, ConfigDict, Field
+from verikit import components
+from verikit.errors import UnknownNameError
 
 
 class AnnotationConfig(BaseModel):
@@ -18,11 +19,14 @@ class AnnotationConfig(BaseModel):
     domain: str | None = Field(default=None, description="Domain (checker, splitter, prompt); default: the problems' own.")
     generator: str = Field(description="Model that samples the solutions (path or hub id).")
     completer: str | None = Field(default=None, description="Model that rolls out from step prefixes; default: the generator.")
-    backend: str = Field(default="transformers", description="Registered completer backend.")
+    backend: str = Field(default="transformers", description="Registered completer backend: transformers, openai, vllm, "
+                         "or a plugin's.")
     samples_per_problem: int = Field(default=4, ge=1, description="K: solutions sampled per problem.")
     n_rollouts: int = Field(default=8, ge=1, description="N: rollouts per step.")
-    strategy: Literal["naive", "early-exit", "binary-search"] = "naive"
-    estimator: str = Field(default="hard", description="Estimator for naive labels: hard or soft.")
+    strategy: str = Field(default="naive", description="Registered annotation strategy: naive (the paper), early-exit, "
+                          "binary-search, or a plugin's.")
+    estimator: str = Field(default="hard", description="Registered estimator of a step's label from its rollouts: hard "
+                           "or soft (naive measures every step with it).")
     round_size: int = Field(default=2, ge=1, description="Rollouts per round of an early-exit probe.")
     temperature: float = Field(default=1.0, ge=0.0, description="Sampling temperature of the generator's solutions.")
     rollout_temperature: float | None = Field(
@@ -35,3 +39,14 @@ class AnnotationConfig(BaseModel):
     chunk_size: int = Field(default=8, ge=1, description="Problems per work chunk (the unit of resumption).")
     batch_size: int = Field(default=512, ge=1, description="Sequences per generate call.")
     device: str = "auto"
+
+    @field_validator("strategy", "estimator", "backend")
+    @classmethod
+    def _registered(cls, value: str, info) -> str:
+        """A name the registry knows; otherwise the registry's one-line error, which lists the valid names."""
+        kind = {"strategy": "strategies", "estimator": "estimators", "backend": "completers"}[info.field_name]
+        try:
+            components.lookup(kind, value)
+        except UnknownNameError as exc:
+            raise ValueError(str(exc).strip("\"'")) from None
+        return value

@@ -25,11 +25,12 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from verikit.rl.config import StepPPOConfig
 from verikit.rm.data import padding_id, right_padded
 from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
 from verikit.rl.grpo import group_advantages_tensor
@@ -37,90 +38,21 @@ from verikit.rl.rewards import place_rewards, reward_placements
 from verikit.rl.tokens import prompt_and_response_ids
 
 
-@dataclass
-class StepPPOConfig:
-    learning_rate: float = 1e-5
-    kl_coef: float = 0.04
-    gamma: float = 1.0
-    lam: float = 0.95
-    clip_range: float = 0.2
-    value_clip: float = 0.2
-    vf_coef: float = 0.1
-    ppo_epochs: int = 2
-    minibatch_size: int = 16
-    prompts_per_step: int = 32
-    temperature: float = 1.0
-    max_new_tokens: int = 160
-    max_grad_norm: float = 1.0
-    whiten_advantages: bool = True
-    # False: the value head reads the policy's hidden states detached, so the critic's loss never moves the
-    # language model (its early, large errors otherwise pull the policy around before it has learned anything)
-    critic_shares_trunk: bool = True
-    # The value head's own learning rate (None: learning_rate). A linear head on a frozen-ish trunk needs a
-    # far larger step than the policy to become a useful baseline within a short run.
-    critic_learning_rate: float | None = None
-    # PPO steps at the start that train only the critic on fresh rollouts (the policy does not move). With
-    # an outcome reward and no critic, every token of a wrong response — the correct arithmetic after its
-    # first slip included — is pushed down; a critic that has learnt "a slip has happened" gives those
-    # tokens an advantage near zero.
-    critic_warmup_steps: int = 0
-    # None: PPO as usual. A number: advantages below it are raised to it after whitening (0: only better-
-    # than-expected tokens are reinforced — pushing down sampled wrong tokens moves their probability onto
-    # every other token, and on a small policy that diffusion can outweigh what the positives teach).
-    advantage_floor: float | None = None
-    # Responses sampled per prompt at each step (the batch is prompts_per_step × this).
-    samples_per_prompt: int = 1
-    # "critic": GAE on the value head's estimates (the paper's PPO). "group": no critic; each prompt's
-    # samples are its own baseline — every reward (each step's PRM score, or the one ORM score) is
-    # normalised by the mean and sd of all rewards in the prompt's group and a token's advantage is the sum
-    # of the normalised rewards at or after it, minus kl_coef × the KL still to come (DeepSeekMath's process
-    # supervision, run through this trainer's clipped objective). Needs samples_per_prompt ≥ 2.
-    baseline: str = "critic"
-    # With baseline="group": "to-come" (DeepSeekMath: a token's advantage sums the normalised rewards of its
-    # step and every later one) or "own-step" (only its own step's: the correct steps before a slip keep
-    # their credit). Identical for an outcome reward.
-    process_credit: str = "to-come"
-    # False: the token embeddings (and, when tied, the output layer) stay as the SFT model left them; only
-    # the transformer layers learn.
-    train_embeddings: bool = True
-    # Optimiser updates over which the learning rates rise linearly from 0 (a fresh Adam's first updates are
-    # about lr × sign(gradient) on every weight: on a policy at the end of its SFT decay that is a jolt).
-    warmup_updates: int = 0
-    # "constant", or "linear"/"cosine": the learning rates fall to 0 over the run's PPO steps (the ``steps``
-    # given to :meth:`StepPPOTrainer.train`). The miniature's SFT policy ends a warm-up-stable-decay schedule;
-    # at a constant rate the updates' noise piles up to the end, and a run that anneals to 0 recovers part of
-    # it (gold reward, lr 1e-4, dev greedy 35.5 → 45.5; the PPO dev study in the README).
-    lr_decay: str = "constant"
-    # 0: every weight learns. r > 0: the policy learns only LoRA adapters of rank r on all its linear layers
-    # (peft), with ``lora_alpha`` as the scale; LoRA usually wants a learning rate ~10x full fine-tuning's.
-    # An RL episode carries a bit or so of information, so a low-rank update can hold what it teaches,
-    # while each update's noise then moves only the adapters instead of every weight.
-    lora_rank: int = 0
-    lora_alpha: float = 16.0
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.baseline not in ("critic", "group"):
-            raise ValueError(f"StepPPOConfig.baseline must be 'critic' or 'group', got {self.baseline!r}")
-        if self.baseline == "group" and self.samples_per_prompt < 2:
-            raise ValueError("StepPPOConfig.baseline='group' needs samples_per_prompt >= 2 (a group of one has no baseline)")
-        if self.process_credit not in ("to-come", "own-step"):
-            raise ValueError(f"StepPPOConfig.process_credit must be 'to-come' or 'own-step', got {self.process_credit!r}")
-        if self.lr_decay not in ("constant", "linear", "cosine"):
-            raise ValueError(f"StepPPOConfig.lr_decay must be 'constant', 'linear' or 'cosine', got {self.lr_decay!r}")
-
-
 def parse_overrides(text: str) -> dict:
-    """``"key=value,key=value"`` → StepPPOConfig field overrides, each value typed after its field's default
-    (the command-line form of a config: ``--ppo baseline=group,samples_per_prompt=8``)."""
-    defaults = {f.name: f.default for f in fields(StepPPOConfig)}
+    """``"key=value,key=value"`` → StepPPOConfig field overrides, each value validated as its field's type
+    (``none`` for an optional field's None; the command-line form of a config: ``--ppo baseline=group,samples_per_prompt=8``)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    known = StepPPOConfig.model_fields
     overrides = {}
     for item in filter(None, text.split(",")):
         key, _, value = item.partition("=")
-        if key not in defaults:
-            raise ValueError(f"{text!r}: {key!r} is not a StepPPOConfig field ({', '.join(defaults)})")
-        default = defaults[key]
-        overrides[key] = (value == "True") if isinstance(default, bool) else float(value) if default is None else type(default)(value)
+        if key not in known:
+            raise ValueError(f"{text!r}: {key!r} is not a StepPPOConfig field ({', '.join(known)})")
+        try:
+            overrides[key] = TypeAdapter(known[key].annotation).validate_python(None if value.lower() == "none" else value)
+        except ValidationError as exc:
+            raise ValueError(f"{text!r}: {key}={value!r}: {exc.errors()[0]['msg']}") from None
     return overrides
 
 
@@ -394,7 +326,7 @@ class StepPPOTrainer:
 
             state["adapters"] = get_peft_model_state_dict(self.adapters)
         torch.save(state, partial / "ppo_state.pt")
-        (partial / "ppo_config.json").write_text(json.dumps({"config": asdict(self.config), "history": history or []}, indent=2))
+        (partial / "ppo_config.json").write_text(json.dumps({"config": self.config.model_dump(), "history": history or []}, indent=2))
         if out.exists():
             import shutil
 

@@ -15,42 +15,19 @@ Built on ``transformers.Trainer``, so ``accelerate`` places it on CUDA when pres
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+
+from transformers import Trainer
 
 from verikit.errors import DataError
 from verikit.models import RM_MANIFEST
+from verikit.rm.config import PRMConfig
 from verikit.rm.data import IGNORE, ExampleSet, collate, load_examples, tokenize_example
 
-
-
-@dataclass
-class PRMConfig:
-    """How a reward model is trained. ``objective`` prm (every step) or orm (final correctness, last tag)."""
-
-    base: str
-    objective: Literal["prm", "orm"] = "prm"
-    labels: Literal["hard", "soft"] = "hard"
-    learning_rate: float = 1e-4
-    epochs: float = 3.0
-    batch_size: int = 32
-    gradient_accumulation_steps: int = 1
-    max_length: int = 1024
-    warmup_ratio: float = 0.05
-    weight_decay: float = 0.0
-    lm_loss_weight: float = 0.0
-    # beyond the paper (see verikit.rm.surgery): decoder layers appended to the base, identity at the start,
-    # and an output layer of its own for a base whose output layer is its input embeddings
-    extra_layers: int = 0
-    untie_embeddings: bool = False
-    save_steps: int = 200
-    seed: int = 0
 
 
 def tag_loss(logits, tag_targets, good_id: int, bad_id: int):
@@ -76,24 +53,19 @@ def lm_loss(logits, lm_labels):
     return F.cross_entropy(shifted_logits.reshape(-1, shifted_logits.size(-1)).float(), shifted_labels.reshape(-1), ignore_index=-100)
 
 
-def _trainer_class():
-    from transformers import Trainer
+class PRMTrainer(Trainer):
+    """``transformers.Trainer`` with the tag loss (and the optional LM term) as its objective."""
 
-    class PRMTrainer(Trainer):
-        """``transformers.Trainer`` with the tag loss (and the optional LM term) as its objective."""
+    def __init__(self, *args, good_id: int, bad_id: int, lm_loss_weight: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.good_id, self.bad_id, self.lm_loss_weight = good_id, bad_id, lm_loss_weight
 
-        def __init__(self, *args, good_id: int, bad_id: int, lm_loss_weight: float = 0.0, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.good_id, self.bad_id, self.lm_loss_weight = good_id, bad_id, lm_loss_weight
-
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
-            loss = tag_loss(outputs.logits, inputs["tag_targets"], self.good_id, self.bad_id)
-            if self.lm_loss_weight:
-                loss = loss + self.lm_loss_weight * lm_loss(outputs.logits, inputs["lm_labels"])
-            return (loss, outputs) if return_outputs else loss
-
-    return PRMTrainer
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        loss = tag_loss(outputs.logits, inputs["tag_targets"], self.good_id, self.bad_id)
+        if self.lm_loss_weight:
+            loss = loss + self.lm_loss_weight * lm_loss(outputs.logits, inputs["lm_labels"])
+        return (loss, outputs) if return_outputs else loss
 
 
 class _Rows:
@@ -144,7 +116,7 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = out / "checkpoints"
     state_file = checkpoints / "verikit_config.json"
-    wanted = dataclasses.asdict(config)
+    wanted = config.model_dump()
     if state_file.exists() and json.loads(state_file.read_text()) != wanted:
         raise ValueError(f"{checkpoints} holds checkpoints of another configuration; use a new --out or delete them")
     checkpoints.mkdir(exist_ok=True)
@@ -183,7 +155,7 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
         bf16=on_gpu and torch.cuda.is_bf16_supported(),
         remove_unused_columns=False,
     )
-    trainer = _trainer_class()(model=model, args=args, train_dataset=_Rows(rows), data_collator=collate(tokenizer.pad_token_id),
+    trainer = PRMTrainer(model=model, args=args, train_dataset=_Rows(rows), data_collator=collate(tokenizer.pad_token_id),
                                good_id=convention.good_id, bad_id=convention.bad_id, lm_loss_weight=config.lm_loss_weight,
                                callbacks=callbacks)
     resume = any(checkpoints.glob("checkpoint-*"))

@@ -34,7 +34,8 @@ def bad_gold_for(monkeypatch, which):
 @pytest.mark.parametrize("change, words", [
     ({"--dataset": "arith-eazy"}, "did you mean 'arith-easy'"),
     ({"--generator": "missing-model-folder/"}, "no such model folder"),
-    ({"--strategy": "greedy"}, "--strategy: Input should be 'naive', 'early-exit' or 'binary-search'"),
+    ({"--strategy": "greedy"}, "--strategy: unknown annotation strategy 'greedy' (registered: binary-search, early-exit, naive)"),
+    ({"--estimator": "hardd"}, "--estimator: unknown estimator 'hardd'; did you mean 'hard'?"),
 ])
 def test_a_run_that_fails_validation_writes_nothing(tiny, tmp_path, change, words, run_cli):
     args = annotate_args(tiny, tmp_path / "ann")

@@ -8,7 +8,8 @@ from transformers import TrainerCallback
 import verikit
 from verikit.rm.data import ExampleSet, StepExample
 from verikit.models import RM_MANIFEST
-from verikit.rm.training import PRMConfig, train_reward_model
+from verikit.rm.config import PRMConfig
+from verikit.rm.training import train_reward_model
 
 import random
 

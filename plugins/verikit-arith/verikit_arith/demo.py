@@ -102,7 +102,8 @@ def _reward_models(annotations: Path, completer: Path, out: Path) -> dict:
     from verikit.rm.data import load_examples
     from verikit.rm.likelihood import train_likelihood_prm
     from verikit.models import RM_MANIFEST
-    from verikit.rm.training import PRMConfig, train_reward_model
+    from verikit.rm.config import PRMConfig
+    from verikit.rm.training import train_reward_model
 
     seconds = {}
     for name, objective in (("orm", "orm"), ("prm", "prm")):

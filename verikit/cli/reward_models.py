@@ -8,6 +8,10 @@ from typing import Optional
 
 import typer
 
+from verikit.cli.app import app
+from verikit.cli.options import config_options
+from verikit.rm.config import PRMConfig
+
 
 def _echo_summary(kind: str, out: Path, summary: dict) -> None:
     skipped = ", ".join(f"{n} {reason}" for reason, n in summary["skipped_records"].items()) or "none"
@@ -18,68 +22,47 @@ def _echo_summary(kind: str, out: Path, summary: dict) -> None:
         typer.echo(f"warning: {summary['tags_dropped_by_truncation']} step tags fell beyond --max-length and were not trained")
 
 
+@app.command("train-prm")
+@config_options(PRMConfig, exclude=("objective",))
 def train_prm(
+    config: PRMConfig,
     data: Path = typer.Option(..., help="Annotation folder, Math-Shepherd JSONL or TRL stepwise JSONL."),
     out: Path = typer.Option(..., help="Folder for the trained PRM (an interrupted run resumes from it)."),
-    base: str = typer.Option(..., help="Causal LM to start from (folder or hub id), e.g. the generator."),
-    labels: str = typer.Option("hard", help="hard (0/1 targets) or soft (rollout fractions as probabilities)."),
     head: str = typer.Option("tag", help="tag: fine-tune the LM to predict +/- at each step tag (the paper); "
                                          "likelihood: logistic regression on the frozen base's per-step log-probs."),
     domain: Optional[str] = typer.Option(None, help="Domain whose prompt and step format the likelihood head reads (default: the annotations')."),
-    learning_rate: float = typer.Option(1e-4),
-    epochs: float = typer.Option(3.0),
-    batch_size: int = typer.Option(32),
-    max_length: int = typer.Option(1024),
-    lm_loss_weight: float = typer.Option(0.0, help="Keep the causal-LM loss on correct solutions at this weight (0: the paper's recipe)."),
-    extra_layers: int = typer.Option(0, help="Append this many identity-initialised decoder layers to the base (beyond the "
-                                             "paper; lets each tag read the base's final-layer states, see verikit.rm.surgery)."),
-    untie_embeddings: bool = typer.Option(False, help="Give the head an output layer of its own when the base shares it "
-                                                      "with the input embeddings (beyond the paper)."),
-    seed: int = typer.Option(0),
 ) -> None:
     """Train a process reward model: + / - at every step tag (Math-Shepherd), or the likelihood head."""
-    from verikit.rm.training import PRMConfig, train_reward_model
+    from verikit.rm.training import train_reward_model
 
     if head == "likelihood":
         from verikit.rm.data import load_examples
         from verikit.rm.likelihood import train_likelihood_prm
 
-        examples = load_examples(data, "prm", labels)
-        domain = domain or examples.domain
-        summary = train_likelihood_prm(base, examples, out, domain=domain)
-        typer.echo(f"likelihood PRM ({labels} labels) on {summary['examples']} solutions ({summary['trained_steps']} steps) "
-                   f"over frozen {base} in {summary['train_seconds']:.0f}s; saved to {out}")
+        examples = load_examples(data, "prm", config.labels)
+        summary = train_likelihood_prm(config.base, examples, out, domain=domain or examples.domain)
+        typer.echo(f"likelihood PRM ({config.labels} labels) on {summary['examples']} solutions "
+                   f"({summary['trained_steps']} steps) over frozen {config.base} in {summary['train_seconds']:.0f}s; saved to {out}")
         return
     if head != "tag":
         raise typer.BadParameter(f"--head must be tag or likelihood, not {head!r}")
-    config = PRMConfig(base=base, objective="prm", labels=labels, learning_rate=learning_rate, epochs=epochs,
-                       batch_size=batch_size, max_length=max_length, lm_loss_weight=lm_loss_weight,
-                       extra_layers=extra_layers, untie_embeddings=untie_embeddings, seed=seed)
-    _echo_summary(f"PRM ({labels} labels)", out, train_reward_model(config, data, out))
+    _echo_summary(f"PRM ({config.labels} labels)", out, train_reward_model(config, data, out))
 
 
+@app.command("train-orm")
+@config_options(PRMConfig, exclude=("objective", "labels"))
 def train_orm(
+    config: PRMConfig,
     data: Path = typer.Option(..., help="Annotation folder (or Math-Shepherd/TRL JSONL)."),
     out: Path = typer.Option(..., help="Folder for the trained ORM."),
-    base: str = typer.Option(..., help="Causal LM to start from."),
-    learning_rate: float = typer.Option(1e-4),
-    epochs: float = typer.Option(3.0),
-    batch_size: int = typer.Option(32),
-    max_length: int = typer.Option(1024),
-    lm_loss_weight: float = typer.Option(0.0),
-    extra_layers: int = typer.Option(0, help="Append identity-initialised decoder layers to the base (see train-prm)."),
-    untie_embeddings: bool = typer.Option(False, help="An output layer of its own (see train-prm)."),
-    seed: int = typer.Option(0),
 ) -> None:
     """Train an outcome reward model: final-answer correctness, read at the last step tag."""
-    from verikit.rm.training import PRMConfig, train_reward_model
+    from verikit.rm.training import train_reward_model
 
-    config = PRMConfig(base=base, objective="orm", learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
-                       max_length=max_length, lm_loss_weight=lm_loss_weight, extra_layers=extra_layers,
-                       untie_embeddings=untie_embeddings, seed=seed)
-    _echo_summary("ORM", out, train_reward_model(config, data, out))
+    _echo_summary("ORM", out, train_reward_model(config.model_copy(update={"objective": "orm"}), data, out))
 
 
+@app.command("score")
 def score(
     model: str = typer.Option(..., help="PRM folder or hub id (e.g. peiyi9979/math-shepherd-mistral-7b-prm)."),
     input: Path = typer.Option(..., "--input", help="JSONL rows with question (or problem) and steps (a list)."),
@@ -124,6 +107,7 @@ def score(
         typer.echo(f"scored {len(results)} solutions with {model}; wrote {out}")
 
 
+@app.command("prm-eval")
 def prm_eval(
     model: list[str] = typer.Option(..., help="NAME=PATH of a PRM or ORM; repeat for several."),
     dev: Path = typer.Option(..., help="ProcessBench rows for choosing the first-error threshold."),
@@ -159,6 +143,7 @@ def _metrics_line(r: dict) -> str:
             f"{fmt(r['acc_correct'])}, τ={r['threshold']:.3f})")
 
 
+@app.command("make-processbench")
 def make_processbench(
     dataset: str = typer.Option(..., help="Registered dataset whose domain has a gold step labeller (e.g. arith-easy)."),
     generator: str = typer.Option(..., help="Model that samples the solutions."),
@@ -180,11 +165,3 @@ def make_processbench(
     typer.echo(f"wrote {counts['rows']} rows to {out}: {counts['erroneous']} with an error, {counts['final_correct']} "
                f"with a correct final answer; {counts['no_steps']} samples without steps and {counts['step_tag_in_text']} "
                f"with the step tag in their text left out")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("train-prm")(train_prm)
-    app.command("train-orm")(train_orm)
-    app.command("score")(score)
-    app.command("prm-eval")(prm_eval)
-    app.command("make-processbench")(make_processbench)

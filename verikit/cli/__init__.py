@@ -1,0 +1,105 @@
+"""The ``verikit`` command line. Thin: it parses arguments and calls library functions.
+
+Commands live beside what they drive (:mod:`.annotation`, :mod:`.reward_models`, :mod:`.rl`, :mod:`.serving`);
+options that configure a run are generated from its pydantic config (:mod:`.options`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from verikit.cli.app import app, console, write_json
+from verikit.errors import VerikitError
+
+
+@app.command()
+def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+    """List loaded plugins, what each registered, and any plugin that failed."""
+    from verikit.plugins import get_host
+
+    host = get_host()
+    components = {
+        key: [{"name": e.name, "plugin": e.plugin, "description": e.description} for e in registry.entries()]
+        for key, registry in host.registries.items()
+    }
+    data = {
+        "plugins": [vars(info) for info in host.info.values()],
+        "components": components,
+        "failures": [vars(f) for f in host.failures],
+        "notes": host.notes,
+    }
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    table = Table(title="verikit components")
+    for column in ("kind", "name", "plugin", "description"):
+        table.add_column(column)
+    for key, entries in components.items():
+        for entry in entries:
+            table.add_row(key, entry["name"], entry["plugin"], entry["description"])
+    console.print(table)
+    for failure in host.failures:
+        console.print(f"[red]plugin {failure.plugin!r} failed at {failure.stage}:[/red] {failure.error}")
+    for note in host.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+
+
+@app.command()
+def check(
+    path: Path = typer.Argument(..., help="JSONL with one {\"solution\": str, \"gold\": str} per line."),
+    checker: str = typer.Option(..., "--checker", "-c", help="Registered answer checker, e.g. gsm8k or math."),
+    out: Optional[Path] = typer.Option(None, help="Write per-row verdicts and totals as JSON here."),
+) -> None:
+    """Grade solutions against gold answers with a named checker."""
+    from verikit.checking import check_file
+
+    result = check_file(path, checker)
+    console.print(f"{result['correct']}/{result['n']} correct ({100 * result['accuracy']:.1f}%) with checker {checker!r}")
+    if out is not None:
+        write_json(result, out)
+
+
+@app.command("checker-report")
+def checker_report(
+    dataset: str = typer.Option(..., help="Dataset and split, e.g. gsm8k-test or math500."),
+    data_dir: Optional[Path] = typer.Option(None, help="Benchmark data folder (default: $VERIKIT_DATA or ../shared/data)."),
+    limit: Optional[int] = typer.Option(None, help="Only the first N problems."),
+    out: Optional[Path] = typer.Option(None, help="Write the report as JSON here."),
+) -> None:
+    """Gold-vs-gold agreement: extract each gold solution's answer and compare it with the gold answer."""
+    from verikit.checking import gold_vs_gold
+
+    report = gold_vs_gold(dataset, data_dir=data_dir, limit=limit)
+    console.print(
+        f"[bold]{dataset}[/bold]: {report['agree']}/{report['n']} = {100 * report['accuracy']:.1f}% "
+        f"gold-vs-gold agreement ({', '.join(report['checkers'])} checker, {report['seconds']:.1f}s)"
+    )
+    for miss in report["misses"]:
+        console.print(f"  miss {miss['id']}: gold={miss['gold_answer']!r} extracted={miss['extracted']!r}", markup=False)
+    if out is not None:
+        write_json(report, out)
+
+
+# Each module adds its commands to ``app`` (imported last: they import ``app`` from here).
+from verikit.cli import annotation, reward_models, rl, serving  # noqa: E402,F401
+
+
+def main() -> None:
+    from verikit.plugins import get_host
+
+    try:
+        get_host().add_commands(app)  # VERIKIT_STRICT_PLUGINS=1 fails here: one line, like every other error
+        app()
+    except VerikitError as exc:
+        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
