@@ -54,3 +54,27 @@ def run_cli(capsys, monkeypatch):
         return code, output
 
     return run
+
+
+@pytest.fixture
+def annotation_record():
+    """A builder of valid :class:`~verikit.records.AnnotationRecord` dicts: ``annotation_record(problem_id="p1",
+    steps=[...], hard_labels=[...])``; per-step fields not given follow the steps and labels."""
+    from verikit.annotation.storage import record_key
+    from verikit.records import AnnotationRecord
+
+    def build(**fields):
+        steps = fields.get("steps", ["Step 1: a"])
+        hard = fields.get("hard_labels", [True] * len(steps))
+        record = {"chunk": 0, "problem_id": "p", "domain": "toy", "question": "q", "gold_answer": "1",
+                  "sample_index": 0, "solution": "\n".join(steps), "steps": steps, "final_answer": "1",
+                  "final_correct": all(hard), "hard_labels": hard, "soft_labels": [float(x) for x in hard],
+                  "step_rollouts": [1] * len(steps), "step_correct": [int(x) for x in hard],
+                  "verdicts": ["1" if x else "0" for x in hard], "rollouts_used": 0, "rollouts_generated": 0,
+                  "rollout_tokens": 0, "error": None, "strategy": "naive", "n_rollouts": 1, "generator": "g",
+                  "completer": "g", "seed": 0, "config_hash": "0"}
+        record.update(fields)
+        record.setdefault("key", record_key(record["problem_id"], record["sample_index"], record["solution"]))
+        return AnnotationRecord(**record).model_dump()
+
+    return build

@@ -15,14 +15,6 @@ def write_lines(path, lines):
     return path
 
 
-def _record(i, labels=(True, ), error=None):
-    return {"key": record_key("p", i, "s"), "chunk": 0, "problem_id": f"p{i}", "domain": "toy", "question": "q",
-            "gold_answer": "1", "sample_index": i, "solution": "s", "steps": ["Step 1: a"][: len(labels)] or ["x"],
-            "final_answer": "1", "final_correct": True, "hard_labels": list(labels), "soft_labels": [float(x) for x in labels],
-            "step_rollouts": [1], "step_correct": [1], "verdicts": ["1"], "rollouts_used": 0, "rollouts_generated": 0,
-            "rollout_tokens": 0, "error": error}
-
-
 # -- check ------------------------------------------------------------------------------------------------------
 def test_check_refuses_a_gold_answer_its_checker_cannot_read(tmp_path, run_cli):
     data = write_lines(tmp_path / "rows.jsonl", ['{"solution": "#### 4", "gold": "4"}', '{"solution": "#### 4", "gold": "four"}'])
@@ -47,9 +39,9 @@ def test_unreadable_lines_are_named_by_file_and_line(tmp_path, line, words, run_
 
 
 # -- annotation folders -------------------------------------------------------------------------------------------
-def test_a_broken_manifest_and_a_stray_shard_are_named(tmp_path, run_cli):
+def test_a_broken_manifest_and_a_stray_shard_are_named(tmp_path, run_cli, annotation_record):
     folder = tmp_path / "ann"
-    AnnotationStore(folder, {"x": 1}).append(0, [_record(0)])
+    AnnotationStore(folder, {"x": 1}).append(0, [annotation_record()])
     (folder / "manifest.json").write_text("{not json")
     code, output = run_cli(["export", "--annotations", folder, "--format", "trl", "--out", tmp_path / "o.jsonl"])
     assert code == 2 and "manifest.json" in output and "broken manifest" in output
@@ -60,16 +52,17 @@ def test_a_broken_manifest_and_a_stray_shard_are_named(tmp_path, run_cli):
     assert code == 2 and "shard-copy.jsonl" in output
 
 
-def test_export_validates_labels_and_never_leaves_partial_output(tmp_path, run_cli):
+def test_export_validates_labels_and_never_leaves_partial_output(tmp_path, run_cli, annotation_record):
     folder = tmp_path / "ann"
     store = AnnotationStore(folder, {"x": 1})
-    store.append(0, [_record(0), {**_record(1), "hard_labels": [True, False]}])  # the second has a label too many
+    store.append(0, [annotation_record()])
     out = tmp_path / "out.jsonl"
     out.write_text("precious\n")
     code, output = run_cli(["export", "--annotations", folder, "--format", "math-shepherd", "--out", out, "--labels", "gold"])
     assert code == 2 and "hard_labels or soft_labels" in output
+    store.append(1, [{**annotation_record(sample_index=1), "hard_labels": [True, False]}])  # a label too many
     code, output = run_cli(["export", "--annotations", folder, "--format", "math-shepherd", "--out", out])
-    assert code == 2 and "1 steps but 2 labels" in output
+    assert code == 2 and "shard-00001.jsonl:1: 1 steps but label lists of lengths [1, 2]" in output
     assert out.read_text() == "precious\n" and [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
 
 
@@ -79,7 +72,7 @@ def test_train_prm_refuses_labels_outside_zero_one_before_writing_anything(tmp_p
     data = write_lines(tmp_path / "trl.jsonl", ['{"prompt": "q", "completions": ["a", "b"], "labels": [1, %s]}' % label])
     out = tmp_path / "prm"
     code, output = run_cli(["train-prm", "--data", data, "--base", tmp_path / "nowhere", "--out", out])
-    assert code == 2 and f"{data}:1: field 'labels': step 2" in output
+    assert code == 2 and f"{data}:1: field 'labels" in output
     assert not out.exists()
 
 

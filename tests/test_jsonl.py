@@ -2,12 +2,18 @@ import pytest
 
 from verikit.errors import DataError
 from verikit.jsonl import read_jsonl, write_jsonl
+from verikit.records import Row
+
+
+class XRow(Row):
+    x: int
 
 
 def test_reads_records_with_their_line_numbers_and_skips_blank_lines(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text('{"x": 1}\n\n{"x": 2}\n')
-    assert list(read_jsonl(path, {"x": int})) == [(1, {"x": 1}), (3, {"x": 2})]
+    assert [(line, row.x) for line, row in read_jsonl(path, XRow)] == [(1, 1), (3, 2)]
+    assert list(read_jsonl(path)) == [(1, {"x": 1}), (3, {"x": 2})]
 
 
 @pytest.mark.parametrize(
@@ -24,7 +30,7 @@ def test_errors_name_the_file_line_and_field(tmp_path, content, message):
     path = tmp_path / "a.jsonl"
     path.write_text(content)
     with pytest.raises(DataError) as info:
-        list(read_jsonl(path, {"x": int}))
+        list(read_jsonl(path, XRow))
     assert message in str(info.value)
     assert str(info.value).startswith(str(tmp_path))
 

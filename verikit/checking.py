@@ -9,18 +9,19 @@ from typing import Any
 from verikit import components
 from verikit.errors import DataError, UnknownNameError
 from verikit.jsonl import read_jsonl
+from verikit.records import CheckRow
 
 
 def check_file(path: str | Path, checker_name: str) -> dict[str, Any]:
     """Grade every ``{"solution": str, "gold": str}`` row of a JSONL file; returns per-row verdicts and totals."""
     checker = components.answer_checker(checker_name)
     rows = []
-    for line, row in read_jsonl(path, {"solution": str, "gold": str}):
-        if not checker.equivalent(checker.normalize(row["gold"]), row["gold"]):  # a verdict against it means nothing
-            raise DataError(f"checker {checker_name!r} does not understand this gold answer: {row['gold'][:200]!r}",
+    for line, row in read_jsonl(path, CheckRow):
+        if not checker.equivalent(checker.normalize(row.gold), row.gold):  # a verdict against it means nothing
+            raise DataError(f"checker {checker_name!r} does not understand this gold answer: {row.gold[:200]!r}",
                             path=path, line=line, field="gold")
-        extracted = checker.extract(row["solution"])
-        rows.append({"line": line, "extracted": extracted, "gold": row["gold"], "correct": checker.equivalent(extracted, row["gold"])})
+        extracted = checker.extract(row.solution)
+        rows.append({"line": line, "extracted": extracted, "gold": row.gold, "correct": checker.equivalent(extracted, row.gold)})
     if not rows:
         raise DataError("no rows to check", path=path)
     correct = sum(r["correct"] for r in rows)

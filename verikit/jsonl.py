@@ -3,36 +3,33 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from verikit.errors import DataError
-
-_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list", dict: "object"}
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__)
+from verikit.records import type_name as _type_name
+from verikit.records import validated
 
 
-def read_jsonl(path: str | Path, required: Mapping[str, type | tuple[type, ...]] | None = None) -> Iterator[tuple[int, dict]]:
+def read_jsonl(path: str | Path, schema: Any = None) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, record)`` for each non-blank line of ``path`` (1-based line numbers).
 
-    ``required`` maps field names to the type(s) each must have; a missing or mistyped field raises
-    :class:`~verikit.errors.DataError` naming the file, the line and the field.
+    With ``schema`` (a pydantic model, see :mod:`verikit.records`) each record is that model, validated; a
+    missing or mistyped field raises :class:`~verikit.errors.DataError` naming the file, the line and the field.
+    Without, records are the parsed dicts.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError("file not found", path=path)
     with path.open("rb") as handle:
         for line_number, raw in enumerate(handle, start=1):
-            record = _parse_line(raw, path, line_number, required)
+            record = _parse_line(raw, path, line_number)
             if record is not None:  # a blank line
-                yield line_number, record
+                yield line_number, record if schema is None else validated(schema, record, path=path, line=line_number)
 
 
-def _parse_line(raw: bytes, path: Path, line_number: int, required) -> dict | None:
+def _parse_line(raw: bytes, path: Path, line_number: int) -> dict | None:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -50,14 +47,6 @@ def _parse_line(raw: bytes, path: Path, line_number: int, required) -> dict | No
         raise DataError(f"expected a JSON object, got {_type_name(record)}", path=path, line=line_number)
     if "\\u" in line:  # only a \u escape can make a lone surrogate, which no tokenizer or file can take
         _check_unicode(record, path, line_number)
-    for field, expected in (required or {}).items():
-        if field not in record:
-            raise DataError("missing", path=path, line=line_number, field=field)
-        value = record[field]
-        types = expected if isinstance(expected, tuple) else (expected,)
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
-            raise DataError(f"expected {wanted}, got {_type_name(value)}", path=path, line=line_number, field=field)
     return record
 
 

@@ -21,6 +21,7 @@ from verikit.annotation.storage import AnnotationStore, config_hash, record_key
 from verikit.errors import DataError
 from verikit.interfaces import Completions, Probe, StrategyOptions, accepted_settings
 from verikit.models import require_model
+from verikit.records import AnnotationRecord
 from verikit.types import StepLabel
 
 
@@ -180,9 +181,10 @@ class Annotator:
             round_number += 1
 
     def _record(self, chunk: int, item: _Item) -> dict:
+        """The item as an :class:`~verikit.records.AnnotationRecord` (validated), in the dict form shards store."""
         config = self.config
         labels = item.labels or []
-        return {
+        return AnnotationRecord(**{
             "key": record_key(item.problem.id, item.sample_index, item.solution),
             "chunk": chunk,
             "problem_id": item.problem.id,
@@ -209,7 +211,7 @@ class Annotator:
             "completer": config.completer or config.generator,
             "seed": config.seed,
             "config_hash": config_hash(config.model_dump()),
-        }
+        }).model_dump()
 
 
 def gold_error(problem, checker) -> str | None:

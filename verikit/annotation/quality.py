@@ -105,29 +105,9 @@ def plot_quality(result: dict, path) -> None:
 
 
 def load_prm800k(path) -> list[dict]:
-    """Human step labels in PRM800K's format → ``{"question", "steps", "gold_labels"}`` rows.
-
-    Each line holds ``question.problem`` and ``label.steps[*]`` with the chosen completion's ``rating``
-    (1 good, 0 neutral, -1 bad; neutral counts as good, as in PRM800K's own "no mistake" reading).
-    """
+    """Human step labels in PRM800K's format (:class:`~verikit.records.PRM800KRow`) →
+    ``{"question", "steps", "gold_labels", "gold_answer"}`` rows."""
     from verikit.jsonl import read_jsonl
+    from verikit.records import PRM800KRow
 
-    rows = []
-    for line, row in read_jsonl(path, {"question": dict, "label": dict}):
-        problem = row["question"].get("problem")
-        if not isinstance(problem, str):
-            raise DataError("missing", path=path, line=line, field="question.problem")
-        steps, labels = [], []
-        for index, step in enumerate(row["label"].get("steps") or []):
-            chosen = step.get("chosen_completion")
-            completions = step.get("completions") or []
-            if chosen is None:
-                chosen = 0 if step.get("human_completion") is None else None
-            completion = step.get("human_completion") if chosen is None else (completions[chosen] if chosen < len(completions) else None)
-            if not isinstance(completion, dict) or "text" not in completion:
-                raise DataError(f"step {index} has no chosen completion", path=path, line=line, field="label.steps")
-            steps.append(completion["text"])
-            labels.append((completion.get("rating") if completion.get("rating") is not None else 1) >= 0)
-        rows.append({"question": problem, "steps": steps, "gold_labels": labels,
-                     "gold_answer": row["question"].get("ground_truth_answer")})
-    return rows
+    return [row.gold_row() for _, row in read_jsonl(path, PRM800KRow)]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from verikit.errors import DataError
+from verikit.records import AnnotationRecord, validated
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"  # held (flock) by the run writing the folder
@@ -144,9 +145,7 @@ class AnnotationStore:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(f"corrupt record ({exc.msg})", path=path, line=line_number) from None
-            if not isinstance(record, dict) or "key" not in record:
-                raise DataError("missing", path=path, line=line_number, field="key")
-            records.append(record)
+            records.append(validated(AnnotationRecord, record, path=path, line=line_number).model_dump())
         return records
 
     def keys(self, chunk: int) -> set[str]:
@@ -194,7 +193,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
 
 def load_records(directory: str | Path) -> list[dict]:
-    """The records of an annotation folder as dicts (see :mod:`verikit.annotation.records` for the fields)."""
+    """The records of an annotation folder, each validated as a :class:`~verikit.records.AnnotationRecord`, as dicts."""
     directory = Path(directory)
     if not (directory / MANIFEST).exists():
         raise DataError(f"{directory}: not an annotation folder (no {MANIFEST})")

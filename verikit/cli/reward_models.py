@@ -64,7 +64,7 @@ def train_orm(
 
 @app.command("score")
 def score(
-    model: str = typer.Option(..., help="PRM folder or hub id (e.g. peiyi9979/math-shepherd-mistral-7b-prm)."),
+    model: str = typer.Option(..., help="PRM folder, hub id (e.g. peiyi9979/math-shepherd-mistral-7b-prm) or a verikit serve URL."),
     input: Path = typer.Option(..., "--input", help="JSONL rows with question (or problem) and steps (a list)."),
     out: Optional[Path] = typer.Option(None, help="Write rows with step_scores and score here (default: stdout)."),
     agg: str = typer.Option("min", help="min (paper), prod, last or mean."),
@@ -72,33 +72,10 @@ def score(
     released_convention: bool = typer.Option(False, help="Read a model without verikit_rm.json as a Math-Shepherd PRM (+/- at ки)."),
 ) -> None:
     """Per-step PRM scores for solutions, one forward pass each, and their aggregate."""
-    from verikit.errors import DataError
-    from verikit.jsonl import read_jsonl, write_jsonl
-    from verikit.models import require_model
-    from verikit.components import load_scorer
-    from verikit.metrics import AGGREGATIONS, aggregate
+    from verikit.jsonl import write_jsonl
+    from verikit.rm.scoring import score_file
 
-    if agg not in AGGREGATIONS:  # before any model is loaded
-        raise typer.BadParameter(f"choose one of {', '.join(AGGREGATIONS)}, not {agg!r}", param_hint="--agg")
-    require_model(model)
-    rows, lines = [], []
-    for line, row in read_jsonl(input, {"steps": list}):
-        lines.append(line)
-        question = row.get("question", row.get("problem"))
-        if not isinstance(question, str):
-            raise DataError("missing 'question' (or 'problem') string", path=input, line=line, field="question")
-        if not row["steps"] or not all(isinstance(s, str) for s in row["steps"]):
-            raise DataError("steps must be a non-empty list of strings", path=input, line=line, field="steps")
-        rows.append(row)
-    if not rows:
-        raise DataError("no rows to score", path=input)
-    scorer = load_scorer(model, batch_size=batch_size, released_convention=released_convention)
-    try:
-        scores = scorer.score([r.get("question", r.get("problem")) for r in rows], [r["steps"] for r in rows])
-    except DataError as exc:  # the scorer numbers rows from 1 in the order given; say which line of the file
-        line = lines[exc.line - 1] if exc.line is not None and 0 < exc.line <= len(lines) else None
-        raise DataError(exc.reason, path=input, line=line, field=exc.field) from None
-    results = [{**row, "step_scores": s, "score": aggregate(s, agg), "aggregation": agg} for row, s in zip(rows, scores)]
+    results = score_file(model, input, agg=agg, batch_size=batch_size, released_convention=released_convention)
     if out is None:
         for row in results:
             print(json.dumps(row, ensure_ascii=False))

@@ -35,15 +35,6 @@ class ExampleSet:
         self.skipped[reason] = self.skipped.get(reason, 0) + count
 
 
-def _label_value(value, source: str, field: str, index: int) -> float:
-    """A training target in [0, 1] (bool → 0/1; soft fractions stay fractions); NaN, inf, text are errors."""
-    import math
-
-    if isinstance(value, bool) or (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value <= 1):
-        return float(value)
-    raise DataError(f"step {index + 1}: label {value!r} is not a number in [0, 1]", path=source, field=field)
-
-
 def examples_from_records(records: list[dict], objective: str = "prm", labels: str = "hard") -> ExampleSet:
     """``objective`` prm (targets per step from ``{labels}_labels``) or orm (final correctness, last step)."""
     if objective not in ("prm", "orm"):
@@ -63,11 +54,11 @@ def examples_from_records(records: list[dict], objective: str = "prm", labels: s
         correct = bool(record.get("final_correct"))
         if objective == "orm":
             targets: list[float | None] = [None] * (len(steps) - 1) + [1.0 if correct else 0.0]
-        else:
+        else:  # records are AnnotationRecords: one label per step, each in [0, 1]
             values = record.get(f"{labels}_labels")
             if not isinstance(values, list) or len(values) != len(steps):
                 raise DataError(f"{len(steps)} steps but labels {values!r}", path=source, field=f"{labels}_labels")
-            targets = [_label_value(v, source, f"{labels}_labels", i) for i, v in enumerate(values)]
+            targets = [float(v) for v in values]
         result.examples.append(StepExample(record["question"], steps, targets, correct, source))
     return result
 
@@ -78,6 +69,7 @@ def load_examples(source: str | Path, objective: str = "prm", labels: str = "har
     from verikit.format import from_math_shepherd
     from verikit.annotation.storage import load_records
     from verikit.jsonl import read_jsonl
+    from verikit.records import MathShepherdRow, TRLRow, validated
 
     path = Path(source)
     if path.is_dir():
@@ -87,25 +79,21 @@ def load_examples(source: str | Path, objective: str = "prm", labels: str = "har
     records = []
     for line, row in read_jsonl(path):
         if "input" in row:
+            validated(MathShepherdRow, row, path=path, line=line)
             converted = from_math_shepherd(row, path=path, line=line)
-            flags = converted["hard_labels"]
+            flags = [float(flag) for flag in converted["hard_labels"]]
             final = all(flags)  # the released rows carry no final verdict; all-good steps is the closest reading
         elif "completions" in row:
-            for name, kind in (("prompt", str), ("completions", list), ("labels", list)):
-                if not isinstance(row.get(name), kind):
-                    raise DataError(f"expected {kind.__name__}", path=path, line=line, field=name)
-            converted = {"question": row["prompt"], "steps": row["completions"]}
-            flags = [_label_value(v, f"{path}:{line}", "labels", i) for i, v in enumerate(row["labels"])]
-            if len(flags) != len(converted["steps"]):
-                raise DataError(f"{len(flags)} labels for {len(converted['steps'])} completions", path=path, line=line, field="labels")
-            final = row.get("final_correct", all(v >= 0.5 for v in flags))
+            trl = validated(TRLRow, row, path=path, line=line)
+            converted = {"question": trl.prompt, "steps": trl.completions}
+            flags = trl.labels
+            final = trl.final_correct if trl.final_correct is not None else all(v >= 0.5 for v in flags)
         else:
             raise DataError("neither a Math-Shepherd row (input/label) nor a TRL row (prompt/completions/labels)", path=path, line=line)
         if labels == "soft" and "completions" not in row:
             raise DataError("soft labels need verikit annotations or TRL rows with fractional labels", path=path, line=line, field="label")
         records.append({"key": f"{path}:{line}", "question": converted["question"], "steps": converted["steps"],
-                        "hard_labels": [_label_value(v, f"{path}:{line}", "labels", i) >= 0.5 for i, v in enumerate(flags)],
-                        "soft_labels": [_label_value(v, f"{path}:{line}", "labels", i) for i, v in enumerate(flags)],
+                        "hard_labels": [v >= 0.5 for v in flags], "soft_labels": list(flags),
                         "final_correct": bool(final), "error": None})
     return examples_from_records(records, objective, labels)
 

@@ -1,8 +1,6 @@
 """ProcessBench-style rows: loading the benchmark's files and making such rows where gold step labels exist.
 
-Schema: ``id, generator, problem, steps, final_answer_correct, label`` where ``label`` is the index of the
-first wrong step or -1 — optionally with ``step_labels`` (one verdict per step, from a domain's exact
-labeller) and ``problem_id`` (which rows share a problem, for within-problem ranking).
+The row schema is :class:`verikit.records.ProcessBenchRow`.
 """
 
 from __future__ import annotations
@@ -11,35 +9,23 @@ import json
 from pathlib import Path
 
 from verikit.errors import DataError
-
-_FIELDS = {"id": (str, int), "problem": str, "steps": list, "label": int}
-
+from verikit.jsonl import read_jsonl
+from verikit.records import ProcessBenchRow, validated
 
 def load_processbench(path: str | Path) -> list[dict]:
-    """Rows of a ProcessBench JSON file (a list) or JSONL file; errors name file, row and field."""
+    """Rows of a ProcessBench JSON file (a list) or JSONL file, each validated as a
+    :class:`~verikit.records.ProcessBenchRow`; errors name file, row and field."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    try:
-        rows = json.loads(text) if text.lstrip().startswith("[") else [json.loads(line) for line in text.splitlines() if line.strip()]
-    except json.JSONDecodeError as exc:
-        raise DataError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
-    for index, row in enumerate(rows, start=1):
-        if not isinstance(row, dict):
-            raise DataError("expected an object", path=path, line=index)
-        for field, kind in _FIELDS.items():
-            if not isinstance(row.get(field), kind) or isinstance(row.get(field), bool):
-                raise DataError(f"missing or not {getattr(kind, '__name__', 'str/int')}", path=path, line=index, field=field)
-        if not row["steps"] or not all(isinstance(s, str) for s in row["steps"]):
-            raise DataError("steps must be a non-empty list of strings", path=path, line=index, field="steps")
-        if not -1 <= row["label"] < len(row["steps"]):
-            raise DataError(f"label {row['label']} is not -1 or a step index below {len(row['steps'])}", path=path, line=index, field="label")
-        labels = row.get("step_labels")
-        if labels is not None and (not isinstance(labels, list) or len(labels) != len(row["steps"])):
-            raise DataError("step_labels must have one verdict per step", path=path, line=index, field="step_labels")
-        if "final_answer_correct" not in row:
-            row["final_answer_correct"] = row["label"] == -1
-    return rows
-
+    if text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
+        numbered = enumerate(rows, start=1)
+    else:
+        numbered = read_jsonl(path)
+    return [validated(ProcessBenchRow, row, path=path, line=index).model_dump() for index, row in numbered]
 
 
 def make_rows(dataset: str, split: str, generator: str, problems: int, samples: int, temperature: float = 1.0,
@@ -72,12 +58,12 @@ def make_rows(dataset: str, split: str, generator: str, problems: int, samples: 
                 tagged += 1
                 continue
             verdicts = labeller(problem, steps)
-            rows.append({
-                "id": f"{problem.id}-{index}", "generator": str(generator), "problem": problem.question,
-                "problem_id": problem.id, "steps": steps,
-                "final_answer_correct": bool(checker.is_correct(text, problem.gold_answer)),
-                "label": first_error(verdicts), "step_labels": verdicts,
-            })
+            rows.append(ProcessBenchRow(
+                id=f"{problem.id}-{index}", generator=str(generator), problem=problem.question,
+                problem_id=problem.id, steps=steps,
+                final_answer_correct=bool(checker.is_correct(text, problem.gold_answer)),
+                label=first_error(verdicts), step_labels=verdicts,
+            ).model_dump())
     counts = {"problems": len(loaded), "solutions": len(loaded) * samples, "rows": len(rows), "no_steps": no_steps,
               "step_tag_in_text": tagged,
               "erroneous": sum(r["label"] != -1 for r in rows), "final_correct": sum(r["final_answer_correct"] for r in rows)}

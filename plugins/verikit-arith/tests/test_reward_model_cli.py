@@ -12,15 +12,15 @@ from .test_reward_model_training import _examples
 runner = CliRunner()
 
 
-def _annotation_folder(path, count=24):
+def _annotation_folder(path, annotation_record, count=24):
     """Records shaped like the annotator's, with exact labels (a random tiny model would label nothing well)."""
     store = AnnotationStore(path, {"dataset": "arith-easy"})
     records = []
     for i, example in enumerate(_examples(count).examples):
         labels = [bool(t) for t in example.targets]
-        records.append({"key": record_key(f"p{i}", 0, "\n".join(example.steps)), "problem_id": f"p{i}", "domain": "arith",
-                        "question": example.question, "steps": example.steps, "hard_labels": labels,
-                        "soft_labels": [0.75 if x else 0.125 for x in labels], "final_correct": all(labels), "error": None})
+        records.append(annotation_record(problem_id=f"p{i}", domain="arith", question=example.question,
+                                         steps=example.steps, hard_labels=labels,
+                                         soft_labels=[0.75 if x else 0.125 for x in labels]))
     store.append(0, records)
 
 
@@ -30,9 +30,9 @@ def _ok(args):
     return result.output
 
 
-def test_train_score_and_evaluate_from_the_command_line(tiny, tmp_path):
+def test_train_score_and_evaluate_from_the_command_line(tiny, tmp_path, annotation_record):
     ann = tmp_path / "ann"
-    _annotation_folder(ann)
+    _annotation_folder(ann, annotation_record)
     for name in ("dev", "test"):
         output = _ok(["make-processbench", "--dataset", "arith-easy", "--generator", tiny, "--split", name, "--problems", 4,
                       "--samples", 2, "--max-new-tokens", 24, "--out", tmp_path / f"{name}.jsonl"])

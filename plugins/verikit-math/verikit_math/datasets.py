@@ -12,7 +12,21 @@ from pathlib import Path
 from verikit.errors import DataError
 from verikit.jsonl import read_jsonl
 from verikit.paths import data_dir as resolve_data_dir
+from verikit.records import Row
 from verikit.types import Problem
+
+
+class GSM8KRow(Row):
+    question: str
+    answer: str
+
+
+class MATHRow(Row):
+    problem: str
+    solution: str
+    answer: str
+    unique_id: str
+
 
 _FINAL = re.compile(r"####\s*(\S[^\n]*)\s*$")
 
@@ -27,17 +41,17 @@ def load_gsm8k(split: str = "test", data_dir: str | Path | None = None, limit: i
     _check_split(split, ("train", "test"), "gsm8k")
     path = resolve_data_dir(data_dir) / "gsm8k" / f"{split}.jsonl"
     problems = []
-    for line, row in read_jsonl(path, {"question": str, "answer": str}):
-        match = _FINAL.search(row["answer"])
+    for line, row in read_jsonl(path, GSM8KRow):
+        match = _FINAL.search(row.answer)
         if not match:
             raise DataError("no final '#### <answer>' line", path=path, line=line, field="answer")
         problems.append(
             Problem(
                 id=f"gsm8k-{split}-{line}",
-                question=row["question"],
+                question=row.question,
                 gold_answer=match.group(1).strip(),
                 domain="gsm8k",
-                gold_solution=row["answer"],
+                gold_solution=row.answer,
                 metadata={"source_line": line},
             )
         )
@@ -48,8 +62,8 @@ def load_gsm8k(split: str = "test", data_dir: str | Path | None = None, limit: i
 
 def _load_math_file(path: Path, limit: int | None) -> list[Problem]:
     problems = []
-    schema = {"problem": str, "solution": str, "answer": str, "unique_id": str}
-    for line, row in read_jsonl(path, schema):
+    for line, row in read_jsonl(path, MATHRow):
+        row = row.model_dump()
         if not row["answer"].strip():
             raise DataError("empty answer", path=path, line=line, field="answer")
         problems.append(

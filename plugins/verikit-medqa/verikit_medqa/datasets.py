@@ -12,8 +12,17 @@ from pathlib import Path
 from verikit import DataError, Problem
 from verikit.jsonl import read_jsonl
 from verikit.paths import data_dir as resolve_data_dir
-
+from verikit.records import Row
 from verikit_medqa.checker import LETTERS, normalize_option_text
+
+
+class MultipleChoiceRow(Row):
+    """MedQA/MedMCQA style: the question, options by letter, the answer."""
+
+    question: str
+    options: dict
+    answer: str
+
 
 SAMPLE = Path(__file__).parent / "data" / "sample.jsonl"
 SAMPLE_SPLITS = ("dev", "test")
@@ -54,7 +63,8 @@ def load_multiple_choice(path: str | Path, prefix: str, limit: int | None = None
     """Problems from one JSONL file; the gold answer is ``"C: <option text>"`` so text answers can be graded."""
     path = Path(path)
     problems = []
-    for line, record in read_jsonl(path, {"question": str, "options": dict, "answer": str}):
+    for line, row in read_jsonl(path, MultipleChoiceRow):
+        record = row.model_dump()
         if not record["question"].strip():
             raise DataError("empty question", path=path, line=line, field="question")
         options = _options(record, path, line)

@@ -1,0 +1,255 @@
+"""One pydantic schema per record verikit reads or writes, and the one function that turns a schema's
+complaint into a :class:`~verikit.errors.DataError` naming file, line and field.
+
+* :class:`~verikit.types.Problem` — a task with a gold answer (dataset loaders);
+* :class:`AnnotationRecord` — one annotated solution in an annotation folder's shards;
+* :class:`ProcessBenchRow` — a solution with the index of its first wrong step (ProcessBench, ``prm-eval``);
+* :class:`PRM800KRow` — a solution with human step ratings (PRM800K's ``label.steps``);
+* :class:`TRLRow`, :class:`MathShepherdRow` — reward-model training rows in TRL's and Math-Shepherd's formats;
+* :class:`ScoreRow` — a solution to score (``verikit score``); :class:`CheckRow` — a solution and its gold
+  answer (``verikit check``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from verikit.errors import DataError
+
+_KINDS = {"string": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "list",
+          "dict": "object", "model": "object"}
+_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list", dict: "object"}
+
+
+#: A step label or training target: a probability (a bool counts as 0/1); NaN, inf and text are refused.
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+def type_name(value: Any) -> str:
+    """How a JSON value's type is named in messages."""
+    return "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def validated(schema: type[BaseModel], row: Any, *, path: str | Path | None = None, line: int | None = None) -> Any:
+    """``schema.model_validate(row)``; the first complaint becomes a DataError naming ``path:line`` and the field."""
+    try:
+        return schema.model_validate(row)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        kind = error["type"]
+        if kind == "missing":
+            message = "missing"
+        elif kind == "model_type" and not field:
+            message = f"expected a JSON object, got {type_name(error['input'])}"
+        elif kind.endswith("_type") and kind[: -len("_type")] in _KINDS:
+            message = f"expected {_KINDS[kind[: -len('_type')]]}, got {type_name(error['input'])}"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+        raise DataError(message, path=path, line=line, field=field) from None
+
+
+class Row(BaseModel):
+    """Rows read from files people write: strict types (a number is not a string), unknown fields kept."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class CheckRow(Row):
+    solution: str
+    gold: str
+
+
+class ScoreRow(Row):
+    """A solution to score; ``problem`` is accepted for ``question`` (ProcessBench's name)."""
+
+    question: str
+    steps: list[str] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _problem_is_the_question(cls, row: Any) -> Any:
+        if isinstance(row, dict) and "question" not in row and "problem" in row:
+            return {**row, "question": row["problem"]}
+        return row
+
+
+class TRLRow(Row):
+    """TRL's stepwise-supervision row; ``labels`` are booleans or soft fractions, one per completion (step)."""
+
+    model_config = ConfigDict(strict=False, extra="allow")  # labels: a bool or an int 0/1 reads as a probability
+
+    prompt: Annotated[str, Field(strict=True)]
+    completions: Annotated[list[str], Field(strict=True, min_length=1)]
+    labels: list[Probability]
+    final_correct: bool | None = None
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _numbers_only(cls, labels: Any) -> Any:
+        if isinstance(labels, list):
+            for index, value in enumerate(labels):
+                if not isinstance(value, (bool, int, float)):
+                    raise ValueError(f"step {index + 1}: label {value!r} is not a number in [0, 1]")
+        return labels
+
+    @field_validator("labels")
+    @classmethod
+    def _one_per_completion(cls, labels: list[float], info: ValidationInfo) -> list[float]:
+        completions = info.data.get("completions")
+        if completions is not None and len(labels) != len(completions):
+            raise ValueError(f"{len(labels)} labels for {len(completions)} completions")
+        return labels
+
+
+class MathShepherdRow(Row):
+    """A released Math-Shepherd row (the text layout inside ``input``/``label`` is :mod:`verikit.format`'s)."""
+
+    input: str
+    label: str
+    task: str | None = None
+
+
+class ProcessBenchRow(Row):
+    """ProcessBench's row: ``label`` is the index of the first wrong step, -1 when every step is right.
+    ``step_labels`` (one verdict per step, from an exact labeller) and ``problem_id`` (rows sharing a problem)
+    are verikit's additions."""
+
+    id: str | int
+    problem: str
+    steps: list[str] = Field(min_length=1)
+    label: int
+    generator: str | None = None
+    final_answer_correct: bool | None = None
+    step_labels: list[bool] | None = None
+    problem_id: str | None = None
+
+    @field_validator("label")
+    @classmethod
+    def _a_step_or_none(cls, label: int, info: ValidationInfo) -> int:
+        steps = info.data.get("steps")
+        if steps is not None and not -1 <= label < len(steps):
+            raise ValueError(f"label {label} is not -1 or a step index below {len(steps)}")
+        return label
+
+    @field_validator("step_labels")
+    @classmethod
+    def _one_per_step(cls, labels: list[bool] | None, info: ValidationInfo) -> list[bool] | None:
+        if labels is not None and len(labels) != len(info.data.get("steps") or []):
+            raise ValueError("step_labels must have one verdict per step")
+        return labels
+
+    @model_validator(mode="after")
+    def _correct_unless_said(self) -> ProcessBenchRow:
+        if self.final_answer_correct is None:
+            self.final_answer_correct = self.label == -1
+        return self
+
+
+class _PRM800KCompletion(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    text: str
+    rating: int | None = None
+
+
+class _PRM800KStep(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    completions: list[_PRM800KCompletion] | None = None
+    human_completion: _PRM800KCompletion | None = None
+    chosen_completion: int | None = None
+
+    def chosen(self) -> _PRM800KCompletion:
+        """The completion the labeller kept: the human's, else the chosen one, else the first."""
+        if self.human_completion is not None and self.chosen_completion is None:
+            return self.human_completion
+        index = 0 if self.chosen_completion is None else self.chosen_completion
+        if not self.completions or not 0 <= index < len(self.completions):
+            raise ValueError(f"chosen_completion {index} is not one of the {len(self.completions or [])} completions")
+        return self.completions[index]
+
+
+class _PRM800KQuestion(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    problem: str
+    ground_truth_answer: str | None = None
+
+
+class _PRM800KLabel(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    steps: list[_PRM800KStep] = Field(default_factory=list)
+
+
+class PRM800KRow(BaseModel):
+    """A PRM800K line: ``question.problem`` and ``label.steps[*]`` with each chosen completion's ``rating``
+    (1 good, 0 neutral, -1 bad; neutral counts as good, PRM800K's own "no mistake" reading)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: _PRM800KQuestion
+    label: _PRM800KLabel
+
+    @model_validator(mode="after")
+    def _every_step_has_a_completion(self) -> PRM800KRow:
+        for step in self.label.steps:
+            step.chosen()
+        return self
+
+    def gold_row(self) -> dict:
+        """``{"question", "steps", "gold_labels", "gold_answer"}`` as annotation quality reads it."""
+        chosen = [step.chosen() for step in self.label.steps]
+        return {"question": self.question.problem, "steps": [c.text for c in chosen],
+                "gold_labels": [(1 if c.rating is None else c.rating) >= 0 for c in chosen],
+                "gold_answer": self.question.ground_truth_answer}
+
+
+class AnnotationRecord(BaseModel):
+    """One sampled solution in an annotation folder: its steps, their labels and what it cost.
+
+    A record with ``error`` set (no steps, a gold answer the checker cannot read) has no labels; every other
+    record has one label, one rollout count and one verdict string per step.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(description="Content hash of (problem id, sample index, solution): the exactly-once key.")
+    chunk: int = Field(ge=0)
+    problem_id: str
+    domain: str
+    question: str
+    gold_answer: str
+    sample_index: int = Field(ge=0)
+    solution: str
+    steps: list[str]
+    final_answer: str | None
+    final_correct: bool | None
+    hard_labels: list[bool]
+    soft_labels: list[Probability]
+    step_rollouts: list[int]
+    step_correct: list[int]
+    verdicts: list[str] = Field(description="Per step, the rollout verdicts in order as '1'/'0' characters.")
+    rollouts_used: int = Field(ge=0)
+    rollouts_generated: int = Field(ge=0)
+    rollout_tokens: int = Field(ge=0)
+    error: str | None
+    strategy: str
+    n_rollouts: int = Field(ge=1)
+    generator: str
+    completer: str
+    seed: int
+    config_hash: str
+
+    @model_validator(mode="after")
+    def _one_label_per_step(self) -> AnnotationRecord:
+        if self.error is None:
+            lengths = {len(x) for x in (self.steps, self.hard_labels, self.soft_labels, self.step_rollouts,
+                                        self.step_correct, self.verdicts)}
+            if lengths != {len(self.steps)}:
+                raise ValueError(f"{len(self.steps)} steps but label lists of lengths {sorted(lengths)}")
+        return self
