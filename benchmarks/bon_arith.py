@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> dict:
     for name, points in curves.items():
         cells = "".join(f"{100 * points[n]['acc']:>6.1f} [{100 * points[n]['ci_low']:.0f},{100 * points[n]['ci_high']:.0f}]".rjust(16) for n in ns)
         rm = methods[name][1]
-        print(f"{name:<28}{cells}{'' if rm is None else f'{pairwise[rm]:>10.3f}'}")
+        auc = None if rm is None else pairwise[rm]  # None too when no problem has both a right and a wrong sample
+        print(f"{name:<28}{cells}{'' if rm is None else ('n/a' if auc is None else f'{auc:.3f}').rjust(10)}")
     result = {"config": vars(args) | {"out": str(args.out)}, "pass_at_n": pass_at, "curves": curves, "pairwise_auc": pairwise,
               "sampling_seconds": sampling_seconds, "unscorable_samples": unscorable}
     with open(args.out / "samples.jsonl", "w") as raw:  # every sample's answer, verdict and scores: curves can be recomputed

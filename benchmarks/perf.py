@@ -5,7 +5,7 @@
 ``--model``: the arith generator/completer (e.g. ``out/completer-arith-easy``); ``--prm``: a PRM folder
 (default: the model itself, read with the released convention — speed does not depend on training).
 
-* completion — n=8 rollouts from every prefix (1..8 steps) of 8-step arith-hard solutions: one prompt at
+* completion — n=8 rollouts from every prefix (1..7 steps) of 7-step arith-hard solutions (the preset's longest): one prompt at
   a time with plain ``generate`` (the naive loop), the batched completer, and the batched completer with
   prefix KV reuse; greedy outputs must be identical, then the same with sampling (temperature 1).
 * scoring — one-pass vs per-prefix PRM scoring (``benchmarks.scoring``).
@@ -31,7 +31,7 @@ import verikit
 SECTIONS = ("completion", "scoring", "annotation", "ray", "serve")
 
 
-def step_prefixes(problems: int, steps: int = 8) -> list[str]:
+def step_prefixes(problems: int, steps: int = 7) -> list[str]:
     """Every prefix (1..steps lines) of canonical ``steps``-step arith-hard solutions, as completer prompts."""
     from benchmarks.scoring import solutions_with_steps
 
@@ -54,7 +54,7 @@ def completion(model: str, problems: int, n: int = 8) -> dict:
     reuse = TransformersCompleter(model, device="cpu", batch_size=512, prefix_cache=True)
     for completer in (naive, batched, reuse):  # warm-up
         completer.complete(prompts[:2], n=2, temperature=0, max_new_tokens=4)
-    result: dict = {"prompts": len(prompts), "n": n, "steps_per_prefix": "1..8"}
+    result: dict = {"prompts": len(prompts), "n": n, "steps_per_prefix": "1..7"}
     for label, temperature in (("greedy", 0.0), ("sampled", 1.0)):
         started = time.perf_counter()
         one_at_a_time = [[naive.complete([p], n=1, temperature=temperature, max_new_tokens=tokens, stop=stop, seed=j)[0][0]
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", required=True)
     parser.add_argument("--prm", default=None)
     parser.add_argument("--sections", default=",".join(SECTIONS))
-    parser.add_argument("--problems", type=int, default=4, help="8-step solutions for the completion section.")
+    parser.add_argument("--problems", type=int, default=4, help="7-step solutions for the completion section.")
     parser.add_argument("--annotation-problems", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/perf.json"))
     args = parser.parse_args(argv)

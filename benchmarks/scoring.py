@@ -1,9 +1,9 @@
 """One-pass PRM scoring (every step read at its tag in one forward pass) vs re-encoding each step prefix.
 
-    python -m benchmarks.scoring --model DIR [--solutions 64] [--steps 8] [--out out/benchmarks/scoring.json]
+    python -m benchmarks.scoring --model DIR [--solutions 64] [--steps 7] [--out out/benchmarks/scoring.json]
 
-The solutions are canonical arith-hard solutions with exactly ``--steps`` steps (7 operations and the
-answer line). Both ways run in this process on the same model, batch size and threads; the scores must
+The solutions are canonical arith-hard solutions with exactly ``--steps`` steps (the preset's longest have
+7: six operations and the answer line). Both ways run in this process on the same model, batch size and threads; the scores must
 agree to 1e-5. Prints the speed ratio per batch size and the ratio of tokens read, and writes them as JSON.
 """
 
@@ -22,23 +22,25 @@ def solutions_with_steps(count: int, steps: int) -> tuple[list[str], list[list[s
     from verikit_arith.expressions import parse
     from verikit_arith.problems import canonical_steps, load_split
 
-    questions, solutions = [], []
+    questions, solutions, found = [], [], set()
     for split in ("test", "dev", "train"):
         for problem in load_split("arith-hard", split, limit=None if split != "train" else 5000):
             solution = canonical_steps(parse(problem.question.removesuffix("=?")))
+            found.add(len(solution))
             if len(solution) == steps:
                 questions.append(problem.question)
                 solutions.append(solution)
             if len(questions) == count:
                 return questions, solutions
-    raise SystemExit(f"found only {len(questions)} arith-hard solutions with {steps} steps")
+    raise SystemExit(f"found only {len(questions)} arith-hard solutions with {steps} steps "
+                     f"(the preset's solutions have {', '.join(map(str, sorted(found)))} steps)")
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="A PRM folder (any causal LM whose tokenizer has the step tag).")
     parser.add_argument("--solutions", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=7)
     parser.add_argument("--batch-sizes", default="1,16", help="Sequences per forward pass, the same for both ways; "
                         "1 is how a per-prefix loop is usually written.")
     parser.add_argument("--repeats", type=int, default=3, help="Best of this many timings of each way.")

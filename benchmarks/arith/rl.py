@@ -85,8 +85,15 @@ def main(argv: list[str] | None = None) -> dict:
         sampler = verikit.completer("transformers", model=policy, max_new_tokens=tokens)
         pairs = rejection_samples(sampler, train[: args.rft_problems], domain, checker, k=args.rft_samples, seed=seed,
                                   max_new_tokens=tokens)
-        rft_model = supervised_finetune(policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed, progress=False)
-        results.setdefault("rft", {"seeds": {}})["seeds"][seed] = greedy(rft_model, test, domain, checker, tokens)
+        if pairs:
+            rft_model = supervised_finetune(policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed,
+                                            progress=False)
+            rft_accuracy = greedy(rft_model, test, domain, checker, tokens)
+        else:  # nothing sampled was correct: rejection sampling keeps nothing, so RFT leaves the policy as it was
+            print(f"seed {seed}: no correct sample among {args.rft_problems} x {args.rft_samples}; RFT = SFT", flush=True)
+            rft_accuracy = sft
+        results.setdefault("rft", {"seeds": {}, "pairs": {}})["seeds"][seed] = rft_accuracy
+        results["rft"]["pairs"][seed] = len(pairs)
         runs = [("orm-ppo", orm_final_reward(verikit.scorer(orm_path), splitter)),
                 ("step-ppo", prm_step_rewards(verikit.scorer(step_rm_path), splitter))]
         if args.noise_control:

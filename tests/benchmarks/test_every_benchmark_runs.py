@@ -1,0 +1,157 @@
+"""Every benchmark in ``benchmarks/`` runs on the current code, each with its smallest settings.
+
+The models are tiny and random (the figures mean nothing); what is checked is that each benchmark gets from its
+arguments to its JSON with the library as it is now — the rot that once left ``benchmarks.scoring`` looking for
+8-step solutions the preset no longer had. ``benchmarks.math`` and ``benchmarks.serve_attacks`` run in
+``tests/test_benchmark_math.py`` and ``tests/test_serve_attacks.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def mini_demo(tmp_path_factory) -> Path:
+    """A folder laid out as ``verikit demo`` writes one: a tiny policy, an ORM, a PRM and a likelihood PRM trained
+    on exact labels (gold steps, and the same steps with a wrong last line), and ProcessBench rows."""
+    from verikit.annotation.storage import AnnotationStore, record_key
+    from verikit.jsonl import write_jsonl
+    from verikit.records import AnnotationRecord
+    from verikit.rm.config import PRMConfig
+    from verikit.rm.data import load_examples
+    from verikit.rm.likelihood import train_likelihood_prm
+    from verikit.rm.training import train_reward_model
+    from verikit.tiny_models import build_tiny_causal_lm
+    from verikit_arith.demo import DemoSettings
+    from verikit_arith.problems import load_split
+
+    root = tmp_path_factory.mktemp("demo")
+    problems = load_split("arith-easy", "train", limit=24)
+    solutions = [(p, list(p.gold_steps), True) for p in problems]
+    solutions += [(p, list(p.gold_steps[:-1]) + [p.gold_steps[-1] + "1"], False) for p in problems]
+    tiny = build_tiny_causal_lm(root / "tiny", [f"{p.question}\n" + "\n".join(s) for p, s, _ in solutions], vocab_size=400)
+    store = AnnotationStore(root / "annotations", {"dataset": "arith-easy"})
+    records, rows = [], []
+    for index, (problem, steps, good) in enumerate(solutions):
+        labels = [True] * (len(steps) - 1) + [good]
+        solution = "\n".join(steps)
+        records.append(AnnotationRecord(
+            key=record_key(problem.id, index, solution), chunk=0, problem_id=problem.id, domain="arith",
+            question=problem.question, gold_answer=problem.gold_answer, sample_index=index, solution=solution,
+            steps=steps, final_answer=None, final_correct=good, hard_labels=labels,
+            soft_labels=[float(x) for x in labels], step_rollouts=[1] * len(steps), step_correct=[int(x) for x in labels],
+            verdicts=["1" if x else "0" for x in labels], rollouts_used=0, rollouts_generated=0, rollout_tokens=0,
+            error=None, strategy="naive", n_rollouts=1, generator="gold", completer="gold", seed=0,
+            config_hash="0").model_dump())
+        rows.append({"id": f"{problem.id}-{index}", "problem": problem.question, "problem_id": problem.id,
+                     "steps": steps, "label": -1 if good else len(steps) - 1, "final_answer_correct": good})
+    store.append(0, records)
+    store.close()
+    write_jsonl(root / "processbench-dev.jsonl", rows[::2])
+    write_jsonl(root / "processbench-test.jsonl", rows[1::2])
+    models = root / "arith-easy"
+    for name in ("orm", "prm"):
+        train_reward_model(PRMConfig(base=str(tiny), objective=name, epochs=1.0, batch_size=16, learning_rate=1e-3),
+                           root / "annotations", models / name, progress=False)
+    train_likelihood_prm(str(tiny), load_examples(root / "annotations", "prm", "hard"), models / "likelihood-prm",
+                         domain="arith")
+    settings = DemoSettings(test_problems=4, samples=4, repeats=2, annotate_problems=4, annotate_samples=2, rollouts=2)
+    details = {"settings": asdict(settings), "arith-easy": {"policy": str(tiny), "completer": str(tiny)}}
+    (root / "details.json").write_text(json.dumps(details))
+    return root
+
+
+def _run(module: str, argv: list) -> dict:
+    result = importlib.import_module(module).main([str(a) for a in argv])
+    assert isinstance(result, dict) and result
+    return result
+
+
+def test_every_benchmark_module_is_listed_here():
+    """A new benchmark must be added to the runs below (or to the two files named in the module docstring)."""
+    found = {str(p.relative_to(BENCHMARKS.parent).with_suffix("")).replace("/", ".").removesuffix(".__main__")
+             for p in BENCHMARKS.rglob("*.py") if p.name != "__init__.py" and p.name != "recipe.py"}
+    assert found == COVERED
+
+
+COVERED = {"benchmarks.annotation", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
+           "benchmarks.robustness", "benchmarks.scoring", "benchmarks.tag_head_ablation", "benchmarks.temperature_dev",
+           "benchmarks.arith", "benchmarks.arith.ppo_dev", "benchmarks.arith.rl",
+           "benchmarks.math", "benchmarks.serve_attacks"}
+
+
+def test_annotation_quality(mini_demo, tmp_path):
+    result = _run("benchmarks.annotation", ["--generator", mini_demo / "tiny", "--problems", 2, "--samples", 2,
+                                            "--ns", "1,2", "--out", tmp_path])
+    assert (tmp_path / "quality.json").exists() or any(tmp_path.iterdir())
+    assert "naive" in json.dumps(result)
+
+
+def test_best_of_n(mini_demo, tmp_path):
+    _run("benchmarks.bon_arith", ["--policy", mini_demo / "tiny", "--rm", f"prm={mini_demo / 'arith-easy' / 'prm'}",
+                                  "--problems", 2, "--samples", 2, "--repeats", 2, "--out", tmp_path])
+
+
+def test_perf(mini_demo, tmp_path):
+    result = _run("benchmarks.perf", ["--model", mini_demo / "tiny", "--prm", mini_demo / "arith-easy" / "prm",
+                                      "--sections", "completion,scoring,annotation,serve", "--problems", 1,
+                                      "--annotation-problems", 2, "--out", tmp_path / "perf.json"])
+    assert {"completion", "scoring", "annotation", "serve"} <= set(result)
+
+
+def test_reward_models(mini_demo, tmp_path):
+    _run("benchmarks.reward_models", ["--annotations", mini_demo / "annotations", "--base", mini_demo / "tiny",
+                                      "--dev", mini_demo / "processbench-dev.jsonl",
+                                      "--test", mini_demo / "processbench-test.jsonl", "--epochs", 0.5,
+                                      "--out", tmp_path])
+
+
+def test_robustness(tmp_path):
+    _run("benchmarks.robustness", ["--strings", 20, "--out", tmp_path / "robustness.json"])
+
+
+def test_scoring(mini_demo, tmp_path):
+    result = _run("benchmarks.scoring", ["--model", mini_demo / "arith-easy" / "prm", "--solutions", 2, "--steps", 7,
+                                         "--batch-sizes", 1, "--repeats", 1, "--out", tmp_path / "scoring.json"])
+    assert json.loads((tmp_path / "scoring.json").read_text()) == json.loads(json.dumps(result))
+
+
+def test_tag_head_ablation(mini_demo, tmp_path):
+    _run("benchmarks.tag_head_ablation", ["--annotations", mini_demo / "annotations", "--base", mini_demo / "tiny",
+                                          "--dev", mini_demo / "processbench-dev.jsonl",
+                                          "--test", mini_demo / "processbench-test.jsonl", "--variants", "paper",
+                                          "--epochs", 0.5, "--out", tmp_path])
+
+
+def test_temperature_dev(mini_demo, tmp_path):
+    _run("benchmarks.temperature_dev", ["--policy", mini_demo / "tiny", "--rm", mini_demo / "arith-easy" / "prm",
+                                        "--temperatures", "1.0", "--problems", 2, "--samples", 2,
+                                        "--out", tmp_path / "t.json"])
+
+
+def test_arith_table_and_beam_search(mini_demo, tmp_path):
+    _run("benchmarks.arith.__main__", ["--demo", mini_demo, "--seeds", 1, "--beam-problems", 2, "--beam-width", 1,
+                                       "--expansions", 2, "--out", tmp_path])
+
+
+def test_ppo_dev(mini_demo, tmp_path):
+    _run("benchmarks.arith.ppo_dev", ["--demo", mini_demo, "--reward", "prm", "--steps", 1, "--eval-every", 1,
+                                      "--dev-problems", 2, "--train-problems", 4,
+                                      "--config", "tiny:prompts_per_step=2,minibatch_size=2,max_new_tokens=8",
+                                      "--out", tmp_path])
+
+
+def test_rl_table(mini_demo, tmp_path):
+    _run("benchmarks.arith.rl", ["--demo", mini_demo, "--seeds", 0, "--steps", 1, "--prompts-per-step", 2,
+                                 "--rft-problems", 2, "--rft-samples", 1, "--test-problems", 2,
+                                 "--max-new-tokens", 8, "--out", tmp_path])
