@@ -16,14 +16,15 @@ def write_lines(path, lines):
 
 
 # -- check ------------------------------------------------------------------------------------------------------
-def test_check_refuses_a_gold_answer_its_checker_cannot_read(tmp_path, run_cli):
-    data = write_lines(tmp_path / "rows.jsonl", ['{"solution": "#### 4", "gold": "4"}', '{"solution": "#### 4", "gold": "four"}'])
-    code, output = run_cli(["check", data, "--checker", "gsm8k"])
+def test_check_refuses_a_gold_answer_its_checker_cannot_read(tmp_path, run_cli, toy):
+    data = write_lines(tmp_path / "rows.jsonl", ['{"solution": "The answer is 4", "gold": "4"}',
+                                                 '{"solution": "The answer is 4", "gold": "four"}'])
+    code, output = run_cli(["check", data, "--checker", "sums"])
     assert code == 2 and f"{data}:2: field 'gold'" in output and "does not understand" in output
 
 
-def test_check_of_an_empty_file_is_an_error_not_zero_of_zero(tmp_path, run_cli):
-    code, output = run_cli(["check", write_lines(tmp_path / "empty.jsonl", [""]), "--checker", "gsm8k"])
+def test_check_of_an_empty_file_is_an_error_not_zero_of_zero(tmp_path, run_cli, toy):
+    code, output = run_cli(["check", write_lines(tmp_path / "empty.jsonl", [""]), "--checker", "sums"])
     assert code == 2 and "no rows" in output
 
 
@@ -32,9 +33,9 @@ def test_check_of_an_empty_file_is_an_error_not_zero_of_zero(tmp_path, run_cli):
     (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     (b'{"solution": "\\ud800 #### 1", "gold": "1"}', "lone surrogate"),
 ])
-def test_unreadable_lines_are_named_by_file_and_line(tmp_path, line, words, run_cli):
-    data = write_lines(tmp_path / "rows.jsonl", ['{"solution": "#### 1", "gold": "1"}', line])
-    code, output = run_cli(["check", data, "--checker", "gsm8k"])
+def test_unreadable_lines_are_named_by_file_and_line(tmp_path, line, words, run_cli, toy):
+    data = write_lines(tmp_path / "rows.jsonl", ['{"solution": "The answer is 1", "gold": "1"}', line])
+    code, output = run_cli(["check", data, "--checker", "sums"])
     assert code == 2 and f"{data}:2" in output and words in output
 
 

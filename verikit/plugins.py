@@ -2,8 +2,10 @@
 
 Like simonw/llm: the core's own components are plugins too (``DEFAULT_PLUGINS``), third-party ones come
 from the ``verikit`` entry-point group, and ``VERIKIT_LOAD_PLUGINS`` (a comma list of entry-point or
-distribution names; empty = none) chooses which third-party plugins load. Loading is lazy — it happens
-on the first registry lookup, never at ``import verikit``.
+distribution names; empty = none) chooses which third-party plugins load. ``VERIKIT_PLUGINS`` (a comma list
+of importable module names, like pytest's ``PYTEST_PLUGINS``) loads modules as plugins without installing
+them — in every process, so subprocesses and Ray workers see them too. Loading is lazy — it happens on the
+first registry lookup, never at ``import verikit``.
 
 A plugin fails in isolation: if its import raises, if it implements a hook that does not exist, if a
 hook raises, or if it registers a name another plugin already took, the failure is recorded under the
@@ -80,6 +82,8 @@ class PluginHost:
             self._add(module_name, lambda m=module_name: importlib.import_module(m), source="default")
         if load_entry_points:
             self._load_entry_points()
+        for module_name in filter(None, (m.strip() for m in os.environ.get("VERIKIT_PLUGINS", "").split(","))):
+            self._add(module_name, lambda m=module_name: importlib.import_module(m), source="VERIKIT_PLUGINS")
         for plugin in extra_plugins:
             name = getattr(plugin, "__name__", None) or type(plugin).__name__
             self._add(name, lambda p=plugin: p, source="extra")

@@ -13,6 +13,11 @@ PROMPT = "What is 2 + 3 * 4?\n"
 RESPONSE = "Step 1: 3 * 4 = 12\nStep 2: 2 + 12 = 14\nThe answer is 14"
 
 
+@pytest.fixture(autouse=True)
+def _sums_domain(toy):
+    """Every test here runs on the tests' own ``sums`` domain."""
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     texts = [PROMPT + RESPONSE, "What is 7 - 2?\nStep 1: 7 - 2 = 5\nThe answer is 5"] * 10
@@ -70,7 +75,7 @@ def _trainer(tiny, **config):
     def reward(questions, prompts, responses, tokenizer):
         return [([-1], [1.0 if "14" in r else 0.0]) for r in responses]
 
-    return StepPPOTrainer(tiny, reward, verikit.domain("arith"), StepPPOConfig(**config), device="cpu")
+    return StepPPOTrainer(tiny, reward, verikit.domain("sums"), StepPPOConfig(**config), device="cpu")
 
 
 def test_kl_is_zero_when_the_policy_is_the_reference(tiny):
@@ -102,7 +107,7 @@ def test_one_ppo_update_lowers_the_loss_on_a_fixed_batch(tiny):
 
 def test_a_ppo_step_from_sampled_rollouts_runs_and_reports(tiny, tmp_path):
     trainer = _trainer(tiny, prompts_per_step=4, minibatch_size=2, max_new_tokens=12)
-    problems = verikit.load_dataset("arith-easy", split="dev", limit=4)
+    problems = verikit.load_dataset("sums", split="dev", limit=4)
     history = trainer.train(problems, steps=1, out=tmp_path / "ppo", progress=False)
     assert len(history) == 1 and {"rm_reward", "kl", "loss", "policy_loss", "value_loss"} <= set(history[0])
     resumed = _trainer(tiny, prompts_per_step=4, minibatch_size=2, max_new_tokens=12)
@@ -185,7 +190,7 @@ def test_group_baseline_advantages_are_the_groups_normalised_rewards_to_come_min
 
 def test_a_group_step_samples_each_prompt_several_times_and_trains_no_critic(tiny):
     trainer = _trainer(tiny, baseline="group", samples_per_prompt=3, prompts_per_step=2, minibatch_size=6, max_new_tokens=12)
-    problems = verikit.load_dataset("arith-easy", split="dev", limit=2)
+    problems = verikit.load_dataset("sums", split="dev", limit=2)
     batch = trainer.rollout(problems)
     assert batch.questions == [problems[0].question] * 3 + [problems[1].question] * 3
     head = trainer.value_head.linear.weight.detach().clone()
@@ -290,15 +295,15 @@ def test_a_group_baseline_needs_a_group():
 def test_rft_keeps_distinct_correct_samples_and_fine_tunes_on_them(tiny, tmp_path):
     from verikit.rl.rft import rejection_samples, supervised_finetune
 
-    problems = verikit.load_dataset("arith-easy", split="dev", limit=2)
+    problems = verikit.load_dataset("sums", split="dev", limit=2)
 
     class Scripted:
         def complete(self, prompts, n=1, **kwargs):
             return [[f"Step 1: x\nThe answer is {problems[0].gold_answer}"] * 2 + ["The answer is -1"] * (n - 2),
                     ["The answer is -1"] * n]
 
-    pairs = rejection_samples(Scripted(), problems, verikit.domain("arith"), verikit.answer_checker("arith"), k=4)
-    assert pairs == [(verikit.domain("arith").prompt(problems[0]), f"Step 1: x\nThe answer is {problems[0].gold_answer}")]
+    pairs = rejection_samples(Scripted(), problems, verikit.domain("sums"), verikit.answer_checker("sums"), k=4)
+    assert pairs == [(verikit.domain("sums").prompt(problems[0]), f"Step 1: x\nThe answer is {problems[0].gold_answer}")]
     out = supervised_finetune(tiny, pairs * 4, tmp_path / "rft", epochs=1, batch_size=2, progress=False)
     assert (out / "config.json").exists()
     with pytest.raises(ValueError, match="no correct samples"):
@@ -314,7 +319,7 @@ def test_the_rl_command_runs_each_algorithm_one_step_and_reports(tiny, tmp_path,
 
     from verikit.cli import app
 
-    result = CliRunner().invoke(app, ["rl", "--algo", algo, "--dataset", "arith-easy", "--policy", tiny, "--rm", tiny, "--out", str(tmp_path / algo),
+    result = CliRunner().invoke(app, ["rl", "--algo", algo, "--dataset", "sums", "--policy", tiny, "--rm", tiny, "--out", str(tmp_path / algo),
                                       "--steps", "1", "--train-problems", "8", "--eval-problems", "4", "--prompts-per-step", "4",
                                       "--max-new-tokens", "16", "--eval-every", "1",
                                       "--released-convention"])  # a plain LM stands in for the PRM

@@ -31,15 +31,7 @@ WORDS = ["+", "-", "ки", "Step", "1:", "2:", "3:", "2+3=5", "5*2=10", "10-1=9"
 @pytest.fixture(scope="session")
 def mistral_prm(tmp_path_factory):
     """A tiny random MistralForCausalLM with the sentencepiece-like tokenizer, saved as a model folder."""
-    import torch
-    from transformers import MistralConfig, MistralForCausalLM
+    from verikit.tiny_models import build_tiny_causal_lm
 
-    torch.manual_seed(0)
-    tokenizer = build_sentencepiece_like_tokenizer(WORDS)
-    config = MistralConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-                           bos_token_id=1, eos_token_id=2, pad_token_id=2)
-    path = tmp_path_factory.mktemp("mistral-prm")
-    MistralForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return build_tiny_causal_lm(tmp_path_factory.mktemp("mistral-prm") / "model",
+                                tokenizer=build_sentencepiece_like_tokenizer(WORDS), max_positions=1024)

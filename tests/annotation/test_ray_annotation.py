@@ -17,12 +17,12 @@ def _dataset(folder):
 
 
 @pytest.mark.slow
-def test_two_ray_workers_one_killed_mid_run_give_the_single_process_dataset(tiny, tmp_path):
+def test_two_ray_workers_one_killed_mid_run_give_the_single_process_dataset(toy, toy_lm, tmp_path):
     import torch
 
     from verikit.annotation.distributed import annotate_with_ray
 
-    config = AnnotationConfig(dataset="arith-easy", split="dev", limit=10, generator=str(tiny), samples_per_problem=2,
+    config = AnnotationConfig(dataset="sums", split="dev", limit=10, generator=str(toy_lm), samples_per_problem=2,
                               n_rollouts=2, chunk_size=2, max_new_tokens=24, device="cpu", temperature=1.0)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as in the workers: the same kernels, the same floating-point sums

@@ -3,7 +3,7 @@
 The models are tiny and random (the figures mean nothing); what is checked is that each benchmark gets from its
 arguments to its JSON with the library as it is now — the rot that once left ``benchmarks.scoring`` looking for
 8-step solutions the preset no longer had. ``benchmarks.math`` and ``benchmarks.serve_attacks`` run in
-``tests/test_benchmark_math.py`` and ``tests/test_serve_attacks.py``.
+``benchmarks/tests/test_math.py`` and ``tests/test_serve_attacks.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,8 @@ def _run(module: str, argv: list) -> dict:
 def test_every_benchmark_module_is_listed_here():
     """A new benchmark must be added to the runs below (or to the two files named in the module docstring)."""
     found = {str(p.relative_to(BENCHMARKS.parent).with_suffix("")).replace("/", ".").removesuffix(".__main__")
-             for p in BENCHMARKS.rglob("*.py") if p.name != "__init__.py" and p.name != "recipe.py"}
+             for p in BENCHMARKS.rglob("*.py")
+             if p.name not in ("__init__.py", "recipe.py") and "tests" not in p.relative_to(BENCHMARKS).parts}
     assert found == COVERED
 
 

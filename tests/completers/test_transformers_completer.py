@@ -1,7 +1,7 @@
-"""The core TransformersCompleter, exercised on a tiny randomly initialised Llama built here."""
+"""The core TransformersCompleter, exercised on a tiny random model with a character tokenizer (``toy_lm``)."""
 
 import pytest
-from transformers import LlamaForCausalLM
+from transformers import AutoModelForCausalLM
 
 import verikit
 from verikit.completers.transformers import TransformersCompleter, cut_at_stop
@@ -9,15 +9,15 @@ from verikit.completers.transformers import TransformersCompleter, cut_at_stop
 PROMPTS = ["1+2=?\n", "13*4-7+2=?\n", "9=?\n", "5*5*5-1=?\nStep 1:"]
 
 
-def test_loads_from_pretrained_through_the_registry(tiny):
-    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+def test_loads_from_pretrained_through_the_registry(toy_lm):
+    completer = verikit.completer("transformers", model=str(toy_lm), device="cpu")
     assert isinstance(completer, TransformersCompleter) and completer.device == "cpu"
     out = completer.complete(PROMPTS, n=2, max_new_tokens=8, seed=1)
     assert [len(o) for o in out] == [2, 2, 2, 2] and all(isinstance(t, str) for o in out for t in o)
 
 
-def test_the_same_seed_gives_the_same_samples(tiny):
-    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+def test_the_same_seed_gives_the_same_samples(toy_lm):
+    completer = verikit.completer("transformers", model=str(toy_lm), device="cpu")
     first = completer.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=12, seed=7)
     again = completer.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=12, seed=7)
     other = completer.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=12, seed=8)
@@ -25,22 +25,22 @@ def test_the_same_seed_gives_the_same_samples(tiny):
     assert first != other
 
 
-def test_n_samples_per_prompt_differ_when_sampling(tiny):
-    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+def test_n_samples_per_prompt_differ_when_sampling(toy_lm):
+    completer = verikit.completer("transformers", model=str(toy_lm), device="cpu")
     out = completer.complete(["1+2=?\n"], n=8, temperature=1.5, max_new_tokens=12, seed=0)
     assert len(out) == 1 and len(out[0]) == 8 and len(set(out[0])) > 1
 
 
-def test_batched_greedy_equals_one_prompt_at_a_time(tiny):
-    batched = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=64)
-    single = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=1)
+def test_batched_greedy_equals_one_prompt_at_a_time(toy_lm):
+    batched = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=64)
+    single = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=1)
     together = batched.complete(PROMPTS, n=1, temperature=0, max_new_tokens=16)
     alone = [single.complete([p], n=1, temperature=0, max_new_tokens=16)[0] for p in PROMPTS]
     assert together == alone
 
 
-def test_stop_strings_end_each_continuation_right_after_the_stop(tiny):
-    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+def test_stop_strings_end_each_continuation_right_after_the_stop(toy_lm):
+    completer = verikit.completer("transformers", model=str(toy_lm), device="cpu")
     free = completer.complete(PROMPTS, n=4, temperature=1.0, max_new_tokens=40, seed=3)
     stopped = completer.complete(PROMPTS, n=4, temperature=1.0, max_new_tokens=40, seed=3, stop=["\n"])
     assert any("\n" in text[:-1] for sample in free for text in sample)  # the stop would have mattered
@@ -58,12 +58,12 @@ def test_cut_at_stop_uses_the_earliest_stop():
     assert cut_at_stop("abc", ["x"]) == "abc"
 
 
-def test_bad_arguments_are_clear(tiny):
-    completer = verikit.completer("transformers", model=str(tiny), device="cpu")
+def test_bad_arguments_are_clear(toy_lm):
+    completer = verikit.completer("transformers", model=str(toy_lm), device="cpu")
     with pytest.raises(ValueError, match="n must be at least 1"):
         completer.complete(PROMPTS, n=0)
     assert completer.complete([], n=3) == []
-    model = LlamaForCausalLM.from_pretrained(tiny)
+    model = AutoModelForCausalLM.from_pretrained(toy_lm)
     with pytest.raises(ValueError, match="needs its tokenizer"):
         TransformersCompleter(model)
 
@@ -72,9 +72,9 @@ STEP_PREFIXES = ["7+3*4-2=?\n" + "".join(f"Step {k}: {k}+{k}={2 * k}\n" for k in
 
 
 @pytest.mark.parametrize("batch_size", [1, 64])
-def test_prefix_cache_gives_the_same_greedy_rollouts_as_encoding_every_prompt(tiny, batch_size):
-    plain = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=batch_size)
-    reuse = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=batch_size, prefix_cache=True)
+def test_prefix_cache_gives_the_same_greedy_rollouts_as_encoding_every_prompt(toy_lm, batch_size):
+    plain = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=batch_size)
+    reuse = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=batch_size, prefix_cache=True)
     prompts = STEP_PREFIXES[::-1] + ["9=?\n"]  # out of order, different lengths: left padding inside a batch
     expected = plain.complete(prompts, n=3, temperature=0, max_new_tokens=12)
     got = reuse.complete(prompts, n=3, temperature=0, max_new_tokens=12)
@@ -84,8 +84,8 @@ def test_prefix_cache_gives_the_same_greedy_rollouts_as_encoding_every_prompt(ti
     assert got.token_counts == expected.token_counts
 
 
-def test_prefix_cache_sampling_is_seeded_and_gives_n_rollouts_per_prompt(tiny):
-    reuse = verikit.completer("transformers", model=str(tiny), device="cpu", prefix_cache=True)
+def test_prefix_cache_sampling_is_seeded_and_gives_n_rollouts_per_prompt(toy_lm):
+    reuse = verikit.completer("transformers", model=str(toy_lm), device="cpu", prefix_cache=True)
     first = reuse.complete(STEP_PREFIXES, n=4, temperature=1.0, max_new_tokens=10, seed=5, stop=["\n"])
     assert first == reuse.complete(STEP_PREFIXES, n=4, temperature=1.0, max_new_tokens=10, seed=5, stop=["\n"])
     assert [len(r) for r in first] == [4] * len(STEP_PREFIXES)
@@ -97,23 +97,25 @@ MIXED = STEP_PREFIXES[::-1] + PROMPTS  # long and short prompts in one batch: le
 
 @pytest.mark.parametrize("prefix_cache", [False, True])
 @pytest.mark.parametrize("stop", [None, ["\n"]])
-def test_the_buffered_loop_decodes_greedily_exactly_as_generate(tiny, prefix_cache, stop):
-    fast = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=16, prefix_cache=prefix_cache)
-    slow = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=16, prefix_cache=prefix_cache,
+def test_the_buffered_loop_decodes_greedily_exactly_as_generate(toy_lm, prefix_cache, stop):
+    fast = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=16, prefix_cache=prefix_cache)
+    slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=16, prefix_cache=prefix_cache,
                              buffered=False)
     expected = slow.complete(MIXED, n=2, temperature=0, max_new_tokens=24, stop=stop)
     got = fast.complete(MIXED, n=2, temperature=0, max_new_tokens=24, stop=stop)
     assert got == expected
     assert len({len(t) for sample in got for t in sample}) > 2  # rows really ended at different steps
+    assert got.token_counts == expected.token_counts  # the loop counts what generate counts
     tokenizer = fast.tokenizer
-    assert got.token_counts == [[len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in sample]
-                                      for sample in got]
+    for texts, counts in zip(got, got.token_counts):  # the text's own tokens, plus the end-of-sequence token if any
+        for text, count in zip(texts, counts):
+            assert count - len(tokenizer(text, add_special_tokens=False)["input_ids"]) in (0, 1)
 
 
-def test_the_buffered_loop_samples_from_the_models_distribution(tiny):
+def test_the_buffered_loop_samples_from_the_models_distribution(toy_lm):
     import torch
 
-    completer = verikit.completer("transformers", model=str(tiny), device="cpu", batch_size=4000)
+    completer = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=4000)
     draws = completer.complete(["1+2=?\n"], n=4000, temperature=1.0, max_new_tokens=1, seed=0)[0]
     tokenizer = completer.tokenizer
     with torch.no_grad():
@@ -131,9 +133,9 @@ def test_the_buffered_loop_samples_from_the_models_distribution(tiny):
     assert len(set(nucleus)) == 1  # top-p this small keeps only the most likely token
 
 
-def test_a_stop_string_the_loop_cannot_watch_falls_back_to_generate(tiny):
-    fast = verikit.completer("transformers", model=str(tiny), device="cpu")
-    slow = verikit.completer("transformers", model=str(tiny), device="cpu", buffered=False)
+def test_a_stop_string_the_loop_cannot_watch_falls_back_to_generate(toy_lm):
+    fast = verikit.completer("transformers", model=str(toy_lm), device="cpu")
+    slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", buffered=False)
     stop = ["1+"]  # two tokens: only generate's stop strings can honour it
     assert fast._buffered_stop_ids(stop) is None and fast._buffered_stop_ids(["\n"]) is not None
     assert fast.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop) == \

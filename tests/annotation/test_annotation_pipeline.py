@@ -1,4 +1,4 @@
-"""The annotation pipeline end to end on the arith domain with a tiny model: records, errors, resumption."""
+"""The annotation pipeline end to end on the tests' ``sums`` domain with a tiny model: records, errors, resumption."""
 
 import os
 import random
@@ -16,19 +16,19 @@ from verikit.annotation.storage import load_records
 
 
 def config_for(model, **overrides):
-    settings = dict(dataset="arith-easy", split="dev", limit=4, generator=str(model), samples_per_problem=2,
+    settings = dict(dataset="sums", split="dev", limit=4, generator=str(model), samples_per_problem=2,
                     n_rollouts=3, max_new_tokens=24, chunk_size=2, device="cpu")
     settings.update(overrides)
     return AnnotationConfig(**settings)
 
 
 @pytest.mark.parametrize("strategy", ["naive", "early-exit", "binary-search"])
-def test_every_sampled_solution_becomes_one_record_with_one_label_per_step(tiny, tmp_path, strategy):
-    summary = annotate(config_for(tiny, strategy=strategy), tmp_path / "ann", progress=False)
+def test_every_sampled_solution_becomes_one_record_with_one_label_per_step(toy, toy_lm, tmp_path, strategy):
+    summary = annotate(config_for(toy_lm, strategy=strategy), tmp_path / "ann", progress=False)
     records = load_records(tmp_path / "ann")
     assert summary.solutions == len(records) == 8
     for record in records:
-        assert record["strategy"] == strategy and record["generator"] == str(tiny)
+        assert record["strategy"] == strategy and record["generator"] == str(toy_lm)
         if record["error"]:
             assert record["error"] == "solution has no steps" and not record["hard_labels"]
             continue
@@ -40,18 +40,16 @@ def test_every_sampled_solution_becomes_one_record_with_one_label_per_step(tiny,
         assert all(len(v) == 3 for r in records if not r["error"] for v in r["verdicts"][:-1] if r["final_correct"] is not None)
 
 
-def test_a_solution_without_steps_and_a_gold_answer_the_checker_cannot_read_are_counted(tiny, tmp_path, monkeypatch):
-    from verikit_arith import problems as arith_problems
+def test_a_solution_without_steps_and_a_gold_answer_the_checker_cannot_read_are_counted(toy, toy_lm, tmp_path, monkeypatch):
+    real = toy.load_sums
 
-    real = arith_problems.load_split
-
-    def with_bad_gold(preset, split="test", limit=None):
-        loaded = real(preset, split, limit)
+    def with_bad_gold(split="test", data_dir=None, limit=None):
+        loaded = real(split, data_dir, limit)
         loaded[0] = loaded[0].model_copy(update={"gold_answer": "seventeen"})
         return loaded
 
-    monkeypatch.setattr(arith_problems, "load_split", with_bad_gold)
-    summary = annotate(config_for(tiny, limit=2), tmp_path / "ann", progress=False)
+    monkeypatch.setattr(toy, "load_sums", with_bad_gold)
+    summary = annotate(config_for(toy_lm, limit=2), tmp_path / "ann", progress=False)
     assert summary.solutions == 4
     assert summary.errors.get("gold answer not understood") == 2
     records = load_records(tmp_path / "ann")
@@ -59,27 +57,27 @@ def test_a_solution_without_steps_and_a_gold_answer_the_checker_cannot_read_are_
 
 
 def _command(model, out):
-    return [sys.executable, "-m", "verikit.cli", "annotate", "--dataset", "arith-easy", "--split", "dev",
+    return [sys.executable, "-m", "verikit.cli", "annotate", "--dataset", "sums", "--split", "dev",
             "--limit", "16", "--generator", str(model), "--samples", "2", "--n", "3", "--max-new-tokens", "30",
             "--chunk-size", "1", "--device", "cpu", "--out", str(out)]
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_dataset(tiny, tmp_path):
+def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_dataset(toy, toy_lm, tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    subprocess.run(_command(tiny, tmp_path / "reference"), check=True, env=env, capture_output=True)
+    subprocess.run(_command(toy_lm, tmp_path / "reference"), check=True, env=env, capture_output=True)
     reference = load_records(tmp_path / "reference")
     rng = random.Random(1)
     interrupted = tmp_path / "interrupted"
     kills = 0
     for _ in range(4):
-        process = subprocess.Popen(_command(tiny, interrupted), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(_command(toy_lm, interrupted), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(3.0, 7.0))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait()
     assert kills >= 2, "the run finished before it could be killed; make it longer"
-    finished = subprocess.run(_command(tiny, interrupted), check=True, env=env, capture_output=True, text=True)
+    finished = subprocess.run(_command(toy_lm, interrupted), check=True, env=env, capture_output=True, text=True)
     assert "solutions of 16 problems" in finished.stdout
     assert load_records(interrupted) == reference

@@ -1,4 +1,4 @@
-"""The reward-model commands end to end on a tiny model: annotate → train-prm/train-orm → score → prm-eval."""
+"""The reward-model commands end to end on a toy_lm model: annotate → train-prm/train-orm → score → prm-eval."""
 
 import json
 
@@ -7,18 +7,18 @@ from typer.testing import CliRunner
 from verikit.annotation.storage import AnnotationStore, record_key
 from verikit.cli import app
 
-from .test_reward_model_training import _examples
+from toy_domain import labelled_examples as _examples
 
 runner = CliRunner()
 
 
 def _annotation_folder(path, annotation_record, count=24):
-    """Records shaped like the annotator's, with exact labels (a random tiny model would label nothing well)."""
-    store = AnnotationStore(path, {"dataset": "arith-easy"})
+    """Records shaped like the annotator's, with exact labels (a random toy_lm model would label nothing well)."""
+    store = AnnotationStore(path, {"dataset": "sums"})
     records = []
     for i, example in enumerate(_examples(count).examples):
         labels = [bool(t) for t in example.targets]
-        records.append(annotation_record(problem_id=f"p{i}", domain="arith", question=example.question,
+        records.append(annotation_record(problem_id=f"p{i}", domain="sums", question=example.question,
                                          steps=example.steps, hard_labels=labels,
                                          soft_labels=[0.75 if x else 0.125 for x in labels]))
     store.append(0, records)
@@ -30,17 +30,17 @@ def _ok(args):
     return result.output
 
 
-def test_train_score_and_evaluate_from_the_command_line(tiny, tmp_path, annotation_record):
+def test_train_score_and_evaluate_from_the_command_line(toy, toy_lm, tmp_path, annotation_record):
     ann = tmp_path / "ann"
     _annotation_folder(ann, annotation_record)
     for name in ("dev", "test"):
-        output = _ok(["make-processbench", "--dataset", "arith-easy", "--generator", tiny, "--split", name, "--problems", 4,
+        output = _ok(["make-processbench", "--dataset", "sums", "--generator", toy_lm, "--split", name, "--problems", 4,
                       "--samples", 2, "--max-new-tokens", 24, "--out", tmp_path / f"{name}.jsonl"])
         assert "samples without steps and" in output
-    common = ["--data", ann, "--base", tiny, "--epochs", 1, "--batch-size", 4]
+    common = ["--data", ann, "--base", toy_lm, "--epochs", 1, "--batch-size", 4]
     _ok(["train-prm", *common, "--labels", "soft", "--out", tmp_path / "prm-soft"])
     _ok(["train-orm", *common, "--out", tmp_path / "orm"])
-    output = _ok(["train-prm", "--data", ann, "--base", tiny, "--head", "likelihood", "--out", tmp_path / "lprm"])
+    output = _ok(["train-prm", "--data", ann, "--base", toy_lm, "--head", "likelihood", "--out", tmp_path / "lprm"])
     assert "likelihood PRM" in output
 
     rows = tmp_path / "rows.jsonl"
@@ -59,9 +59,9 @@ def test_train_score_and_evaluate_from_the_command_line(tiny, tmp_path, annotati
             assert {"step_auc", "solution_auc", "first_error_f1", "acc_erroneous", "acc_correct", "pairwise_auc"} <= set(metrics)
 
 
-def test_score_rejects_rows_without_steps(tiny, tmp_path):
+def test_score_rejects_rows_without_steps(toy, toy_lm, tmp_path):
     rows = tmp_path / "rows.jsonl"
     rows.write_text(json.dumps({"question": "2+3=?", "steps": []}) + "\n")
-    result = runner.invoke(app, ["score", "--model", str(tiny), "--input", str(rows)])
+    result = runner.invoke(app, ["score", "--model", str(toy_lm), "--input", str(rows)])
     assert result.exit_code != 0
     assert "rows.jsonl:1" in str(result.exception) or "rows.jsonl:1" in result.output

@@ -1,4 +1,4 @@
-"""PRM/ORM training on the arith domain with a tiny model: learning, saved convention, resumption, CLI."""
+"""PRM/ORM training on the tests' ``sums`` domain with a tiny model: learning, saved convention, resumption."""
 
 import json
 
@@ -10,29 +10,12 @@ from verikit.rm.data import ExampleSet, StepExample
 from verikit.models import RM_MANIFEST
 from verikit.rm.config import PRMConfig
 from verikit.rm.training import train_reward_model
-
-import random
-
-from verikit_arith.expressions import parse
-from verikit_arith.labeller import step_correctness
-from verikit_arith.mistakes import solution_with_mistake
-from verikit_arith.problems import canonical_steps, load_split
+from toy_domain import labelled_examples as _examples
 
 
-def _examples(count=48):
-    """Correct solutions and ones with a planted slip, labelled by the exact labeller (gold, not MC)."""
-    examples = []
-    for index, problem in enumerate(load_split("arith-easy", "train", limit=count)):
-        expression = parse(problem.question.removesuffix("=?"))
-        steps = canonical_steps(expression) if index % 2 else solution_with_mistake(expression, random.Random(index))[0]
-        labels = step_correctness(problem, steps)
-        examples.append(StepExample(problem.question, steps, [float(v) for v in labels], all(labels), f"row {index}"))
-    return ExampleSet(examples)
-
-
-def test_prm_training_learns_the_labels_and_saves_its_convention(tiny, tmp_path):
+def test_prm_training_learns_the_labels_and_saves_its_convention(toy, toy_lm, tmp_path):
     data = _examples()
-    config = PRMConfig(base=str(tiny), learning_rate=3e-3, epochs=6, batch_size=16)
+    config = PRMConfig(base=str(toy_lm), learning_rate=3e-3, epochs=6, batch_size=16)
     summary = train_reward_model(config, data, tmp_path / "prm", progress=False)
     manifest = json.loads((tmp_path / "prm" / RM_MANIFEST).read_text())
     assert manifest["kind"] == "prm" and manifest["examples"] == 48 and not manifest["resumed"]
@@ -45,13 +28,13 @@ def test_prm_training_learns_the_labels_and_saves_its_convention(tiny, tmp_path)
     assert not (tmp_path / "prm" / "checkpoints").exists()
 
 
-def test_a_prm_with_extra_layers_trains_saves_its_depth_and_scores(tiny, tmp_path):
+def test_a_prm_with_extra_layers_trains_saves_its_depth_and_scores(toy, toy_lm, tmp_path):
     from transformers import AutoConfig
 
     data = _examples(24)
-    config = PRMConfig(base=str(tiny), learning_rate=3e-3, epochs=2, batch_size=8, extra_layers=1)
+    config = PRMConfig(base=str(toy_lm), learning_rate=3e-3, epochs=2, batch_size=8, extra_layers=1)
     summary = train_reward_model(config, data, tmp_path / "prm", progress=False)
-    base_depth = AutoConfig.from_pretrained(tiny).num_hidden_layers
+    base_depth = AutoConfig.from_pretrained(toy_lm).num_hidden_layers
     assert AutoConfig.from_pretrained(tmp_path / "prm").num_hidden_layers == base_depth + 1
     assert summary["config"]["extra_layers"] == 1
     scores = verikit.scorer(tmp_path / "prm").score([e.question for e in data.examples], [e.steps for e in data.examples])
@@ -64,9 +47,9 @@ class _Crash(TrainerCallback):
             raise KeyboardInterrupt("simulated kill after the checkpoint at step 4")
 
 
-def test_a_killed_training_run_resumes_from_its_checkpoint(tiny, tmp_path):
+def test_a_killed_training_run_resumes_from_its_checkpoint(toy, toy_lm, tmp_path):
     data = _examples(32)
-    config = PRMConfig(base=str(tiny), objective="orm", learning_rate=1e-3, epochs=4, batch_size=8, save_steps=2)
+    config = PRMConfig(base=str(toy_lm), objective="orm", learning_rate=1e-3, epochs=4, batch_size=8, save_steps=2)
     with pytest.raises(KeyboardInterrupt):
         train_reward_model(config, data, tmp_path / "orm", progress=False, callbacks=[_Crash()])
     assert any((tmp_path / "orm" / "checkpoints").glob("checkpoint-4"))
@@ -80,25 +63,25 @@ def test_a_killed_training_run_resumes_from_its_checkpoint(tiny, tmp_path):
         train_reward_model(config, data, tmp_path / "orm", progress=False)
 
 
-def test_likelihood_prm_reads_each_steps_tokens_and_round_trips_through_the_scorer(tiny, tmp_path):
+def test_likelihood_prm_reads_each_steps_tokens_and_round_trips_through_the_scorer(toy, toy_lm, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from verikit.rm.likelihood import LikelihoodFeaturizer, LikelihoodPRM, train_likelihood_prm
 
-    featurizer = LikelihoodFeaturizer(AutoModelForCausalLM.from_pretrained(tiny), AutoTokenizer.from_pretrained(tiny), domain="arith")
+    featurizer = LikelihoodFeaturizer(AutoModelForCausalLM.from_pretrained(toy_lm), AutoTokenizer.from_pretrained(toy_lm), domain="sums")
     steps = ["Step 1: 2+3=5", "The answer is 5"]
     text, spans = featurizer._layout("2+3=?", steps)
     assert text == "2+3=?\nStep 1: 2+3=5\nThe answer is 5"
     assert [text[a:b] for a, b in spans] == ["Step 1: 2+3=5", "\nThe answer is 5"]  # a step owns its leading newline
     vectors = featurizer.features(["2+3=?"], [steps])[0]
-    # one token per character, and one for each of the format's words "Step " and "The answer is "
-    assert [v[3] for v in vectors] == [1 + len("1: 2+3=5"), 1 + 1 + len("5")]
+    # one token per character (a step's leading newline included)
+    assert [v[3] for v in vectors] == [len("Step 1: 2+3=5"), len("\nThe answer is 5")]
     assert all(v[2] <= v[1] <= 0 for v in vectors)  # min ≤ mean ≤ 0 (log-probabilities)
 
     data = _examples(24)
-    summary = train_likelihood_prm(str(tiny), data, tmp_path / "lprm", domain="arith")
+    summary = train_likelihood_prm(str(toy_lm), data, tmp_path / "lprm", domain="sums")
     assert summary["trained_steps"] == sum(len(e.steps) for e in data.examples)
-    assert summary["base"] == str(tiny.resolve())  # absolute: the PRM loads from any working directory
+    assert summary["base"] == str(toy_lm.resolve())  # absolute: the PRM loads from any working directory
     scorer = verikit.scorer(tmp_path / "lprm")
     assert isinstance(scorer, LikelihoodPRM)
     scores = scorer.score([e.question for e in data.examples[:3]], [e.steps for e in data.examples[:3]])

@@ -11,34 +11,35 @@ from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.driver import annotate
 from verikit.annotation.storage import AnnotationStore, load_records
 from verikit.errors import DataError
+from verikit.plugins import reset_plugins
 
 
 def annotate_args(model, out, *extra):
-    return ["annotate", "--dataset", "arith-easy", "--split", "dev", "--limit", "2", "--generator", model, "--samples", "2",
+    return ["annotate", "--dataset", "sums", "--split", "dev", "--limit", "2", "--generator", model, "--samples", "2",
             "--n", "2", "--max-new-tokens", "24", "--device", "cpu", "--out", out, *extra]
 
 
 def bad_gold_for(monkeypatch, which):
-    """Make the gold answers of problems ``which`` (indices) unreadable to the arith checker."""
-    from verikit_arith import problems as arith_problems
+    """Make the gold answers of problems ``which`` (indices) unreadable to the sums checker."""
+    import toy_domain
 
-    real = arith_problems.load_split
+    real = toy_domain.load_sums
 
-    def with_bad_gold(preset, split="test", limit=None):
-        loaded = real(preset, split, limit)
+    def with_bad_gold(split="test", data_dir=None, limit=None):
+        loaded = real(split, data_dir, limit)
         return [p.model_copy(update={"gold_answer": "seventeen"}) if i in which else p for i, p in enumerate(loaded)]
 
-    monkeypatch.setattr(arith_problems, "load_split", with_bad_gold)
+    monkeypatch.setattr(toy_domain, "load_sums", with_bad_gold)
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"--dataset": "arith-eazy"}, "did you mean 'arith-easy'"),
+    ({"--dataset": "sumz"}, "did you mean 'sums'"),
     ({"--generator": "missing-model-folder/"}, "no such model folder"),
     ({"--strategy": "greedy"}, "--strategy: unknown annotation strategy 'greedy' (registered: binary-search, early-exit, naive)"),
     ({"--estimator": "hardd"}, "--estimator: unknown estimator 'hardd'; did you mean 'hard'?"),
 ])
-def test_a_run_that_fails_validation_writes_nothing(tiny, tmp_path, change, words, run_cli):
-    args = annotate_args(tiny, tmp_path / "ann")
+def test_a_run_that_fails_validation_writes_nothing(toy, toy_lm, tmp_path, change, words, run_cli):
+    args = annotate_args(toy_lm, tmp_path / "ann")
     for option, value in change.items():
         if option in args:
             args[args.index(option) + 1] = value
@@ -49,34 +50,35 @@ def test_a_run_that_fails_validation_writes_nothing(tiny, tmp_path, change, word
     assert len(output.strip().splitlines()) == 1
     assert not (tmp_path / "ann").exists()
     # the corrected command is not refused as "another configuration"
-    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"))
+    code, output = run_cli(annotate_args(toy_lm, tmp_path / "ann"))
     assert code == 0, output
 
 
-def test_gold_answers_are_checked_before_sampling_and_nothing_labelled_is_an_error(tiny, tmp_path, monkeypatch, run_cli):
+def test_gold_answers_are_checked_before_sampling_and_nothing_labelled_is_an_error(toy, toy_lm, tmp_path, monkeypatch, run_cli):
     bad_gold_for(monkeypatch, {0, 1})
     from verikit.completers.transformers import TransformersCompleter
 
     monkeypatch.setattr(TransformersCompleter, "complete", lambda *a, **k: pytest.fail("sampled although no gold is understood"))
-    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"))
+    code, output = run_cli(annotate_args(toy_lm, tmp_path / "ann"))
     assert code == 2 and "no gold answer is understood" in output and "'seventeen'" in output
     assert not (tmp_path / "ann").exists()
 
 
-def test_nothing_labelled_exits_non_zero(tiny, tmp_path, monkeypatch, run_cli):
+def test_nothing_labelled_exits_non_zero(toy, toy_lm, tmp_path, monkeypatch, run_cli):
     from verikit.completers.transformers import TransformersCompleter
 
     monkeypatch.setattr(TransformersCompleter, "complete", lambda self, prompts, n=1, **k: [[""] * n for _ in prompts])
-    code, output = run_cli(annotate_args(tiny, tmp_path / "ann"))
+    code, output = run_cli(annotate_args(toy_lm, tmp_path / "ann"))
     assert code == 2 and "no solution" in output and "was labelled" in output
 
 
-def test_retry_errors_recomputes_the_records_that_failed(tiny, tmp_path, monkeypatch):
-    config = AnnotationConfig(dataset="arith-easy", split="dev", limit=2, generator=str(tiny), samples_per_problem=2,
+def test_retry_errors_recomputes_the_records_that_failed(toy, toy_lm, tmp_path, monkeypatch):
+    config = AnnotationConfig(dataset="sums", split="dev", limit=2, generator=str(toy_lm), samples_per_problem=2,
                               n_rollouts=2, max_new_tokens=24, device="cpu")
     with monkeypatch.context() as patch:
         bad_gold_for(patch, {0})
         first = annotate(config, tmp_path / "ann", progress=False)
+    reset_plugins()  # the registry resolved the patched loader: look the real one up again
     assert first.errors.get("gold answer not understood") == 2 and first.gold_errors
     resumed = annotate(config, tmp_path / "ann", progress=False)  # the fix alone changes nothing: records are reused
     assert resumed.errors.get("gold answer not understood") == 2
