@@ -110,3 +110,46 @@ def test_the_guides_completer_drives_beam_search_and_reports_tokens():
     [result] = step_beam_search(["q"], ["q\n"], completer, Scorer(), verikit.step_splitter("lines"),
                                 beam_width=1, expansions=2, max_steps=2)
     assert result.text == "The answer is 4." and result.tokens == 8
+
+
+ROOT = GUIDE.parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    return re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", text))
+
+
+def _anchors(path: Path) -> set[str]:
+    return {_slug(m.group(1)) for m in re.finditer(r"^#+ (.+)$", path.read_text(encoding="utf-8"), re.M)}
+
+
+def test_every_relative_link_in_the_readme_and_docs_resolves():
+    broken = []
+    for document in DOCUMENTS:
+        for target in re.findall(r"\]\(([^)\s]+)\)", document.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+://|mailto:", target):
+                continue
+            file_part, _, anchor = target.partition("#")
+            path = (document.parent / file_part).resolve() if file_part else document
+            if not path.exists():
+                broken.append(f"{document.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
+                broken.append(f"{document.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_the_link_checker_sees_a_broken_link(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n[ok](#title) [gone](missing.md) [bad anchor](#nothing)\n")
+    targets = re.findall(r"\]\(([^)\s]+)\)", page.read_text())
+    assert [t for t in targets if not t.startswith("#") and not (tmp_path / t).exists()] == ["missing.md"]
+    assert [t for t in targets if t.startswith("#") and t[1:] not in _anchors(page)] == ["#nothing"]
+
+
+def test_the_readme_is_a_front_door():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 150
+    assert "make demo" in lines[lines.index("```") + 1] and "make test" in lines[lines.index("```") + 2]

@@ -78,3 +78,16 @@ def write_jsonl(path: str | Path, records) -> int:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     return count
+
+
+def read_json_object(path: str | Path, what: str, remedy: str = "") -> dict:
+    """The JSON object in the file ``path`` (a manifest); anything else is a DataError saying it is a broken ``what``."""
+    path = Path(path)
+    suffix = f"; {remedy}" if remedy else ""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"broken {what} ({exc}){suffix}", path=path) from None
+    if not isinstance(value, dict):
+        raise DataError(f"broken {what} (not a JSON object){suffix}", path=path)
+    return value

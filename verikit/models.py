@@ -54,17 +54,7 @@ RM_MANIFEST = "verikit_rm.json"
 
 def read_rm_manifest(source: str | Path) -> dict | None:
     """The ``verikit_rm.json`` of a model folder, or ``None`` when there is none (a hub id, a plain LM)."""
-    import json
-
-    from verikit.errors import DataError
+    from verikit.jsonl import read_json_object
 
     path = Path(str(source)).expanduser() / RM_MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"unreadable reward-model manifest ({exc})", path=path) from None
-    if not isinstance(manifest, dict):
-        raise DataError("expected a JSON object", path=path)
-    return manifest
+    return read_json_object(path, "reward-model manifest") if path.is_file() else None

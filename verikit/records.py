@@ -149,16 +149,18 @@ class ProcessBenchRow(Row):
         return self
 
 
-class _PRM800KCompletion(BaseModel):
+class _Open(BaseModel):
+    """Parts of a released format: the fields verikit reads are checked, the others kept as they are."""
+
     model_config = ConfigDict(extra="allow")
 
+
+class _PRM800KCompletion(_Open):
     text: str
     rating: int | None = None
 
 
-class _PRM800KStep(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class _PRM800KStep(_Open):
     completions: list[_PRM800KCompletion] | None = None
     human_completion: _PRM800KCompletion | None = None
     chosen_completion: int | None = None
@@ -173,24 +175,18 @@ class _PRM800KStep(BaseModel):
         return self.completions[index]
 
 
-class _PRM800KQuestion(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class _PRM800KQuestion(_Open):
     problem: str
     ground_truth_answer: str | None = None
 
 
-class _PRM800KLabel(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class _PRM800KLabel(_Open):
     steps: list[_PRM800KStep] = Field(default_factory=list)
 
 
-class PRM800KRow(BaseModel):
+class PRM800KRow(_Open):
     """A PRM800K line: ``question.problem`` and ``label.steps[*]`` with each chosen completion's ``rating``
     (1 good, 0 neutral, -1 bad; neutral counts as good, PRM800K's own "no mistake" reading)."""
-
-    model_config = ConfigDict(extra="allow")
 
     question: _PRM800KQuestion
     label: _PRM800KLabel

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from verikit.errors import DataError
+from verikit.jsonl import read_json_object
 from verikit.records import AnnotationRecord, validated
 
 MANIFEST = "manifest.json"
@@ -182,14 +183,7 @@ class AnnotationStore:
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
     """The run configuration stored in an annotation folder; a broken manifest is a :class:`DataError`."""
-    path = Path(directory) / MANIFEST
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"broken manifest ({exc}); restore it or start a new --out folder", path=path) from None
-    if not isinstance(stored, dict):
-        raise DataError("broken manifest (not a JSON object); restore it or start a new --out folder", path=path)
-    return stored
+    return read_json_object(Path(directory) / MANIFEST, "manifest", "restore it or start a new --out folder")
 
 
 def load_records(directory: str | Path) -> list[dict]:
