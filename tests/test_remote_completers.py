@@ -3,7 +3,8 @@
 import pytest
 
 import verikit
-from verikit.completers.openai import OpenAICompleter, ServerError
+from verikit.completers.openai import OpenAICompleter
+from verikit.errors import ServerError
 from verikit.completers.vllm import sampling_kwargs
 
 

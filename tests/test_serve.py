@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 import verikit
-from verikit.completers.openai import OpenAICompleter, ServerError
+from verikit.completers.openai import OpenAICompleter
+from verikit.errors import ServerError
 from verikit.components import load_scorer
 from verikit.serve import BackgroundServer, ServeLimits, create_app
 
@@ -86,3 +87,18 @@ def test_the_client_names_refusals_and_unreachable_servers(server):
         OpenAICompleter(server + "/v1").complete(["x"], n=9)
     with pytest.raises(ServerError, match="no answer after 2 attempts"):
         OpenAICompleter("http://127.0.0.1:9/v1", retries=1, backoff=0.01, timeout=2).complete(["x"])
+
+
+def test_a_served_prm_scores_as_the_local_one_through_the_remote_scorer(server, tiny):
+    from verikit.rm.remote import RemoteScorer
+
+    questions = ["What is 2 + 3?", "7 * 6?", "x"]
+    steps = [["Step 1: 2 + 3 = 5", "The answer is 5."], ["Step 1: 7 * 6 = 42"], ["a", "b", "c"]]
+    remote = verikit.scorer(server, batch_size=2)  # an address: the registry's "remote" kind
+    assert isinstance(remote, RemoteScorer)
+    local = load_scorer(tiny, released_convention=True).score(questions, steps)
+    got = remote.score(questions, steps)  # two requests of at most 2 solutions each
+    assert [len(s) for s in got] == [len(s) for s in local]
+    assert [v for s in got for v in s] == pytest.approx([v for s in local for v in s], abs=1e-6)
+    with pytest.raises(ServerError, match="422"):
+        remote.score(["q"], [["a ки b"]])  # the server refuses a step holding the tag; the client names it

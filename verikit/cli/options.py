@@ -69,7 +69,7 @@ def config_options(model: type[BaseModel], *, rename: dict[str, str] | None = No
         for name, info in fields.items():
             default = ... if info.is_required() else None  # None: the model's default applies (shown in the help)
             shown = None if info.is_required() else info.get_default(call_default_factory=True)
-            help_text = (info.description or "") + ("" if shown is None else f" [default: {shown}]")
+            help_text = (info.description or "") + ("" if shown is None else f" (default: {shown})")
             annotation = _cli_type(info.annotation)
             if default is None and typing.get_origin(annotation) is not typing.Union:
                 annotation = Optional[annotation]
