@@ -52,13 +52,18 @@ def _import_ray():
     return ray
 
 
+RESTART_POLL = 0.5  # seconds between tries of a worker that is restarting
+
+
 def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 2, address: str | None = None,
                       progress: bool = True, max_attempts: int = 4, torch_threads: int | None = 1,
-                      on_chunk_done: Callable[[int, list], Any] | None = None, retry_errors: bool = False) -> AnnotationSummary:
+                      on_chunk_done: Callable[[int, list], Any] | None = None, retry_errors: bool = False,
+                      restart_timeout: float = 300.0) -> AnnotationSummary:
     """Annotate like :func:`verikit.annotation.driver.annotate`, with ``workers`` Ray actors doing the chunks.
 
     ``on_chunk_done(chunk, actors)`` is called after each stored chunk (tests use it to kill a worker).
-    A chunk whose actor died is given to a live actor again, up to ``max_attempts`` times in all.
+    A chunk whose actor died is given to a live actor again, up to ``max_attempts`` times in all; a chunk sent to
+    an actor that is still restarting waits for it (up to ``restart_timeout`` seconds) without using an attempt.
     """
     ray = _import_ray()
     started = time.perf_counter()
@@ -76,6 +81,7 @@ def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 
         actors = [remote.remote(config.model_dump(), torch_threads) for _ in range(min(workers, len(todo)))]
         queue = list(todo)
         attempts = {c: 0 for c in todo}
+        unavailable: dict[int, float] = {}  # chunk → seconds spent waiting for a restarting worker
         running: dict[Any, tuple[int, Any]] = {}  # object ref → (chunk, actor)
         idle = list(actors)
         while queue or running:
@@ -88,6 +94,17 @@ def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 
             idle.append(actor)  # a restarted actor takes work again
             try:
                 records = ray.get(done[0])
+            except ray.exceptions.ActorUnavailableError as exc:
+                # The actor is restarting (a busy machine can take many seconds): the chunk never ran, so this is
+                # no attempt; it waits for the restart rather than burning its attempts on a closed door.
+                attempts[chunk] -= 1
+                unavailable[chunk] = unavailable.get(chunk, 0.0) + RESTART_POLL
+                if unavailable[chunk] > restart_timeout:
+                    raise VerikitError(f"chunk {chunk}: its worker did not come back within {restart_timeout:.0f} s "
+                                       f"({exc})") from exc
+                time.sleep(RESTART_POLL)
+                queue.insert(0, chunk)
+                continue
             except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
                 if attempts[chunk] >= max_attempts:
                     raise VerikitError(f"chunk {chunk} failed on {attempts[chunk]} workers; last: {exc}") from exc
