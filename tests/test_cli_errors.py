@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from verikit.annotation.storage import AnnotationStore, record_key
+from verikit.annotation.storage import AnnotationStore
 from verikit.errors import DataError
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from verikit import components
 from verikit.errors import DataError, UnknownNameError
+from verikit.interfaces import AnswerChecker
 from verikit.jsonl import read_jsonl
 from verikit.records import CheckRow
 
@@ -50,7 +51,7 @@ def gold_vs_gold(spec: str, data_dir: str | Path | None = None, limit: int | Non
     name, kwargs = resolve_dataset(spec)
     problems = components.load_dataset(name, data_dir=data_dir, limit=limit, **kwargs)
     started = time.perf_counter()
-    checkers: dict[str, verikit.AnswerChecker] = {}
+    checkers: dict[str, AnswerChecker] = {}
     misses, agree = [], 0
     for problem in problems:
         if problem.gold_solution is None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import verikit
 
-from verikit_arith.demo import TABLE, DemoSettings, best_of_n_table, sample_test_problems
+from verikit_arith.demo import DemoSettings, best_of_n_table, sample_test_problems
 
 
 def beam_vs_best_of_n(preset: str, settings: DemoSettings, policy: str, models: Path, samples: list, entries: list,

@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-import verikit
 from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.driver import annotate
 from verikit.annotation.storage import load_records

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from verikit.annotation.storage import AnnotationStore, load_annotations, load_records, record_key
+from verikit.annotation.storage import AnnotationStore, load_annotations, load_records
 from verikit.errors import DataError
 
 CONFIG = {"dataset": "x", "n": 2}

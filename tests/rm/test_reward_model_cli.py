@@ -4,7 +4,7 @@ import json
 
 from typer.testing import CliRunner
 
-from verikit.annotation.storage import AnnotationStore, record_key
+from verikit.annotation.storage import AnnotationStore
 from verikit.cli import app
 
 from toy_domain import labelled_examples as _examples

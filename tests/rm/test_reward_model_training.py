@@ -6,7 +6,6 @@ import pytest
 from transformers import TrainerCallback
 
 import verikit
-from verikit.rm.data import ExampleSet, StepExample
 from verikit.models import RM_MANIFEST
 from verikit.rm.config import PRMConfig
 from verikit.rm.training import train_reward_model

@@ -107,7 +107,7 @@ class AnnotationStore:
         for path in self.directory.glob("shard-*.jsonl"):
             number = path.stem.removeprefix("shard-")
             if not number.isdigit():
-                raise DataError(f"unexpected file in an annotation folder (shards are named shard-NNNNN.jsonl); "
+                raise DataError("unexpected file in an annotation folder (shards are named shard-NNNNN.jsonl); "
                                 "move it elsewhere", path=path)
             shards.append((path, int(number)))
         return sorted(shards, key=lambda shard: shard[1])

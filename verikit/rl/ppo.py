@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from verikit.errors import VerikitError
 from verikit.rl.config import StepPPOConfig
 from verikit.rm.data import padding_id, right_padded
 from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
