@@ -20,6 +20,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from verikit.errors import Cancelled
+
+
+def raise_if_cancelled(cancel: Any, what: str = "decoding") -> None:
+    """:class:`~verikit.errors.Cancelled` once the ``cancel`` event (a ``threading.Event`` or ``None``) is set."""
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"{what} was cancelled")
+
 
 @functools.cache  # one class, defined on first use (transformers is imported lazily)
 def _layer_class():
@@ -141,10 +149,7 @@ def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int,
     tokens, positions = last_ids, last_positions
     with torch.no_grad():
         for step in range(max_new_tokens):
-            if cancel is not None and cancel.is_set():
-                from verikit.errors import Cancelled
-
-                raise Cancelled("decoding was cancelled")
+            raise_if_cancelled(cancel)
             logits = model(input_ids=tokens[:, None], attention_mask=mask, position_ids=positions[:, None],
                            use_cache=True, **{keyword: cache}).logits[:, -1]
             noise = None

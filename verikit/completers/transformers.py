@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from verikit.completers.decoding import raise_if_cancelled
 from verikit.interfaces import Completer, Completions
 
 
@@ -30,13 +31,6 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> str:
 
 #: Seeds are reduced into this range; every per-batch seed derived from them stays below 2**64.
 _SEED_RANGE = 2**44
-
-
-def _check_cancel(cancel) -> None:
-    if cancel is not None and cancel.is_set():
-        from verikit.errors import Cancelled
-
-        raise Cancelled("the completion was cancelled")
 
 
 class TransformersCompleter(Completer):
@@ -162,7 +156,7 @@ class TransformersCompleter(Completer):
             encoded = {key: value.repeat_interleave(n, dim=0) for key, value in encoded.items()}
             output = self._generate(encoded, kwargs, seed * 1_000_003 + batch_number)
             self._collect(output[:, encoded["input_ids"].shape[1] :], indices, n, stop, results, counts)
-            _check_cancel(self._cancel)
+            raise_if_cancelled(self._cancel, "the completion")
             if progress is not None:
                 progress(len(indices))
 
@@ -225,7 +219,7 @@ class TransformersCompleter(Completer):
                                 generator=generator, cancel=self._cancel)
             self._record(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True),
                          [len(tokens) for tokens in new_tokens], indices, n, stop, results, counts)
-            _check_cancel(self._cancel)
+            raise_if_cancelled(self._cancel, "the completion")
             if progress is not None:
                 progress(len(indices))
         return True
@@ -257,7 +251,7 @@ class TransformersCompleter(Completer):
                                              attention_mask=mask.repeat_interleave(n, dim=0),
                                              **{prefix_cache.keyword: past}, **self._with_cancel(kwargs))
             self._collect(output[:, length:], indices, n, stop, results, counts)
-            _check_cancel(self._cancel)
+            raise_if_cancelled(self._cancel, "the completion")
             if progress is not None:
                 progress(len(indices))
         self.prompt_tokens_encoded, self.prompt_tokens_reused = prefix_cache.encoded_tokens, prefix_cache.reused_tokens
