@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from verikit.errors import DataError
+from verikit.records import MathShepherdRow, validated
 
 STEP_TAG = "ки"
 GOOD_TOKEN = "+"
@@ -58,10 +59,8 @@ def to_math_shepherd(record: dict, task: str | None = None, labels: str = "hard_
 
 def from_math_shepherd(row: dict, *, path: str | Path = "<rows>", line: int | None = None) -> dict:
     """A record (question, steps, hard labels) from a released Math-Shepherd row; errors name file:line:field."""
-    for field in ("input", "label"):
-        if not isinstance(row.get(field), str):
-            raise DataError("missing or not a string", path=path, line=line, field=field)
-    text, label = row["input"], row["label"]
+    shepherd = validated(MathShepherdRow, row, path=path, line=line)
+    text, label = shepherd.input, shepherd.label
     start = text.find(" Step 1:")
     if start < 0:
         raise DataError("no ' Step 1:' after the question", path=path, line=line, field="input")
@@ -83,7 +82,7 @@ def from_math_shepherd(row: dict, *, path: str | Path = "<rows>", line: int | No
         cursor += 2 + (1 if index < len(steps) - 1 else 0)
     if cursor != len(label):
         raise DataError("text after the last label", path=path, line=line, field="label")
-    return {"question": question, "steps": steps, "hard_labels": flags, "task": row.get("task")}
+    return {"question": question, "steps": steps, "hard_labels": flags, "task": shepherd.task}
 
 
 def to_trl(record: dict, labels: str = "hard_labels") -> dict:

@@ -165,6 +165,11 @@ class _PRM800KStep(_Open):
     human_completion: _PRM800KCompletion | None = None
     chosen_completion: int | None = None
 
+    @model_validator(mode="after")
+    def _has_a_chosen_completion(self) -> _PRM800KStep:
+        self.chosen()  # a step without one is an error at its own place: field label.steps.<index>
+        return self
+
     def chosen(self) -> _PRM800KCompletion:
         """The completion the labeller kept: the human's, else the chosen one, else the first."""
         if self.human_completion is not None and self.chosen_completion is None:
@@ -190,12 +195,6 @@ class PRM800KRow(_Open):
 
     question: _PRM800KQuestion
     label: _PRM800KLabel
-
-    @model_validator(mode="after")
-    def _every_step_has_a_completion(self) -> PRM800KRow:
-        for step in self.label.steps:
-            step.chosen()
-        return self
 
     def gold_row(self) -> dict:
         """``{"question", "steps", "gold_labels", "gold_answer"}`` as annotation quality reads it."""

@@ -69,7 +69,7 @@ def load_examples(source: str | Path, objective: str = "prm", labels: str = "har
     from verikit.format import from_math_shepherd
     from verikit.annotation.storage import load_records
     from verikit.jsonl import read_jsonl
-    from verikit.records import MathShepherdRow, TRLRow, validated
+    from verikit.records import TRLRow, validated
 
     path = Path(source)
     if path.is_dir():
@@ -79,7 +79,6 @@ def load_examples(source: str | Path, objective: str = "prm", labels: str = "har
     records = []
     for line, row in read_jsonl(path):
         if "input" in row:
-            validated(MathShepherdRow, row, path=path, line=line)
             converted = from_math_shepherd(row, path=path, line=line)
             flags = [float(flag) for flag in converted["hard_labels"]]
             final = all(flags)  # the released rows carry no final verdict; all-good steps is the closest reading
