@@ -48,8 +48,8 @@ def estimator(name: str, **kwargs: Any) -> Estimator:
 
 
 def strategy(name: str):
-    """The annotation strategy registered as ``name``: ``strategy(n_steps, n, final_verdict, **options)`` is a
-    generator that yields :class:`~verikit.annotation.strategies.Probe` requests and returns step labels."""
+    """The annotation strategy registered as ``name``: ``strategy(n_steps, n, final_verdict, options)`` is a
+    generator that yields :class:`~verikit.interfaces.Probe` requests and returns step labels."""
     return lookup("strategies", name)
 
 
@@ -85,8 +85,9 @@ def load_scorer(path, **options: Any) -> Scorer:
     from verikit.models import RM_MANIFEST, read_rm_manifest
 
     text = str(path)
-    manifest = None if text.startswith(("http://", "https://")) else read_rm_manifest(text)
-    kind = "remote" if manifest is None and text.startswith(("http://", "https://")) else (manifest or {}).get("kind", "prm")
+    address = text.startswith(("http://", "https://"))
+    manifest = None if address else read_rm_manifest(text)
+    kind = "remote" if address else (manifest or {}).get("kind", "prm")
     if not isinstance(kind, str):
         raise DataError(f"'kind' must be a string, got {kind!r}", path=f"{text}/{RM_MANIFEST}", field="kind")
     loader = lookup("scorers", kind)

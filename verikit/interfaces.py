@@ -157,13 +157,14 @@ def accepted_settings(factory: Callable, **settings: Any) -> dict[str, Any]:
     Pipelines hold one device and batch size for every backend; a remote backend has neither, and is not
     handed them. ``None`` values are left out too, so a backend's own default applies.
     """
+    given = {k: v for k, v in settings.items() if v is not None}
     try:
         parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):  # a builtin or C callable: pass everything, let it refuse
-        return {k: v for k, v in settings.items() if v is not None}
+        return given
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return {k: v for k, v in settings.items() if v is not None}
-    return {k: v for k, v in settings.items() if k in parameters and v is not None}
+        return given
+    return {k: v for k, v in given.items() if k in parameters}
 
 
 class Estimator(ABC):

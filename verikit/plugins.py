@@ -79,11 +79,11 @@ class PluginHost:
         self.notes: list[str] = []  # not failures, but what a user should know (shown by `verikit plugins`)
         self.info: dict[str, PluginInfo] = {}
         for module_name in DEFAULT_PLUGINS:
-            self._add(module_name, lambda m=module_name: importlib.import_module(m), source="default")
+            self._add_module(module_name, source="default")
         if load_entry_points:
             self._load_entry_points()
         for module_name in filter(None, (m.strip() for m in os.environ.get("VERIKIT_PLUGINS", "").split(","))):
-            self._add(module_name, lambda m=module_name: importlib.import_module(m), source="VERIKIT_PLUGINS")
+            self._add_module(module_name, source="VERIKIT_PLUGINS")
         for plugin in extra_plugins:
             name = getattr(plugin, "__name__", None) or type(plugin).__name__
             self._add(name, lambda p=plugin: p, source="extra")
@@ -122,6 +122,9 @@ class PluginHost:
                     raise PluginError(note)
                 self.notes.append(note)
                 sys.stderr.write(f"verikit: warning: {note} (installed: {', '.join(installed) or 'none'})\n")
+
+    def _add_module(self, module_name: str, *, source: str) -> None:
+        self._add(module_name, lambda: importlib.import_module(module_name), source=source)
 
     def _add(self, name: str, load, *, source: str, version: str | None = None) -> None:
         try:

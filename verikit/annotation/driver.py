@@ -122,7 +122,7 @@ class Annotator:
                 else:
                     item.run = self.strategy(len(steps), config.n_rollouts, item.final_correct, self.options)
                 items.append(item)
-        self._run_strategies(chunk, items, prompts_by_id={p.id: domains[p.domain].prompt(p) for p in sampled},
+        self._run_strategies(chunk, items, prompts_by_id={p.id: prompt for p, prompt in zip(sampled, prompts)},
                              checkers=checkers, splitters=splitters, on_rollouts=on_rollouts)
         return [self._record(chunk, item) for item in items]
 

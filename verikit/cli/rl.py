@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from verikit.cli.app import app
-from verikit.cli.options import build_config, config_options
+from verikit.cli.options import config_options
 from verikit.rl.config import StepPPOConfig
 from verikit.rl.config import GRPORecipe, RLConfig
 
@@ -30,6 +30,6 @@ def rl(
     """Reinforcement learning with process (or outcome) rewards, with periodic greedy evaluation on dev."""
     from verikit.rl.runs import run_rl
 
-    config = build_config(RLConfig, {**run.model_dump(exclude={"ppo", "grpo"}), "ppo": ppo, "grpo": grpo})
+    config = run.model_copy(update={"ppo": ppo, "grpo": grpo})  # each part was validated as its options were read
     summary = run_rl(config, out)
     typer.echo(f"{config.algo}: dev greedy accuracy {100 * summary['dev_greedy_acc']:.1f}%; wrote {out / 'rl.json'}")

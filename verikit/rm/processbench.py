@@ -12,6 +12,7 @@ from verikit.errors import DataError
 from verikit.jsonl import read_jsonl
 from verikit.records import ProcessBenchRow, validated
 
+
 def load_processbench(path: str | Path) -> list[dict]:
     """Rows of a ProcessBench JSON file (a list) or JSONL file, each validated as a
     :class:`~verikit.records.ProcessBenchRow`; errors name file, row and field."""
