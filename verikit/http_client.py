@@ -28,6 +28,12 @@ def import_httpx():
     return httpx
 
 
+def async_client(timeout: float, api_key: str | None, **options: Any):
+    """An ``httpx.AsyncClient`` that sends ``api_key`` (if any) as a bearer token; ``options`` go to httpx."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return import_httpx().AsyncClient(timeout=timeout, headers=headers, **options)
+
+
 async def post_json(client: Any, url: str, body: dict, *, retries: int, backoff: float) -> dict:
     """The JSON answer to ``body`` POSTed to ``url`` with ``client`` (an ``httpx.AsyncClient``), retried
     ``retries`` times after the first attempt; :class:`ServerError` when it cannot be had."""

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from verikit.errors import ServerError
-from verikit.http_client import import_httpx, post_json, run_sync
+from verikit.http_client import async_client, import_httpx, post_json, run_sync
 from verikit.interfaces import Completer, Completions
 
 
@@ -106,10 +106,9 @@ class OpenAICompleter(Completer):
 
     async def _post_all(self, bodies: list[dict], progress) -> list[dict]:
         httpx = import_httpx()
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         gate = asyncio.Semaphore(self.max_concurrency)
         limits = httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
-        async with httpx.AsyncClient(timeout=self.timeout, headers=headers, limits=limits) as client:
+        async with async_client(self.timeout, self.api_key, limits=limits) as client:
             async def one(body):
                 async with gate:
                     response = await self._post(client, body)

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 
 from verikit.errors import ServerError
-from verikit.http_client import import_httpx, post_json, run_sync
+from verikit.http_client import async_client, post_json, run_sync
 from verikit.interfaces import Scorer
 
 
@@ -40,8 +40,6 @@ class RemoteScorer(Scorer):
         return scores
 
     async def _post_all(self, batches: list[list[dict]]) -> list[dict]:
-        httpx = import_httpx()
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        async with httpx.AsyncClient(timeout=self.timeout, headers=headers) as client:
+        async with async_client(self.timeout, self.api_key) as client:
             return [await post_json(client, self.url, {"items": batch}, retries=self.retries, backoff=self.backoff)
                     for batch in batches]
