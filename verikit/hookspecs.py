@@ -79,5 +79,22 @@ def register_scorers(register: Register) -> None:
 
 
 @hookspec
+def register_recipes(register: Register) -> None:
+    """Register pipeline recipes by name: the target is the recipe file's :class:`pathlib.Path` (YAML).
+
+    ``verikit reproduce --recipe NAME`` runs one; ``verikit demo`` is the arith plugin's ``arith-easy`` recipe.
+    """
+
+
+@hookspec
+def register_model_providers(register: Register) -> None:
+    """Register model providers: ``provide(spec, *, check=False) -> folder`` makes (trains, fetches) or finds a model.
+
+    A recipe names a provided model as ``NAME:spec`` (``arith:arith-easy/policy``); with ``check=True`` the
+    provider only raises ``ValueError`` for a spec it cannot serve (recipes are checked before a run starts).
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``verikit`` CLI; ``cli`` is the root ``typer.Typer`` application."""

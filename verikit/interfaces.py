@@ -139,6 +139,12 @@ class Completer(ABC):
         """Positions the model reads (prompt plus generated tokens), or ``None`` when unknown."""
         return None
 
+    def close(self) -> None:
+        """Release what the backend holds (a vLLM engine's GPU memory) before another model loads; idempotent.
+
+        The pipeline calls it at the end of every stage that generates, so a stage's engine never shares the
+        GPU with the reward models or the next stage's engine."""
+
     def count_tokens(self, texts: Sequence[str]) -> list[int] | None:
         """Each text's length in the model's tokens, or ``None`` when this backend cannot tell."""
         return None

@@ -46,6 +46,8 @@ REGISTRY_HOOKS: dict[str, tuple[str, str]] = {
     "register_selectors": ("selectors", "selector"),
     "register_strategies": ("strategies", "annotation strategy"),
     "register_scorers": ("scorers", "scorer"),
+    "register_recipes": ("recipes", "recipe"),
+    "register_model_providers": ("model_providers", "model provider"),
 }
 
 

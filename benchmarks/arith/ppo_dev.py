@@ -55,7 +55,7 @@ def reward_function(kind: str, demo: Path | None, preset: str, checker, splitter
         return coin_flip_reward()
     if demo is None:
         raise SystemExit(f"--reward {kind} needs --demo (the folder holding the reward models)")
-    scorer = verikit.scorer(demo / preset / kind)
+    scorer = verikit.scorer(demo / preset / "reward_models" / kind)
     return orm_final_reward(scorer, splitter) if kind == "orm" else prm_step_rewards(scorer, splitter)
 
 

@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error("give --demo, or all of --policy, --orm and --step-rm")
     details = json.loads((args.demo / "details.json").read_text()) if args.demo else {}
     policy = args.policy or details[args.preset]["policy"]
-    orm_path = args.orm or args.demo / args.preset / "orm"
-    step_rm_path = args.step_rm or args.demo / args.preset / args.prm
+    orm_path = args.orm or args.demo / args.preset / "reward_models" / "orm"
+    step_rm_path = args.step_rm or args.demo / args.preset / "reward_models" / args.prm
     train = verikit.load_dataset(args.preset, split="train", limit=max(args.rft_problems, 2000))
     test = verikit.load_dataset(args.preset, split="test", limit=args.test_problems)
     domain = verikit.domain(test[0].domain)

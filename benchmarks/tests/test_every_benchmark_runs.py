@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,7 @@ def mini_demo(tmp_path_factory) -> Path:
     from verikit.rm.likelihood import train_likelihood_prm
     from verikit.rm.training import train_reward_model
     from verikit.tiny_models import build_tiny_causal_lm
-    from verikit_arith.demo import DemoSettings
+    from verikit_arith.demo import demo_overrides
     from verikit_arith.problems import load_split
 
     root = tmp_path_factory.mktemp("demo")
@@ -59,14 +58,15 @@ def mini_demo(tmp_path_factory) -> Path:
     store.close()
     write_jsonl(root / "processbench-dev.jsonl", rows[::2])
     write_jsonl(root / "processbench-test.jsonl", rows[1::2])
-    models = root / "arith-easy"
+    models = root / "arith-easy" / "reward_models"
     for name in ("orm", "prm"):
         train_reward_model(PRMConfig(base=str(tiny), objective=name, epochs=1.0, batch_size=16, learning_rate=1e-3),
                            root / "annotations", models / name, progress=False)
     train_likelihood_prm(str(tiny), load_examples(root / "annotations", "prm", "hard"), models / "likelihood-prm",
                          domain="arith")
-    settings = DemoSettings(test_problems=4, samples=4, repeats=2, annotate_problems=4, annotate_samples=2, rollouts=2)
-    details = {"settings": asdict(settings), "arith-easy": {"policy": str(tiny), "completer": str(tiny)}}
+    overrides = demo_overrides(test_problems=4, samples=4, temperature=1.0, annotate_problems=4, strategy="early-exit",
+                               seed=0, policy=str(tiny), completer=str(tiny)) + ["select.repeats=2", "sample.chunk_size=2"]
+    details = {"overrides": overrides, "arith-easy": {"policy": str(tiny), "completer": str(tiny)}}
     (root / "details.json").write_text(json.dumps(details))
     return root
 
@@ -88,7 +88,7 @@ def test_every_benchmark_module_is_listed_here():
 COVERED = {"benchmarks.annotation", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
            "benchmarks.robustness", "benchmarks.scoring", "benchmarks.tag_head_ablation", "benchmarks.temperature_dev",
            "benchmarks.arith", "benchmarks.arith.ppo_dev", "benchmarks.arith.rl",
-           "benchmarks.math", "benchmarks.serve_attacks"}
+           "benchmarks.math", "benchmarks.serve_attacks", "benchmarks.gpu_check"}
 
 
 def test_annotation_quality(mini_demo, tmp_path):
@@ -99,12 +99,12 @@ def test_annotation_quality(mini_demo, tmp_path):
 
 
 def test_best_of_n(mini_demo, tmp_path):
-    _run("benchmarks.bon_arith", ["--policy", mini_demo / "tiny", "--rm", f"prm={mini_demo / 'arith-easy' / 'prm'}",
+    _run("benchmarks.bon_arith", ["--policy", mini_demo / "tiny", "--rm", f"prm={mini_demo / 'arith-easy' / 'reward_models' / 'prm'}",
                                   "--problems", 2, "--samples", 2, "--repeats", 2, "--out", tmp_path])
 
 
 def test_perf(mini_demo, tmp_path):
-    result = _run("benchmarks.perf", ["--model", mini_demo / "tiny", "--prm", mini_demo / "arith-easy" / "prm",
+    result = _run("benchmarks.perf", ["--model", mini_demo / "tiny", "--prm", mini_demo / "arith-easy" / "reward_models" / "prm",
                                       "--sections", "completion,scoring,annotation,serve", "--problems", 1,
                                       "--annotation-problems", 2, "--out", tmp_path / "perf.json"])
     assert {"completion", "scoring", "annotation", "serve"} <= set(result)
@@ -122,7 +122,7 @@ def test_robustness(tmp_path):
 
 
 def test_scoring(mini_demo, tmp_path):
-    result = _run("benchmarks.scoring", ["--model", mini_demo / "arith-easy" / "prm", "--solutions", 2, "--steps", 7,
+    result = _run("benchmarks.scoring", ["--model", mini_demo / "arith-easy" / "reward_models" / "prm", "--solutions", 2, "--steps", 7,
                                          "--batch-sizes", 1, "--repeats", 1, "--out", tmp_path / "scoring.json"])
     assert json.loads((tmp_path / "scoring.json").read_text()) == json.loads(json.dumps(result))
 
@@ -135,7 +135,7 @@ def test_tag_head_ablation(mini_demo, tmp_path):
 
 
 def test_temperature_dev(mini_demo, tmp_path):
-    _run("benchmarks.temperature_dev", ["--policy", mini_demo / "tiny", "--rm", mini_demo / "arith-easy" / "prm",
+    _run("benchmarks.temperature_dev", ["--policy", mini_demo / "tiny", "--rm", mini_demo / "arith-easy" / "reward_models" / "prm",
                                         "--temperatures", "1.0", "--problems", 2, "--samples", 2,
                                         "--out", tmp_path / "t.json"])
 
@@ -156,3 +156,15 @@ def test_rl_table(mini_demo, tmp_path):
     _run("benchmarks.arith.rl", ["--demo", mini_demo, "--seeds", 0, "--steps", 1, "--prompts-per-step", 2,
                                  "--rft-problems", 2, "--rft-samples", 1, "--test-problems", 2,
                                  "--max-new-tokens", 8, "--out", tmp_path])
+
+
+def test_gpu_check_code_paths_on_cpu(tmp_path):
+    """The GPU check itself needs CUDA (never part of CI); its code paths run here on a 2-layer model."""
+    from benchmarks.gpu_check import main
+
+    report = main(["--tiny", "--device", "cpu", "--work", str(tmp_path / "work"), "--out", str(tmp_path / "gpu.json")])
+    assert report["prm_training"]["precision"] == "fp32"
+    assert report["prm_training"]["weights_moved_share_at_lr_2e-6"] > 0.9  # a bf16 checkpoint, fp32 master weights
+    assert report["scoring"]["max_difference_one_pass_vs_per_prefix"] < 1e-4
+    assert report["sampling"]["buffered_kv"]["generated_tokens"] > 0 and report["ppo_step"]["policy_dtype"] == "torch.float32"
+    assert json.loads((tmp_path / "gpu.json").read_text())["seconds"] > 0

@@ -39,6 +39,9 @@ class AnnotationConfig(BaseModel):
     chunk_size: int = Field(default=8, ge=1, description="Problems per work chunk (the unit of resumption).")
     batch_size: int = Field(default=512, ge=1, description="Sequences per generate call.")
     device: str = "auto"
+    prompt_template: str | None = Field(default=None, description="'{question}' → the generator's prompt (default: the domain's).")
+    backend_options: dict = Field(default_factory=dict, description=(
+        "More settings for the completer backend where it takes them (dtype, tensor_parallel_size, gpu_memory_utilization …)."))
 
     @field_validator("strategy", "estimator", "backend")
     @classmethod

@@ -88,13 +88,16 @@ class Annotator:
     def _completer(self, model: str):
         """The configured backend for ``model``, given the run's device and batch size where it takes them."""
         factory = components.lookup("completers", self.config.backend)
-        return factory(model=model, **accepted_settings(factory, batch_size=self.config.batch_size,
-                                                        device=self.config.device, max_new_tokens=self.config.max_new_tokens))
+        return factory(model=model, **accepted_settings(factory, **{"batch_size": self.config.batch_size, "device": self.config.device,
+                                                                    "max_new_tokens": self.config.max_new_tokens,
+                                                                    **self.config.backend_options}))
 
     # -- one chunk ---------------------------------------------------------------------------------
     def annotate_chunk(self, chunk: int, problems: list, on_rollouts=None) -> list[dict]:
         config = self.config
         domains = {p.domain: components.domain(config.domain or p.domain) for p in problems}
+        if config.prompt_template is not None:
+            domains = {name: d.model_copy(update={"prompt_template": config.prompt_template}) for name, d in domains.items()}
         checkers = {name: components.answer_checker(d.answer_checker) for name, d in domains.items()}
         splitters = {name: components.step_splitter(d.step_splitter) for name, d in domains.items()}
         gold_errors = {p.id: gold_error(p, checkers[p.domain]) for p in problems}

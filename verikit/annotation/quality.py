@@ -16,13 +16,18 @@ from verikit.metrics import label_agreement_scores, roc_auc
 from verikit.types import Problem
 
 
-def label_agreement(records: list[dict], gold_labeller: Callable) -> dict:
-    """How the stored hard labels of any strategy agree with gold: accuracy, F1 of ``-``, first-error agreement."""
+def label_agreement(records: list[dict], gold_labeller: Callable, problems: dict | None = None) -> dict:
+    """How the stored hard labels of any strategy agree with gold: accuracy, F1 of ``-``, first-error agreement.
+
+    ``problems`` (id → Problem) gives the labeller the loaded problems, metadata included; without it each is
+    rebuilt from its record."""
     usable = [r for r in records if not r.get("error")]
     if not usable:
         raise DataError("no annotated solutions to evaluate")
-    gold = [gold_labeller(Problem(id=r["problem_id"], question=r["question"], gold_answer=r["gold_answer"],
-                                  domain=r["domain"]), r["steps"]) for r in usable]
+    problems = problems or {}
+    gold = [gold_labeller(problems.get(r["problem_id"]) or Problem(id=r["problem_id"], question=r["question"],
+                                                                    gold_answer=r["gold_answer"], domain=r["domain"]),
+                          r["steps"]) for r in usable]
     result = label_agreement_scores([list(map(bool, r["hard_labels"])) for r in usable], gold)
     result.update(solutions=len(usable), steps=sum(len(g) for g in gold), bad_steps=sum(not x for g in gold for x in g),
                   rollouts_per_solution=sum(r["rollouts_generated"] for r in usable) / len(usable))

@@ -87,7 +87,7 @@ def checker_report(
 
 
 # Each module adds its commands to ``app`` (imported last: they import ``app`` from here).
-from verikit.cli import annotation, reward_models, rl, serving  # noqa: E402,F401  (each adds its commands)
+from verikit.cli import annotation, pipeline, reward_models, rl, serving  # noqa: E402,F401  (each adds its commands)
 
 
 def main() -> None:

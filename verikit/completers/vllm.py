@@ -38,11 +38,13 @@ class VLLMCompleter(Completer):
 
     name = "vllm"
 
-    def __init__(self, model: str, tokenizer: str | None = None, max_new_tokens: int = 256, dtype: str = "auto", gpu_memory_utilization: float = 0.85, **engine_kwargs: Any):
+    def __init__(self, model: str, tokenizer: str | None = None, max_new_tokens: int = 256, dtype: str = "auto",
+                 gpu_memory_utilization: float = 0.85, tensor_parallel_size: int = 1, **engine_kwargs: Any):
         vllm = _import_vllm()
         self.max_new_tokens = max_new_tokens
         self.llm = vllm.LLM(model=model, tokenizer=tokenizer, dtype=dtype, enable_prefix_caching=True,
-                            gpu_memory_utilization=gpu_memory_utilization, **engine_kwargs)
+                            gpu_memory_utilization=gpu_memory_utilization,
+                            tensor_parallel_size=tensor_parallel_size, **engine_kwargs)
         self.generated_tokens = 0
 
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
@@ -61,3 +63,23 @@ class VLLMCompleter(Completer):
             counts.append([len(o.token_ids) for o in ordered])
         self.generated_tokens += sum(map(sum, counts))
         return Completions(results, counts)
+
+    def close(self) -> None:
+        """Shut the engine down and return its GPU memory (vLLM keeps it until the engine and its workers go)."""
+        if getattr(self, "llm", None) is None:
+            return
+        import gc
+
+        self.llm = None
+        try:  # the tensor-parallel workers and process groups live outside the LLM object
+            from vllm.distributed.parallel_state import destroy_distributed_environment, destroy_model_parallel
+
+            destroy_model_parallel()
+            destroy_distributed_environment()
+        except ImportError:  # older vLLM layouts: the engine's own shutdown is all there is
+            pass
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

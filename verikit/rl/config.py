@@ -54,6 +54,10 @@ class StepPPOConfig(BaseModel):
         "0: every weight learns. r > 0: only LoRA adapters of rank r on all linear layers (peft; verikit[lora]), "
         "which usually want a learning rate ~10x full fine-tuning's."))
     lora_alpha: float = Field(default=16.0, gt=0)
+    precision: Literal["auto", "fp32", "bf16-mixed"] = Field(default="auto", description=(
+        "auto: bf16-mixed on a GPU with bf16, fp32 elsewhere. bf16-mixed: fp32 master weights, forward passes under "
+        "bf16 autocast, the frozen reference held in bf16."))
+    gradient_checkpointing: bool = Field(default=False, description="Recompute the policy's activations in backward.")
     seed: int = 0
 
     @model_validator(mode="after")
@@ -88,7 +92,9 @@ class RLConfig(BaseModel):
     released_convention: bool = Field(default=False, description=(
         "Read an rm without verikit_rm.json as a Math-Shepherd PRM (+/- at ки)."))
     train_problems: int = Field(default=2000, ge=1)
-    eval_problems: int = Field(default=200, ge=1, description="Dev problems for the periodic greedy evaluation.")
+    eval_problems: int = Field(default=200, ge=0, description=(
+        "Dev problems for the periodic greedy evaluation (0: none; the pipeline evaluates on its own datasets)."))
+    prompt_template: str | None = Field(default=None, description="'{question}' → the policy's prompt (default: the domain's).")
     steps: int = Field(default=50, ge=1, description="PPO steps (or GRPO steps).")
     eval_every: int = Field(default=10, ge=1)
     rft_samples: int = Field(default=4, ge=1, description="K: samples per problem for rft.")

@@ -118,9 +118,22 @@ class StepPPOTrainer:
         torch.manual_seed(self.config.seed)
         from verikit.models import load_pretrained
 
+        from verikit.rm.training import resolve_precision
+
+        self.precision = resolve_precision(self.config.precision)
         self.tokenizer = load_pretrained(AutoTokenizer, policy)
-        self.model = load_pretrained(AutoModelForCausalLM, policy).to(self.device)
-        self.reference = AutoModelForCausalLM.from_pretrained(policy).to(self.device).eval()
+        # fp32 master weights whatever the checkpoint's dtype: a bf16 policy would lose updates below bf16's resolution.
+        # The frozen reference needs no master copy and is held in bf16 under bf16-mixed (half its memory).
+        # Under LoRA the base is frozen and may stay half (peft keeps the adapters in fp32).
+        policy_dtype = torch.bfloat16 if self.precision == "bf16-mixed" and self.config.lora_rank else torch.float32
+        self.model = load_pretrained(AutoModelForCausalLM, policy, dtype=policy_dtype).to(self.device)
+        reference_dtype = torch.bfloat16 if self.precision == "bf16-mixed" else torch.float32
+        self.reference = load_pretrained(AutoModelForCausalLM, policy, dtype=reference_dtype).to(self.device).eval()
+        if self.config.gradient_checkpointing:
+            if hasattr(self.model, "activation_checkpointing_enable"):  # the name since transformers 5.x
+                self.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         for parameter in self.reference.parameters():
             parameter.requires_grad_(False)
         self.value_head = ValueHead(self.model.config.hidden_size).to(self.device)
@@ -143,6 +156,13 @@ class StepPPOTrainer:
         self.reward_fn, self.domain = reward_fn, domain
         self.steps_done = 0
         self.total_steps: int | None = None  # set by train(); the horizon of lr_decay
+
+    def _response_stats(self, model, *args, **kwargs):
+        """:func:`response_stats` under autocast when the precision is mixed (the weights stay fp32)."""
+        if self.precision == "bf16-mixed":
+            with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
+                return response_stats(model, *args, **kwargs)
+        return response_stats(model, *args, **kwargs)
 
     # -- data ------------------------------------------------------------------------------------
     def make_batch(self, questions: Sequence[str], prompts: Sequence[str], responses: Sequence[str],
@@ -195,7 +215,7 @@ class StepPPOTrainer:
     # -- one PPO step ------------------------------------------------------------------------------
     def losses(self, batch: RolloutBatch, old_logprobs, old_values, advantages, returns) -> dict:
         with_critic = self.config.baseline == "critic"
-        logprobs, values = response_stats(self.model, self.value_head, batch, with_values=with_critic,
+        logprobs, values = self._response_stats(self.model, self.value_head, batch, with_values=with_critic,
                                           detach_critic=not self.config.critic_shares_trunk,
                                           temperature=self.config.temperature)
         mask = batch.response_mask
@@ -210,9 +230,9 @@ class StepPPOTrainer:
         temperature = self.config.temperature
         with torch.no_grad():
             with_critic = self.config.baseline == "critic"
-            old_logprobs, old_values = response_stats(self.model, self.value_head, batch, with_values=with_critic,
+            old_logprobs, old_values = self._response_stats(self.model, self.value_head, batch, with_values=with_critic,
                                                       temperature=temperature)
-            ref_logprobs, _ = response_stats(self.reference, None, batch, with_values=False, temperature=temperature)
+            ref_logprobs, _ = self._response_stats(self.reference, None, batch, with_values=False, temperature=temperature)
             placements = self.reward_placements(batch)
             placed = self.placed_rewards(batch, placements)
             kl = kl_per_token(old_logprobs, ref_logprobs)

@@ -60,8 +60,10 @@ def supervised_finetune(model: str, pairs: Sequence[tuple[str, str]], out: str |
     args = TrainingArguments(output_dir=str(Path(out) / "checkpoints"), num_train_epochs=epochs, learning_rate=learning_rate,
                              per_device_train_batch_size=batch_size, lr_scheduler_type="cosine", save_strategy="no",
                              report_to=[], seed=seed, logging_steps=50, disable_tqdm=not progress,
-                             use_cpu=not torch.cuda.is_available())
-    trainer = Trainer(model=AutoModelForCausalLM.from_pretrained(model), args=args,
+                             use_cpu=not torch.cuda.is_available(),
+                             bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    # fp32 master weights whatever the checkpoint's dtype (bf16 under autocast on a GPU)
+    trainer = Trainer(model=AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32), args=args,
                       train_dataset=_PairDataset(pairs, tokenizer, max_length), data_collator=collate)
     trainer.train()
     trainer.save_model(str(out))

@@ -22,8 +22,10 @@ def run_rl(config: RLConfig, out: str | Path) -> dict:
     """Run ``config`` into ``out`` (the trained model in ``out/model``); returns and writes ``out/rl.json``."""
     out = Path(out)
     problems = components.load_dataset(config.dataset, split="train", limit=config.train_problems)
-    dev = components.load_dataset(config.dataset, split="dev", limit=config.eval_problems)
+    dev = components.load_dataset(config.dataset, split="dev", limit=config.eval_problems) if config.eval_problems else []
     domain = components.domain(problems[0].domain)
+    if config.prompt_template is not None:
+        domain = domain.model_copy(update={"prompt_template": config.prompt_template})
     checker, splitter = components.answer_checker(domain.answer_checker), components.step_splitter(domain.step_splitter)
     tokens = config.ppo.max_new_tokens
     out.mkdir(parents=True, exist_ok=True)
@@ -33,8 +35,18 @@ def run_rl(config: RLConfig, out: str | Path) -> dict:
         sampler = components.completer("transformers", model=config.policy, max_new_tokens=tokens)
         pairs = rejection_samples(sampler, problems, domain, checker, k=config.rft_samples, seed=config.ppo.seed,
                                   max_new_tokens=tokens)
-        supervised_finetune(config.policy, pairs, out / "model", learning_rate=config.ppo.learning_rate, seed=config.ppo.seed)
         summary = {"algo": config.algo, "pairs": len(pairs)}
+        if pairs:
+            supervised_finetune(config.policy, pairs, out / "model", learning_rate=config.ppo.learning_rate, seed=config.ppo.seed)
+        else:  # nothing to fine-tune on: RFT leaves the policy as it was (said in rl.json and on stderr, not hidden)
+            import sys
+
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            summary["warning"] = "no sampled solution was correct: the RFT model is the SFT policy unchanged"
+            sys.stderr.write(f"verikit rl: {summary['warning']}\n")
+            AutoModelForCausalLM.from_pretrained(config.policy).save_pretrained(out / "model")
+            AutoTokenizer.from_pretrained(config.policy).save_pretrained(out / "model")
     elif config.algo in ("step-ppo", "orm-ppo"):
         from verikit.rl.ppo import StepPPOTrainer
         from verikit.rl.rewards import orm_final_reward, prm_step_rewards
@@ -42,13 +54,14 @@ def run_rl(config: RLConfig, out: str | Path) -> dict:
         scorer = components.load_scorer(config.rm, released_convention=config.released_convention)
         reward = prm_step_rewards(scorer, splitter) if config.algo == "step-ppo" else orm_final_reward(scorer, splitter)
         trainer = StepPPOTrainer(config.policy, reward, domain, config.ppo)
-        history = trainer.train(problems, config.steps, out=out / "model", eval_every=config.eval_every,
-                                evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, tokens))
-        summary = {"algo": config.algo, "history": history,
-                   "dev_greedy_acc": greedy_accuracy(trainer.sampler, dev, domain, checker, tokens)}
+        evaluate = (lambda sampler: greedy_accuracy(sampler, dev, domain, checker, tokens)) if dev else None
+        history = trainer.train(problems, config.steps, out=out / "model", eval_every=config.eval_every, evaluate=evaluate)
+        summary = {"algo": config.algo, "history": history}
+        if dev:
+            summary["dev_greedy_acc"] = greedy_accuracy(trainer.sampler, dev, domain, checker, tokens)
     else:
         summary = _grpo_process(config, problems, domain, checker, splitter, out)
-    if "dev_greedy_acc" not in summary:
+    if dev and "dev_greedy_acc" not in summary:
         trained = components.completer("transformers", model=str(out / "model"))
         summary["dev_greedy_acc"] = greedy_accuracy(trained, dev, domain, checker, tokens)
     summary["config"] = config.model_dump()

@@ -31,4 +31,15 @@ class PRMConfig(BaseModel):
     untie_embeddings: bool = Field(default=False, description=(
         "An output layer of its own for a base that shares it with the input embeddings (beyond the paper)."))
     save_steps: int = Field(default=200, ge=1, description="Optimiser steps between resumable checkpoints.")
+    precision: Literal["auto", "fp32", "bf16-mixed", "fp16-mixed", "bf16"] = Field(default="auto", description=(
+        "auto: bf16-mixed on a GPU with bf16, fp32 elsewhere. *-mixed: fp32 master weights and optimiser states, "
+        "forward and backward under autocast (whatever dtype the checkpoint was saved in). bf16: weights in bf16 "
+        "(half the memory; updates smaller than bf16's resolution, as at lr 2e-6, are lost)."))
+    gradient_checkpointing: bool = Field(default=False, description="Recompute activations in backward (7B+: memory for time).")
+    lora_rank: int = Field(default=0, ge=0, description=(
+        "0: every weight learns. r > 0: LoRA adapters of rank r on every linear layer (peft), merged into the saved model."))
+    lora_alpha: float = Field(default=16.0, gt=0)
+    lora_dropout: float = Field(default=0.0, ge=0, lt=1)
+    save_dtype: Literal["float32", "bfloat16", "float16"] = Field(default="float32", description=(
+        "dtype of the saved reward model (bfloat16 halves a 7B PRM's disk and scoring memory)."))
     seed: int = 0

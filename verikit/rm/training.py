@@ -23,7 +23,7 @@ from pathlib import Path
 
 from transformers import Trainer
 
-from verikit.errors import DataError
+from verikit.errors import DataError, VerikitError
 from verikit.models import RM_MANIFEST
 from verikit.rm.config import PRMConfig
 from verikit.rm.data import IGNORE, ExampleSet, collate, load_examples, tokenize_example
@@ -79,20 +79,74 @@ class _Rows:
         return self.rows[index]
 
 
-def load_base(base: str):
-    """Tokenizer and causal LM of ``base`` (a folder or a hub id), the tag made one token if needed."""
+def load_base(base: str, weights_dtype=None):
+    """Tokenizer and causal LM of ``base`` (a folder or a hub id), the tag made one token if needed.
+
+    ``weights_dtype`` (default float32) is the dtype the weights are loaded in, whatever the checkpoint was saved
+    in: transformers would otherwise keep a bf16 checkpoint in bf16, and AdamW would then update bf16 weights.
+    """
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from verikit.models import load_pretrained
     from verikit.rm.convention import ensure_tag_token, resolve_convention
 
-    from verikit.models import load_pretrained
-
     tokenizer = load_pretrained(AutoTokenizer, base)
-    model = load_pretrained(AutoModelForCausalLM, base)
+    model = load_pretrained(AutoModelForCausalLM, base, dtype=weights_dtype or torch.float32)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     added = ensure_tag_token(tokenizer, model)
     return tokenizer, model, resolve_convention(tokenizer), added
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` made concrete for this machine: bf16-mixed on a GPU that has bf16, fp32 otherwise."""
+    import torch
+
+    if precision != "auto":
+        if precision.endswith("-mixed") and not torch.cuda.is_available():
+            raise VerikitError(f"precision {precision!r} needs a CUDA GPU; use 'auto' or 'fp32' on CPU")
+        return precision
+    return "bf16-mixed" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+
+
+def weights_dtype(precision: str, lora: bool):
+    """The dtype the base's weights load in: fp32 master weights for full mixed-precision training; the half
+    dtype when the weights are half (``bf16``) or frozen under LoRA (peft keeps the trained adapters in fp32)."""
+    import torch
+
+    half = {"bf16-mixed": torch.bfloat16, "fp16-mixed": torch.float16}
+    if precision == "bf16":
+        return torch.bfloat16
+    return half[precision] if lora and precision in half else torch.float32
+
+
+def checkpointing_arguments(enabled: bool) -> dict:
+    """TrainingArguments' activation (gradient) checkpointing, under whichever name this transformers has."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    if not enabled:
+        return {}
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    name = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+    return {name: True, f"{name}_kwargs": {"use_reentrant": False}}
+
+
+def with_lora(model, config: PRMConfig):
+    """``model`` with LoRA adapters on every linear layer but the output one (the ``+``/``-`` logits read it
+    frozen); only the adapters train."""
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError as exc:
+        raise VerikitError("lora_rank > 0 needs peft: pip install 'verikit[lora]'") from exc
+    adapted = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha,
+                                               lora_dropout=config.lora_dropout, target_modules="all-linear",
+                                               task_type="CAUSAL_LM"))
+    if config.gradient_checkpointing:
+        adapted.enable_input_require_grads()  # frozen embeddings would otherwise cut the checkpointed graph
+    return adapted
 
 
 def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: str | Path, progress: bool = True,
@@ -123,11 +177,14 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
     state_file.write_text(json.dumps(wanted, indent=2))
 
     set_seed(config.seed)
-    tokenizer, model, convention, added = load_base(config.base)
+    precision = resolve_precision(config.precision)
+    tokenizer, model, convention, added = load_base(config.base, weights_dtype(precision, bool(config.lora_rank)))
     from verikit.rm.surgery import grow_depth, untie_embeddings
 
     untied = untie_embeddings(model) if config.untie_embeddings else False
     grow_depth(model, config.extra_layers)
+    if config.lora_rank:
+        model = with_lora(model, config)
     rows = [tokenize_example(e, tokenizer, convention, config.max_length, lm_loss=config.lm_loss_weight > 0)
             for e in examples.examples]
     dropped = sum(row.pop("dropped_tags") for row in rows)
@@ -152,8 +209,10 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
         dataloader_num_workers=0,
         disable_tqdm=not progress,
         use_cpu=not on_gpu,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        bf16=precision == "bf16-mixed",
+        fp16=precision == "fp16-mixed",
         remove_unused_columns=False,
+        **checkpointing_arguments(config.gradient_checkpointing),
     )
     trainer = PRMTrainer(model=model, args=args, train_dataset=_Rows(rows), data_collator=collate(tokenizer.pad_token_id),
                                good_id=convention.good_id, bad_id=convention.bad_id, lm_loss_weight=config.lm_loss_weight,
@@ -161,9 +220,18 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
     resume = any(checkpoints.glob("checkpoint-*"))
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=True if resume else None)
-    model.save_pretrained(out)
+    if trainer.args.world_size > 1:
+        # every process takes part: FSDP and ZeRO-3 gather the sharded weights for the main process to write
+        trainer.save_model(str(out))
+        if not trainer.is_world_process_zero():
+            return {}
+    else:
+        if config.lora_rank:
+            model = model.merge_and_unload()  # a plain causal LM again: every scorer reads it as it reads any PRM
+        model.to(getattr(torch, config.save_dtype)).save_pretrained(out)
     tokenizer.save_pretrained(out)
     summary = {
+        "precision": precision,
         "kind": config.objective,
         "labels": config.labels if config.objective == "prm" else "final-correctness",
         "config": wanted,

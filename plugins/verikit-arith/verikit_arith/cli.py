@@ -76,10 +76,8 @@ def demo_command(
     policy: Optional[str] = typer.Option(None, help="Use this policy model instead of the trained/cached one."),
     completer: Optional[str] = typer.Option(None, help="Use this completer model instead of the trained/cached one."),
 ) -> None:
-    """The paper's Table 1 on the CPU miniature: generators, annotation, reward models, best-of-N with intervals."""
-    from verikit_arith.demo import DemoSettings, run_demo
+    """The paper's Table 1 on the CPU miniature: the arith recipe through the core pipeline (verikit reproduce)."""
+    from verikit_arith.demo import demo_overrides, run_demo
 
-    run_demo(out, DemoSettings(presets=[p.strip() for p in presets.split(",") if p.strip()], test_problems=test_problems,
-                               samples=samples, temperature=temperature, annotate_problems=annotate_problems, seed=seed,
-                               strategy=strategy,
-                               policy=policy, completer=completer))
+    run_demo(out, [p.strip() for p in presets.split(",") if p.strip()],
+             demo_overrides(test_problems, samples, temperature, annotate_problems, strategy, seed, policy, completer))

@@ -1,6 +1,7 @@
 """Hook implementations of verikit-arith (entry point ``arith``). Targets load lazily."""
 
 from functools import partial
+from pathlib import Path
 
 from verikit.domains import Domain
 from verikit.hookspecs import hookimpl
@@ -32,6 +33,29 @@ def register_domains(register):
                              datasets=["arith-easy", "arith-hard"], prompt_template=PROMPT_TEMPLATE,
                              gold_labeller="verikit_arith.labeller:step_correctness",
                              description="synthetic arithmetic with exact gold step labels"))
+
+
+@hookimpl
+def register_recipes(register):
+    for preset in ("arith-easy", "arith-hard"):
+        register(preset, Path(__file__).parent / "recipes" / f"{preset}.yaml", description=f"Table 1 on {preset} (the CPU miniature)")
+
+
+def provide_generator(spec: str, *, check: bool = False):
+    """``arith-easy/policy`` → the folder of that tiny generator, trained on first use and cached after."""
+    preset, _, role = spec.partition("/")
+    if preset not in ("arith-easy", "arith-hard") or role not in ("policy", "completer"):
+        raise ValueError(f"no arith model {spec!r}; use <arith-easy|arith-hard>/<policy|completer>")
+    if check:
+        return None
+    from verikit_arith.training import train_generator
+
+    return train_generator(preset, role=role)
+
+
+@hookimpl
+def register_model_providers(register):
+    register("arith", provide_generator, description="the miniature's tiny generators: arith:<preset>/<policy|completer>")
 
 
 @hookimpl

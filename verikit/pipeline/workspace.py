@@ -1,0 +1,109 @@
+"""Where a run keeps its files, and the lookups every stage shares (problems, domain, prompts, model paths).
+
+Layout under the output folder (each stage reads what the ones before it wrote, so any stage can run alone):
+
+- ``recipe.json`` (the recipe as run), ``models.json`` (each role's folder or hub id)
+- ``annotations/<dataset>-<split>/`` (resumable chunks), ``reward_models/<name>/``
+- ``samples/<dataset>-<split>/shard-*.jsonl`` (resumable shards), ``scores/<dataset>-<split>/<reward model>.json``
+- ``select/<dataset>-<split>.json`` and ``.png``, ``rl/<method>/``, ``report.json``
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from verikit import components
+from verikit.domains import Domain
+from verikit.pipeline.recipe import DatasetRef, Recipe, RewardModelSpec
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """``data`` as JSON in ``path``, never half-written: a killed run leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+@dataclass
+class Workspace:
+    recipe: Recipe
+    out: Path
+    models: dict[str, str] = field(default_factory=dict)  # role → folder or hub id (filled by the models stage)
+    _problems: dict[str, list] = field(default_factory=dict)
+
+    # -- data -----------------------------------------------------------------------------------
+    def problems(self, ref: DatasetRef) -> list:
+        key = f"{ref.key}:{ref.limit}"
+        if key not in self._problems:
+            self._problems[key] = components.load_dataset(ref.name, split=ref.split, limit=ref.limit)
+        return self._problems[key]
+
+    def domain(self, problems: list) -> Domain:
+        """The recipe's domain (or the problems' own), with the recipe's prompt template when it has one."""
+        domain = components.domain(self.recipe.domain or problems[0].domain)
+        if self.recipe.prompt_template is not None:
+            domain = domain.model_copy(update={"prompt_template": self.recipe.prompt_template})
+        return domain
+
+    def checker_and_splitter(self, domain: Domain):
+        return components.answer_checker(domain.answer_checker), components.step_splitter(domain.step_splitter)
+
+    # -- models ---------------------------------------------------------------------------------
+    def model(self, role: str) -> str:
+        if role not in self.models:
+            from verikit.errors import VerikitError
+
+            raise VerikitError(f"the models stage has not run in {self.out} (no models.json): run it first")
+        return self.models[role]
+
+    def generation_backend(self, model: str, **defaults: Any):
+        """A completer of the recipe's backend for ``model``; the recipe's backend options win over ``defaults``."""
+        from verikit.interfaces import accepted_settings
+
+        factory = components.lookup("completers", self.recipe.backend.name)
+        settings = {**defaults, **self.recipe.backend.options}
+        return factory(model=model, **accepted_settings(factory, **settings))
+
+    def reward_model_path(self, spec: RewardModelSpec) -> str:
+        if spec.path is not None:
+            from verikit.pipeline.models import provide
+
+            return spec.path if spec.path.startswith(("http://", "https://")) else provide(spec.path)
+        return str(self.out / "reward_models" / spec.name)
+
+    # -- folders --------------------------------------------------------------------------------
+    def annotations(self, ref: DatasetRef) -> Path:
+        return self.out / "annotations" / ref.key
+
+    def samples(self, ref: DatasetRef) -> Path:
+        return self.out / "samples" / ref.key
+
+    def scores(self, ref: DatasetRef) -> Path:
+        return self.out / "scores" / ref.key
+
+    def load_models(self) -> None:
+        path = self.out / "models.json"
+        if path.exists():
+            self.models = json.loads(path.read_text())
+
+
+def release(model_holder: Any) -> None:
+    """Free what a completer or scorer holds on the GPU before the next stage loads its own models."""
+    import gc
+
+    close = getattr(model_holder, "close", None)
+    if callable(close):
+        close()
+    del model_holder
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
