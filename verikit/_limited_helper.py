@@ -2,9 +2,10 @@
 
 Protocol on stdin/stdout: length-prefixed pickles. It first imports the modules named on its command
 line (calling ``module:function`` entries once, to warm lazy caches every child then inherits) and answers ``"ready"``; then, for each ``(target, args, kwargs, timeout)`` request, it forks a child
-that runs the target under an address-space limit, waits at most ``timeout`` seconds for the child's
-answer, kills it if it overruns, and replies ``("ok", value)``, ``("error", message)`` or
-``("timeout", seconds)``. The helper is single-threaded, so forking it is safe.
+that runs the target under an address-space limit (and, if asked, a limit on its own CPU time, which a busy
+machine does not shorten), waits at most ``timeout`` wall-clock seconds for the child's answer, kills it if
+it overruns, and replies ``("ok", value, cpu)``, ``("error", message, cpu)``, ``("cpu_timeout", limit, cpu)``
+or ``("timeout", seconds, cpu)`` — ``cpu`` being the child's CPU seconds. The helper is single-threaded, so forking it is safe.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ def _resolve(target: str):
     return obj
 
 
-def _run_child(write_fd: int, target: str, args, kwargs, memory_limit_mb: int) -> None:
+def _run_child(write_fd: int, target: str, args, kwargs, memory_limit_mb: int, cpu_limit: float | None) -> None:
     try:
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if cpu_limit:  # SIGPROF (default action: terminate) after this much CPU time of the child's own
+            signal.setitimer(signal.ITIMER_PROF, cpu_limit)
         reply = ("ok", _resolve(target)(*args, **kwargs))
     except BaseException as exc:
         reply = ("error", f"{type(exc).__name__}: {exc}")
@@ -44,32 +47,45 @@ def _serve(memory_limit_mb: int) -> None:
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
     while True:
         try:
-            target, args, kwargs, timeout = receive_message(stdin)
+            request = receive_message(stdin)
         except EOFError:
             return
+        target, args, kwargs, timeout = request[:4]
+        cpu_limit = request[4] if len(request) > 4 else None
         read_fd, write_fd = os.pipe()
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child
             os.close(read_fd)
-            _run_child(write_fd, target, args, kwargs, memory_limit_mb)
+            _run_child(write_fd, target, args, kwargs, memory_limit_mb, cpu_limit)
             os._exit(0)
         os.close(write_fd)
+        status = None
         try:
             reply = receive_message(read_fd, started + timeout)
         except EOFError:
-            alive = os.waitpid(pid, os.WNOHANG)[0] == 0
-            reply = ("timeout", time.monotonic() - started) if alive else ("error", "the call's process died")
+            if time.monotonic() < started + timeout:  # the pipe closed early: the child is gone (or going)
+                status = os.wait4(pid, 0)
+                killed_by = os.WTERMSIG(status[1]) if os.WIFSIGNALED(status[1]) else None
+                reply = ("cpu_timeout", cpu_limit) if killed_by == signal.SIGPROF else ("error", "the call's process died")
+            else:
+                reply = ("timeout", time.monotonic() - started)
         except Exception as exc:
             reply = ("error", f"unreadable reply: {exc!r}")
         finally:
             os.close(read_fd)
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):  # already gone and reaped
-                pass
-        send_message(stdout, reply)
+            if status is None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                try:
+                    status = os.wait4(pid, 0)
+                except ChildProcessError:  # already reaped
+                    pass
+        usage = status[2] if status is not None else None
+        cpu = (usage.ru_utime + usage.ru_stime) if usage is not None else None
+        send_message(stdout, (*reply, cpu))
 
 
 def main(argv: list[str]) -> None:

@@ -35,6 +35,28 @@ def prm_input(question: str, steps: Sequence[str], tag: str = STEP_TAG) -> str:
     return f"{question} {tagged_solution(steps, tag)}"
 
 
+_STEP_PREFIX = __import__("re").compile(r"^Step \d+:\s*")
+
+
+def with_step_prefixes(steps: Sequence[str]) -> list[str]:
+    """``["a", "b"]`` → ``["Step 1: a", "Step 2: b"]``, the layout the released Math-Shepherd PRM was trained on
+    (a step that already has its prefix keeps it, renumbered)."""
+    return [f"Step {index}: {_STEP_PREFIX.sub('', step, count=1)}" for index, step in enumerate(steps, 1)]
+
+
+def without_step_prefixes(steps: Sequence[str]) -> list[str]:
+    """The steps with any leading ``Step i:`` removed (ProcessBench's own layout)."""
+    return [_STEP_PREFIX.sub("", step, count=1) for step in steps]
+
+
+def math_shepherd_line(row: dict) -> str:
+    """One JSONL line exactly as the released Math-Shepherd file writes it: keys ``input``, ``label``, ``task`` in
+    that order, non-ASCII escaped (``\\u043a\\u0438``), ``", "`` and ``": "`` separators, a newline."""
+    import json
+
+    return json.dumps({"input": row["input"], "label": row["label"], "task": row["task"]}, ensure_ascii=True) + "\n"
+
+
 def readable_steps(splitter, text: str) -> list[str] | None:
     """The steps of ``text``, or None where a tag-reading PRM cannot read it: no steps, or the step tag
     inside a step (the PRM could not tell its own tags from the text's)."""
@@ -53,7 +75,7 @@ def to_math_shepherd(record: dict, task: str | None = None, labels: str = "hard_
     return {
         "input": prm_input(record["question"], steps),
         "label": f"{record['question']} {marked}",
-        "task": task or record.get("domain", "").upper(),
+        "task": task or record.get("task") or record.get("domain", "").upper(),
     }
 
 
@@ -61,7 +83,10 @@ def from_math_shepherd(row: dict, *, path: str | Path = "<rows>", line: int | No
     """A record (question, steps, hard labels) from a released Math-Shepherd row; errors name file:line:field."""
     shepherd = validated(MathShepherdRow, row, path=path, line=line)
     text, label = shepherd.input, shepherd.label
-    start = text.find(" Step 1:")
+    # The question ends at the " Step 1:" that opens the first tagged step: the last one before the first tag, so a
+    # question that itself contains " Step 1:" is not cut there.
+    first_tag = text.find(_TAG)
+    start = text.rfind(" Step 1:", 0, first_tag if first_tag >= 0 else len(text))
     if start < 0:
         raise DataError("no ' Step 1:' after the question", path=path, line=line, field="input")
     question, body = text[:start], text[start + 1 :]

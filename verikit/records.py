@@ -157,27 +157,14 @@ class _Open(BaseModel):
 
 class _PRM800KCompletion(_Open):
     text: str
-    rating: int | None = None
+    rating: int | None = Field(default=None, ge=-1, le=1)
+    flagged: bool | None = None
 
 
 class _PRM800KStep(_Open):
     completions: list[_PRM800KCompletion] | None = None
     human_completion: _PRM800KCompletion | None = None
     chosen_completion: int | None = None
-
-    @model_validator(mode="after")
-    def _has_a_chosen_completion(self) -> _PRM800KStep:
-        self.chosen()  # a step without one is an error at its own place: field label.steps.<index>
-        return self
-
-    def chosen(self) -> _PRM800KCompletion:
-        """The completion the labeller kept: the human's, else the chosen one, else the first."""
-        if self.human_completion is not None and self.chosen_completion is None:
-            return self.human_completion
-        index = 0 if self.chosen_completion is None else self.chosen_completion
-        if not self.completions or not 0 <= index < len(self.completions):
-            raise ValueError(f"chosen_completion {index} is not one of the {len(self.completions or [])} completions")
-        return self.completions[index]
 
 
 class _PRM800KQuestion(_Open):
@@ -187,21 +174,19 @@ class _PRM800KQuestion(_Open):
 
 class _PRM800KLabel(_Open):
     steps: list[_PRM800KStep] = Field(default_factory=list)
+    finish_reason: str | None = None
 
 
 class PRM800KRow(_Open):
-    """A PRM800K line: ``question.problem`` and ``label.steps[*]`` with each chosen completion's ``rating``
-    (1 good, 0 neutral, -1 bad; neutral counts as good, PRM800K's own "no mistake" reading)."""
+    """A PRM800K line (``openai/prm800k``, phase 1 and 2): ``question.problem`` and ``label.steps[*]``, each step
+    with its rated ``completions`` (1 good, 0 neutral, -1 bad), an optional ``human_completion`` and the
+    ``chosen_completion`` the labeller went on with; ``label.finish_reason`` is ``solution``, ``found_error``,
+    ``give_up`` or ``bad_problem``. How rows become labelled solutions is :mod:`verikit.prm800k`."""
 
     question: _PRM800KQuestion
     label: _PRM800KLabel
-
-    def gold_row(self) -> dict:
-        """``{"question", "steps", "gold_labels", "gold_answer"}`` as annotation quality reads it."""
-        chosen = [step.chosen() for step in self.label.steps]
-        return {"question": self.question.problem, "steps": [c.text for c in chosen],
-                "gold_labels": [(1 if c.rating is None else c.rating) >= 0 for c in chosen],
-                "gold_answer": self.question.ground_truth_answer}
+    is_quality_control_question: bool = False
+    is_initial_screening_question: bool = False
 
 
 class AnnotationRecord(BaseModel):

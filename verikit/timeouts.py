@@ -1,4 +1,4 @@
-"""Run a function under a hard wall-clock (and memory) limit, safely off the main thread.
+"""Run a function under a hard wall-clock (and memory, and optionally CPU-time) limit, safely off the main thread.
 
 Why processes: symbolic algebra on model output (``2^{10^{10}}``, deeply nested fractions) can run for
 hours inside C code while holding the GIL, and ``signal.alarm`` works only in the main thread. So a
@@ -79,8 +79,10 @@ class TimeLimitedRunner:
         self.memory_limit_mb = memory_limit_mb
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
-        self.timeouts = 0
+        self.timeouts = 0  # wall-clock kills (these depend on the machine's load)
+        self.cpu_timeouts = 0  # CPU-time stops (these do not)
         self.restarts = 0
+        self.last_cpu_seconds: float | None = None
 
     def _ensure_started(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is None:
@@ -106,20 +108,31 @@ class TimeLimitedRunner:
             self._proc.wait(timeout=5)
             self._proc = None
 
-    def call(self, target: str, *args: Any, timeout: float, **kwargs: Any) -> Any:
+    def call(self, target: str, *args: Any, timeout: float, cpu_time: float | None = None, **kwargs: Any) -> Any:
+        """``target(*args, **kwargs)`` in a child killed after ``timeout`` wall-clock seconds or, with ``cpu_time``,
+        after that many seconds of its own CPU time — a bound a loaded machine does not move, so the same call
+        ends the same way on a busy machine as on a quiet one (while the wall limit still caps its duration).
+        The child's CPU seconds are left in ``last_cpu_seconds``; a wall-clock kill raises :class:`CallTimeout`
+        with ``wall_clock=True``."""
         with self._lock:
             proc = self._ensure_started()
             started = time.monotonic()
+            self.last_cpu_seconds = None
             try:
-                send_message(proc.stdin.fileno(), (target, args, kwargs, timeout))
+                send_message(proc.stdin.fileno(), (target, args, kwargs, timeout, cpu_time))
                 # The helper answers "timeout" itself; the grace period only covers a helper gone bad.
-                status, value = receive_message(proc.stdout.fileno(), started + timeout + 5.0)
+                status, value, self.last_cpu_seconds = receive_message(proc.stdout.fileno(), started + timeout + 5.0)
             except (EOFError, OSError):
                 self._kill()
                 raise CallTimeout(f"{target}: the time-limited helper stopped answering; it was restarted") from None
+            if status == "cpu_timeout":
+                self.cpu_timeouts += 1
+                raise CallTimeout(f"{target} used its {cpu_time:.2f}s of CPU time and was stopped")
             if status == "timeout":
                 self.timeouts += 1
-                raise CallTimeout(f"{target} exceeded {timeout:.2f}s and was killed")
+                error = CallTimeout(f"{target} exceeded {timeout:.2f}s and was killed")
+                error.wall_clock = True
+                raise error
             if status == "error":
                 raise RuntimeError(f"{target}: {value}")
             return value

@@ -3,18 +3,38 @@ import json
 import pytest
 
 from verikit.annotation.exports import export
-from verikit.format import from_math_shepherd, to_math_shepherd, to_trl
+from verikit.format import (from_math_shepherd, math_shepherd_line, to_math_shepherd, to_trl, with_step_prefixes,
+                            without_step_prefixes)
 from verikit.errors import DataError
 
 
-def test_released_math_shepherd_rows_round_trip_byte_for_byte(shared_data_dir):
+def test_released_math_shepherd_rows_round_trip_byte_for_byte(shared_data_dir, tmp_path):
+    """Import → export gives the released file's bytes (its ASCII escapes of ки, key order, separators), and the
+    ``task`` of each row survives without being told."""
     path = shared_data_dir / "math_shepherd_sample" / "samples_math-shepherd.jsonl"
-    rows = [json.loads(line) for line in path.read_text().splitlines()]
-    for line, row in enumerate(rows, start=1):
-        record = from_math_shepherd(row, path=path, line=line)
-        assert record["steps"][0].startswith("Step 1:")
-        again = to_math_shepherd(record, task=row["task"])
-        assert again == row
+    raw = path.read_bytes()
+    assert b"\\u043a\\u0438" in raw  # the released file escapes non-ASCII
+    records = []
+    for line, text in enumerate(raw.decode("ascii").splitlines(), start=1):
+        record = from_math_shepherd(json.loads(text), path=path, line=line)
+        assert record["steps"][0].startswith("Step 1:") and record["task"] in ("GSM8K", "MATH")
+        records.append(record)
+    assert b"".join(math_shepherd_line(to_math_shepherd(r)).encode("ascii") for r in records) == raw
+    out = tmp_path / "again.jsonl"
+    export(records, "math-shepherd", out)
+    assert out.read_bytes() == raw
+
+
+def test_a_question_that_contains_step_1_is_split_where_the_steps_begin():
+    record = {"question": "A list reads ' Step 1: wash'. How many steps does it have?",
+              "steps": ["Step 1: It has one step.", "Step 2: The answer is 1"], "hard_labels": [True, True], "task": "GSM8K"}
+    back = from_math_shepherd(to_math_shepherd(record))
+    assert back["question"] == record["question"] and back["steps"] == record["steps"]
+
+
+def test_step_prefixes_on_and_off():
+    assert with_step_prefixes(["a", "Step 7: b"]) == ["Step 1: a", "Step 2: b"]
+    assert without_step_prefixes(["Step 1: a", "b", "Step 12:c"]) == ["a", "b", "c"]
 
 
 def test_verikit_to_math_shepherd_to_verikit_and_to_trl_keep_labels():

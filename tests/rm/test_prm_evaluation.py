@@ -90,3 +90,25 @@ def test_a_class_without_rows_has_no_accuracy_and_no_f1():
     result = first_error_scores(only_erroneous, [SCORES[0], SCORES[2]], 0.5)
     assert result["acc_correct"] is None and result["first_error_f1"] is None and result["acc_erroneous"] == 1.0
     assert 0.3 < choose_threshold(only_erroneous, [SCORES[0], SCORES[2]]) <= 0.9
+
+
+def test_processbench_is_scored_with_or_without_step_prefixes():
+    from verikit.rm.evaluation import evaluate_model
+
+    seen = []
+
+    class Recording:
+        def score(self, questions, steps):
+            seen.extend(steps)
+            return [[0.9] * (len(s) - 1) + [0.1] for s in steps]
+
+    rows = [{"problem": "q", "steps": ["a", "b"], "label": 1, "final_answer_correct": False},
+            {"problem": "q", "steps": ["Step 1: a", "Step 2: c"], "label": -1, "final_answer_correct": True}]
+    evaluate_model(Recording(), rows, rows, step_prefixes=True)
+    assert seen[0] == ["Step 1: a", "Step 2: b"] and seen[1] == ["Step 1: a", "Step 2: c"]
+    seen.clear()
+    evaluate_model(Recording(), rows, rows, step_prefixes=False)
+    assert seen[1] == ["a", "c"]
+    seen.clear()
+    evaluate_model(Recording(), rows, rows)
+    assert seen[0] == ["a", "b"] and seen[1] == ["Step 1: a", "Step 2: c"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from verikit.errors import DataError
-from verikit.format import to_math_shepherd, to_trl
+from verikit.format import math_shepherd_line, to_math_shepherd, to_trl
 
 
 def _labelled_records(records: list[dict]):
@@ -47,9 +47,13 @@ def export(records: list[dict], fmt: str, out: str | Path, labels: str = "hard_l
 
             datasets.Dataset.from_list(rows_in).to_parquet(str(partial))
             written = len(rows_in)
+        elif fmt == "math-shepherd":  # the released file's exact serialisation (ASCII escapes, key order)
+            with partial.open("w", encoding="ascii") as handle:
+                for record in rows_in:
+                    handle.write(math_shepherd_line(to_math_shepherd(record, labels=labels)))
+            written = len(rows_in)
         else:
-            convert = to_math_shepherd if fmt == "math-shepherd" else to_trl
-            written = write_jsonl(partial, (convert(r, labels=labels) for r in rows_in))
+            written = write_jsonl(partial, (to_trl(r, labels=labels) for r in rows_in))
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)

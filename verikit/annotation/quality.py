@@ -109,10 +109,14 @@ def plot_quality(result: dict, path) -> None:
     plt.close(fig)
 
 
-def load_prm800k(path) -> list[dict]:
-    """Human step labels in PRM800K's format (:class:`~verikit.records.PRM800KRow`) →
-    ``{"question", "steps", "gold_labels", "gold_answer"}`` rows."""
-    from verikit.jsonl import read_jsonl
-    from verikit.records import PRM800KRow
+def load_prm800k(path, alternatives: bool = False) -> list[dict]:
+    """Human step labels in PRM800K's format → ``{"question", "steps", "gold_labels", "gold_answer", …}`` rows
+    (:func:`verikit.prm800k.import_prm800k`); the rows it skips are named on stderr with their reasons."""
+    import sys
 
-    return [row.gold_row() for _, row in read_jsonl(path, PRM800KRow)]
+    from verikit.prm800k import import_prm800k
+
+    imported = import_prm800k(path, alternatives=alternatives)
+    for skipped in imported.skipped:
+        sys.stderr.write(f"verikit: PRM800K row skipped: {skipped['where']}: {skipped['reason']}\n")
+    return imported.rows

@@ -92,6 +92,9 @@ def prm_eval(
     out: Path = typer.Option(..., help="Write {model: {step_auc, solution_auc, first_error_f1, …}} JSON here."),
     agg: str = typer.Option("min", help="Aggregation for solution-level metrics."),
     released_convention: bool = typer.Option(False, help="Read models without verikit_rm.json as Math-Shepherd PRMs."),
+    step_prefixes: Optional[bool] = typer.Option(None, "--step-prefixes/--no-step-prefixes", help=(
+        "Score steps as 'Step i: …' (the released Math-Shepherd PRM's training layout) or with such prefixes removed; "
+        "default: as the rows have them.")),
 ) -> None:
     """Step AUC, solution AUC, within-problem pairwise AUC and ProcessBench first-error F1 of reward models."""
     from verikit.rm.evaluation import evaluate_model
@@ -104,7 +107,8 @@ def prm_eval(
         name, _, path = spec.partition("=")
         if not path:
             name, path = Path(spec).name, spec
-        result[name] = evaluate_model(load_scorer(path, released_convention=released_convention), dev_rows, test_rows, agg=agg)
+        result[name] = evaluate_model(load_scorer(path, released_convention=released_convention), dev_rows, test_rows, agg=agg,
+                                      step_prefixes=step_prefixes)
         typer.echo(f"{name:>12}: " + _metrics_line(result[name]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

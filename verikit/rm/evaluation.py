@@ -51,9 +51,16 @@ def evaluate_scores(rows: Sequence[dict], step_scores: Sequence[Sequence[float]]
     }
 
 
-def evaluate_model(scorer, dev_rows: Sequence[dict], test_rows: Sequence[dict], agg: str = "min") -> dict:
-    """Threshold from ``dev_rows``, every metric on ``test_rows``."""
-    dev_scores = scorer.score([r["problem"] for r in dev_rows], [r["steps"] for r in dev_rows])
+def evaluate_model(scorer, dev_rows: Sequence[dict], test_rows: Sequence[dict], agg: str = "min",
+                   step_prefixes: bool | None = None) -> dict:
+    """Threshold from ``dev_rows``, every metric on ``test_rows``.
+
+    ``step_prefixes``: True scores every step as ``Step i: …`` (the layout the released Math-Shepherd PRM was
+    trained on), False strips such prefixes, None scores the steps as the rows have them."""
+    from verikit.format import with_step_prefixes, without_step_prefixes
+
+    layout = {True: with_step_prefixes, False: without_step_prefixes, None: list}[step_prefixes]
+    dev_scores = scorer.score([r["problem"] for r in dev_rows], [layout(r["steps"]) for r in dev_rows])
     threshold = choose_threshold([r["label"] for r in dev_rows], dev_scores)
-    test_scores = scorer.score([r["problem"] for r in test_rows], [r["steps"] for r in test_rows])
+    test_scores = scorer.score([r["problem"] for r in test_rows], [layout(r["steps"]) for r in test_rows])
     return evaluate_scores(test_rows, test_scores, threshold, agg)

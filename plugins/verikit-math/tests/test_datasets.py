@@ -51,11 +51,12 @@ def test_a_malformed_gsm8k_row_names_file_line_and_field(tmp_path, bad_row, mess
         verikit.load_dataset("gsm8k", split="test", data_dir=tmp_path)
 
 
-def test_a_malformed_math_row_names_file_line_and_field(tmp_path):
+def test_a_math_row_without_an_answer_is_left_out_loudly(tmp_path):
     good = {"problem": "p", "solution": "\\boxed{1}", "answer": "1", "unique_id": "a"}
-    _write(tmp_path, "math", "test500.jsonl", [good, {**good, "answer": " "}])
-    with pytest.raises(DataError, match=r"test500.jsonl:2: field 'answer': empty answer"):
-        verikit.load_dataset("math500", data_dir=tmp_path)
+    _write(tmp_path, "math", "test500.jsonl", [good, {**good, "answer": " ", "unique_id": "b"}, {**good, "unique_id": "c"}])
+    with pytest.warns(UserWarning, match=r"test500.jsonl:2: field 'answer': empty answer"):
+        problems = verikit.load_dataset("math500", data_dir=tmp_path)
+    assert [p.id for p in problems] == ["a", "c"]
 
 
 def test_unknown_split_and_unknown_dataset_are_clear(tmp_path):

@@ -6,13 +6,13 @@ import re
 
 from verikit.interfaces import AnswerChecker
 
+from verikit_math.latex import last_boxed
 from verikit_math.numbers import canonical_decimal, numbers_equal
 
 # A number as people write it: optional sign and currency, thousands commas, decimals, percent.
 _NUMBER = re.compile(r"(?<![\w.])-?\s?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d)|(?<![\w\d])-?\.\d+")
 _HASHES = re.compile(r"####\s*([^\n]*)")
 _ANSWER_IS = re.compile(r"answer is\s*:?\s*([^\n]*)", re.IGNORECASE)
-_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 #: Only this much of the end of a solution is searched: the answer is at the end, and a 10 MB
 #: adversarial string must not cost a full regex scan per call.
 _TAIL = 20_000
@@ -41,10 +41,10 @@ class GSM8KChecker(AnswerChecker):
         if not isinstance(text, str) or not text:
             return None
         tail = text[-_TAIL:]
-        for pattern in (_HASHES, _BOXED, _ANSWER_IS):
-            matches = pattern.findall(tail)
-            if matches:
-                number = _first_number(matches[-1])
+        boxed = last_boxed(tail)  # nested braces too: "\\boxed{4 \\text{ weeks}}", "\\boxed{\\text{Total: } 18}"
+        for found in (_HASHES.findall(tail), [boxed] if boxed is not None else [], _ANSWER_IS.findall(tail)):
+            if found:
+                number = _first_number(found[-1])
                 if number is not None:
                     return number
         numbers = _NUMBER.findall(tail)

@@ -70,12 +70,18 @@ _SPACING = re.compile(r"\\\\|\\[,;:! ]|\\quad|\\qquad|~")
 _LEFT_RIGHT = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°")
 _TEXT_UNIT_TAIL = re.compile(r"^(.*?[\d}])\s*\\(?:text|mbox|mathrm)\{\s*[A-Za-z][A-Za-z .]*\}$")
+#: "\text {cm}" (a space before the brace) is "\text{cm}"
+_COMMAND_SPACE = re.compile(r"\\(text|textbf|mbox|mathrm|mathbf|textit|boxed|frac|sqrt)\s+(?=\{)")
+#: a bare unit word after a number: "2.5 meters", "12 square units" (the head holds no letter)
+_WORD_UNIT_TAIL = re.compile(r"^([^A-Za-z\\]*\d)\s+[A-Za-z][A-Za-z .]*$")
 _FRAC_SHORT = re.compile(r"\\frac\s*(\d)\s*(\d)")
 _FRAC_SHORT_DEN = re.compile(r"\\frac\s*(\{[^{}]*\})\s*(\d)")
 _FRAC_SHORT_NUM = re.compile(r"\\frac\s*(\d)\s*(\{)")
 _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d|[a-zA-Z](?![a-zA-Z]))")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_LEADING_VARIABLE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?=(?=.)")
+_LEADING_VARIABLE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?'?=(?=.)")
+#: a tuple of variables assigned: "(b,c)=(6,5)", "(x, y) = (1, 2)"
+_LEADING_TUPLE = re.compile(r"^\(([A-Za-z](?:_\{?\w+\}?)?)(?:,[A-Za-z](?:_\{?\w+\}?)?)+\)=(?=.)")
 _LONE_LETTER_CHOICE = re.compile(r"^\(([A-Za-z])\)$")
 
 
@@ -92,6 +98,10 @@ def normalize(answer: str) -> str:
     s = _DEGREES.sub("", s)
     s = s.replace("\\$", "").replace("$", "").replace("\\%", "").replace("%", "")
     s = s.strip().rstrip(".").strip()
+    s = _COMMAND_SPACE.sub(r"\\\1", s)
+    words = _WORD_UNIT_TAIL.match(s)
+    if words:  # "2.5 meters" → "2.5"
+        s = words.group(1)
     unit = _TEXT_UNIT_TAIL.match(s)
     if unit:  # "10 \text{ inches}" → "10"; a bare "\text{Monday}" stays
         s = unit.group(1)
@@ -106,13 +116,27 @@ def normalize(answer: str) -> str:
     s = _SQRT_SHORT.sub(r"\\sqrt{\1}", s)
     if _THOUSANDS.match(s):
         s = s.replace(",", "")
-    if s.count("=") == 1 and _LEADING_VARIABLE.match(s):
+    if s.count("=") == 1 and (_LEADING_VARIABLE.match(s) or _LEADING_TUPLE.match(s)):
         s = s.split("=", 1)[1]
     s = re.sub(r"(?<![\d])\.(\d)", r"0.\1", s)
     choice = _LONE_LETTER_CHOICE.match(s)
     if choice:
         s = choice.group(1)
     return s
+
+
+def encloses(text: str) -> bool:
+    """Whether the bracket opening ``text`` closes at its very end (``[0,1]`` yes, ``[0,1]\\cup[2,3]`` no); any of
+    ``( [`` opens and any of ``) ]`` closes, so half-open intervals ``[0,1)`` count."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+            if depth == 0 and index != len(text) - 1:
+                return False
+    return depth == 0
 
 
 def split_top_level(text: str, separator: str = ",") -> list[str]:
