@@ -38,3 +38,17 @@ def recipes_command() -> None:
 
     for name in components.names("recipes"):
         typer.echo(f"{name}\t{components.lookup('recipes', name)}")
+
+
+@app.command("report")
+def report_command(
+    run: Path = typer.Option(..., help="A pipeline output folder (verikit reproduce --out, or verikit demo's OUT/<preset>)."),
+    out: Optional[Path] = typer.Option(None, help="The HTML file to write (default RUN/report.html)."),
+    top_k: int = typer.Option(100, min=1, help="Rows kept per list (highest-scored wrong, lowest-scored correct, …)."),
+    per_problem: int = typer.Option(8, min=1, help="Samples kept per problem (the picks, then the best of each answer)."),
+) -> None:
+    """One self-contained HTML page of the run: steps coloured by PRM score, picks, lists to sort and filter, curves."""
+    from verikit.pipeline.html_report import write_html_report
+
+    path = write_html_report(run, out, top_k=top_k, per_problem=per_problem)
+    typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")

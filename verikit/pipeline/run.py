@@ -93,5 +93,10 @@ def reproduce(source, out=None, stages: list[str] | None = None, smoke: bool = F
     report, text = build_report(recipe, results)
     report["stages"] = {stage: {"seconds": seconds.get(stage), "result": results.get(stage)} for stage in order if stage != "report"}
     write_json_atomically(out / "report.json", report)
-    print("\n" + text + f"\n\nwrote {out / 'report.json'}", flush=True)
+    written = [out / "report.json"]
+    if recipe.sample is not None and (out / "select").exists():
+        from verikit.pipeline.html_report import write_html_report
+
+        written.append(write_html_report(out))
+    print("\n" + text + f"\n\nwrote {', '.join(map(str, written))}", flush=True)
     return report

@@ -50,10 +50,16 @@ def run_demo(out: str | Path, presets: list[str], overrides: list[str]) -> dict:
                            "reward_models": str((out / preset / "reward_models").resolve()),
                            "seconds": {stage: value["seconds"] for stage, value in stages.items()}}
         shutil.copyfile(out / preset / "select" / f"{key}.png", out / f"bon-{preset}.png")
+        page = out / preset / "report.html"  # the pipeline's step-level HTML report
+        if page.exists():
+            shutil.copyfile(page, out / f"report-{preset}.html")
+            if preset == presets[0]:
+                shutil.copyfile(page, out / "report.html")
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     details["seconds"] = round(time.perf_counter() - started, 1)
     (out / "details.json").write_text(json.dumps(details, indent=2, default=str) + "\n")
     if len(presets) > 1:
         print("\n" + format_table("Table 1 (miniature), every preset: accuracy (%), 95% interval", results, {}))
-    print(f"\nwrote {out / 'results.json'}, {out / 'details.json'} and {out}/bon-<preset>.png in {details['seconds'] / 60:.1f} min")
+    print(f"\nwrote {out / 'results.json'}, {out / 'details.json'}, {out / 'report.html'} and {out}/bon-<preset>.png "
+          f"in {details['seconds'] / 60:.1f} min")
     return results
