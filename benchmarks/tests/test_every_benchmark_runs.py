@@ -88,7 +88,7 @@ def test_every_benchmark_module_is_listed_here():
 COVERED = {"benchmarks.annotation", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
            "benchmarks.robustness", "benchmarks.scoring", "benchmarks.tag_head_ablation", "benchmarks.temperature_dev",
            "benchmarks.arith", "benchmarks.arith.ppo_dev", "benchmarks.arith.rl",
-           "benchmarks.math", "benchmarks.serve_attacks", "benchmarks.gpu_check"}
+           "benchmarks.math", "benchmarks.serve_attacks", "benchmarks.gpu_check", "benchmarks.prm_scaling"}
 
 
 def test_annotation_quality(mini_demo, tmp_path):
@@ -168,3 +168,14 @@ def test_gpu_check_code_paths_on_cpu(tmp_path):
     assert report["scoring"]["max_difference_one_pass_vs_per_prefix"] < 1e-4
     assert report["sampling"]["buffered_kv"]["generated_tokens"] > 0 and report["ppo_step"]["policy_dtype"] == "torch.float32"
     assert json.loads((tmp_path / "gpu.json").read_text())["seconds"] > 0
+
+
+def test_prm_scaling(tmp_path, shared_data_dir):
+    """The label-scale study on a smoke run of the arith recipe (its tiny model as policy and completer)."""
+    from verikit.pipeline import reproduce
+
+    reproduce("arith-easy", tmp_path / "demo" / "arith-easy", smoke=True)
+    result = _run("benchmarks.prm_scaling", ["--demo", tmp_path / "demo", "--sizes", 8, "--mc-sizes", 8,
+                                             "--out", tmp_path / "scaling"])
+    assert set(result) == {"prm-gold", "orm", "prm-mc"} and set(result["prm-gold"]) == {"8"}
+    assert (tmp_path / "scaling" / "scaling.png").stat().st_size > 0 and (tmp_path / "scaling" / "scaling.md").exists()
