@@ -78,6 +78,20 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def wider_completer(preset: str, factor: int) -> tuple[str, int, float]:
+    """The demo's completer recipe at ``factor`` times its width (hidden and MLP), trained (or found in the cache)."""
+    import dataclasses
+
+    from verikit_arith.training import default_config, train_generator
+
+    config = default_config(preset, "completer")
+    config = dataclasses.replace(config, hidden_size=config.hidden_size * factor,
+                                 intermediate_size=config.intermediate_size * factor)
+    folder = train_generator(preset, config=config, role="completer")
+    summary = json.loads((folder / "verikit_generator.json").read_text())
+    return str(folder), summary["parameters"], summary["train_seconds"]
+
+
 def epochs_for(size: int) -> float:
     return 4.0 if size <= 1600 else 2.0 if size <= 6400 else 1.0
 
@@ -165,6 +179,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--preset", default="arith-easy")
     parser.add_argument("--sizes", default="1600,6400,25600", help="Training solutions for gold labels and the ORM.")
     parser.add_argument("--mc-sizes", default="1600,6400", help="Training solutions for MC labels (N=8; costly).")
+    parser.add_argument("--widths", default="", help="Verifier capacity: comma list of width multipliers (e.g. 2,4) of the "
+                                                   "completer; each is trained like the demo's completer, then a gold-label "
+                                                   "PRM at --capacity-size solutions is fine-tuned from it.")
+    parser.add_argument("--capacity-size", type=int, default=1600)
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/prm_scaling"))
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -179,7 +197,11 @@ def main(argv: list[str] | None = None) -> dict:
     path = args.out / "scaling.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     rows = policy_solutions(policy, max(sizes), args.out) if sizes else []
+    widths = [int(w) for w in args.widths.split(",") if w]
     plan = [("prm-gold", s) for s in sizes] + [("orm", s) for s in sizes] + [("prm-mc", s) for s in mc_sizes]
+    plan += [(f"prm-gold-width{w}x", args.capacity_size) for w in widths]
+    if widths:
+        rows = rows if len(rows) >= args.capacity_size else policy_solutions(policy, args.capacity_size, args.out)
     for key, size in plan:
         if str(size) in results.get(key, {}):
             continue
@@ -191,7 +213,10 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             examples = gold_examples(rows[:size], "prm" if key == "prm-gold" else "orm")
         model = args.out / f"{key}-{size}"
-        extra["train_seconds"] = train(completer, examples, "orm" if key == "orm" else "prm", size, model)
+        base = completer
+        if "width" in key:
+            base, extra["base_parameters"], extra["base_train_seconds"] = wider_completer(args.preset, int(key.split("width")[1][:-1]))
+        extra["train_seconds"] = train(base, examples, "orm" if key == "orm" else "prm", size, model)
         results.setdefault(key, {})[str(size)] = {**evaluate(model, ws, ref, recipe.sample.samples), **extra,
                                                   "examples": len(examples.examples)}
         args.out.mkdir(parents=True, exist_ok=True)
