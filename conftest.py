@@ -78,3 +78,28 @@ def annotation_record():
         return AnnotationRecord(**record).model_dump()
 
     return build
+
+
+def _spin():
+    while True:
+        pass
+
+
+@pytest.fixture
+def busy_machine():
+    """``with busy_machine():`` runs the block with four processes spinning on the CPUs (a loaded machine)."""
+    import contextlib
+    import multiprocessing
+
+    @contextlib.contextmanager
+    def busy():
+        hogs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(4)]
+        for hog in hogs:
+            hog.start()
+        try:
+            yield
+        finally:
+            for hog in hogs:
+                hog.kill()
+
+    return busy

@@ -111,7 +111,7 @@ def evaluate(model: Path, ws, ref, n: int = 64) -> dict:
     """Every figure of the module docstring for one reward model on the demo's test samples."""
     from verikit.bon import bon_curves, gather_samples, set_scores, within_problem_pairwise_auc
     from verikit.components import load_scorer
-    from verikit.metrics import first_error_scores, roc_auc
+    from verikit.metrics import first_error, first_error_scores, roc_auc
     from verikit.pipeline.sampling import load_samples
     from verikit.rm.scorer import score_unique
 
@@ -131,7 +131,7 @@ def evaluate(model: Path, ws, ref, n: int = 64) -> dict:
         gold = labeller(problems[sample.problem_index], sample.steps)
         flat_scores += steps_scores
         flat_gold += gold
-        firsts.append(next((i for i, g in enumerate(gold) if not g), -1))
+        firsts.append(first_error(gold))
         step_lists.append(steps_scores)
     curves = bon_curves(entries, {"sc": ("self-consistency", None), "rm": ("best-of-n", "rm"), "sc+rm": ("sc+rm", "rm")},
                         [n], repeats=20)

@@ -60,9 +60,8 @@ def test_works_from_many_threads_at_once(runner):
     assert sorted(results) == sorted([1, 1, 2, 6, 24, 120, 720, 5040])
 
 
-def test_a_cpu_time_limit_stops_cpu_bound_work_whatever_the_load(runner):
+def test_a_cpu_time_limit_stops_cpu_bound_work_whatever_the_load(runner, busy_machine):
     """A CPU budget is the child's own CPU seconds: the same call ends the same way with the machine busy."""
-    import multiprocessing
 
     def stopped():
         started = time.monotonic()
@@ -72,14 +71,8 @@ def test_a_cpu_time_limit_stops_cpu_bound_work_whatever_the_load(runner):
         return time.monotonic() - started
 
     quiet = stopped()
-    hogs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(4)]
-    for hog in hogs:
-        hog.start()
-    try:
+    with busy_machine():
         busy = stopped()
-    finally:
-        for hog in hogs:
-            hog.kill()
     assert runner.cpu_timeouts >= 2 and quiet < 5 and busy < 15
     assert runner.call("math:factorial", 5, timeout=5, cpu_time=0.3) == 120
     assert runner.last_cpu_seconds is not None and runner.last_cpu_seconds < 0.3
@@ -89,8 +82,3 @@ def test_sleeping_uses_no_cpu_so_the_wall_clock_still_bounds_it(runner):
     with pytest.raises(CallTimeout, match="exceeded") as caught:
         runner.call("time:sleep", 30, timeout=0.3, cpu_time=5.0)
     assert caught.value.wall_clock
-
-
-def _spin():
-    while True:
-        pass

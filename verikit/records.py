@@ -43,6 +43,8 @@ def validated(schema: type[BaseModel], row: Any, *, path: str | Path | None = No
         kind = error["type"]
         if kind == "missing":
             message = "missing"
+        elif kind == "extra_forbidden":
+            message = "unknown field"
         elif kind == "model_type" and not field:
             message = f"expected a JSON object, got {type_name(error['input'])}"
         elif kind.endswith("_type") and kind[: -len("_type")] in _KINDS:

@@ -45,7 +45,8 @@ class AnnotationSummary:
         return self.solutions - sum(self.errors.values())
 
 
-def _seed(base: int, *parts: Any) -> int:
+def derived_seed(base: int, *parts: Any) -> int:
+    """A seed for one unit of work (a chunk, a round, a shard) from the run's seed and the unit's coordinates."""
     return int(hashlib.sha256(repr((base, *parts)).encode()).hexdigest()[:8], 16)
 
 
@@ -105,7 +106,7 @@ class Annotator:
         prompts = [domains[p.domain].prompt(p) for p in sampled]
         samples = self.generator.complete(prompts, n=config.samples_per_problem, temperature=config.temperature,
                                           top_p=config.top_p, max_new_tokens=config.max_new_tokens,
-                                          seed=_seed(config.seed, "sample", chunk)) if sampled else []
+                                          seed=derived_seed(config.seed, "sample", chunk)) if sampled else []
         texts_by_id = {p.id: texts for p, texts in zip(sampled, samples)}
         items: list[_Item] = []
         for problem in problems:
@@ -165,7 +166,7 @@ class Annotator:
                 temperature = config.temperature if config.rollout_temperature is None else config.rollout_temperature
                 outputs = Completions.of(self.completer.complete(prompts, n=need, temperature=temperature, top_p=config.top_p,
                                                   max_new_tokens=config.max_new_tokens,
-                                                  seed=_seed(config.seed, "rollout", chunk, round_number, need)))
+                                                  seed=derived_seed(config.seed, "rollout", chunk, round_number, need)))
                 for position, (key, continuations) in enumerate(zip(keys, outputs)):
                     problem = owners[key].problem
                     checker = checkers[problem.domain]

@@ -38,15 +38,11 @@ def _rounded(scores):
     return None if scores is None else [round(float(x), 4) for x in scores]
 
 
-def _first(flags, bad) -> int:
-    return next((i for i, flag in enumerate(flags) if bad(flag)), -1)
-
-
 def collect(ws: Workspace, ref, top_k: int = 100, per_problem: int = 8) -> dict:
     """The page's data for one sampled dataset of the run."""
     from verikit.bon import gather_samples
     from verikit.components import selector
-    from verikit.metrics import aggregate
+    from verikit.metrics import aggregate, first_error, predicted_first_error
     from verikit.pipeline.sampling import load_samples
 
     recipe = ws.recipe
@@ -99,7 +95,7 @@ def collect(ws: Workspace, ref, top_k: int = 100, per_problem: int = 8) -> dict:
             labels, steps = gold(pi, si), step_scores[model].get((pi, si))
             if labels is None or not steps:
                 continue
-            error, drop = _first(labels, lambda g: not g), _first(steps, lambda s: s < DROP)
+            error, drop = first_error(labels), predicted_first_error(steps, DROP)
             if error != drop:
                 disagree.append((abs(error - drop), score, pi, si, error, drop))
         disagree.sort(key=lambda t: (-t[0], -t[1]))

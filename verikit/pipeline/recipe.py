@@ -248,17 +248,6 @@ class Recipe(_Strict):
 STAGES = ("models", "annotate", "train", "sample", "score", "select", "rl", "report")
 
 
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif error["type"] == "missing":
-        message = "missing"
-    return field, message
-
-
 def set_override(data: dict, assignment: str) -> None:
     """Apply ``a.b.c=value`` (value parsed as YAML) to the recipe mapping ``data``; list items by index."""
     import yaml
@@ -313,12 +302,9 @@ def load_recipe(source: str | Path, overrides: list[str] | tuple[str, ...] = ())
             set_override(data, assignment)
         except (ValueError, IndexError, TypeError, AttributeError) as exc:
             raise DataError(f"cannot apply override {assignment!r}: {exc}", path=path) from None
-    try:
-        return Recipe(**data), path
-    except ValidationError as exc:
-        field, message = _first_error(exc)
-        more = len(exc.errors()) - 1
-        raise DataError(message + (f" (and {more} more problem(s))" if more else ""), path=path, field=field) from None
+    from verikit.records import validated
+
+    return validated(Recipe, data, path=path), path
 
 
 def check_names(recipe: Recipe, path: str | Path, check_models: bool = True) -> None:

@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from verikit.annotation.driver import _seed as derived_seed
+from verikit.annotation.driver import derived_seed
 from verikit.errors import DataError
 from verikit.pipeline.recipe import DatasetRef
 from verikit.pipeline.workspace import Workspace, release, write_json_atomically

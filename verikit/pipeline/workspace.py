@@ -98,7 +98,6 @@ def release(model_holder: Any) -> None:
     close = getattr(model_holder, "close", None)
     if callable(close):
         close()
-    del model_holder
     gc.collect()
     try:
         import torch

@@ -1,8 +1,6 @@
 """`verikit checker-report --dataset processbench`: agreement with ProcessBench's human final-answer verdicts on the
 dev sample (erroneous and correct solutions), at least math-verify's, and the same verdicts on a loaded machine."""
 
-import multiprocessing
-
 from verikit.checking import human_agreement
 
 GOLD = ["gsm8k-test", "gsm8k-train", "math500", "math-train"]
@@ -23,16 +21,10 @@ def test_gsm8k_and_math_agree_with_humans_at_least_as_often_as_math_verify(share
     assert report["wall_clock_cuts"] == 0
 
 
-def test_two_runs_give_the_same_verdicts_with_the_machine_busy(shared_data_dir):
+def test_two_runs_give_the_same_verdicts_with_the_machine_busy(shared_data_dir, busy_machine):
     quiet = human_agreement(_sources(shared_data_dir), GOLD)["verdicts"]
-    hogs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(4)]
-    for hog in hogs:
-        hog.start()
-    try:
+    with busy_machine():
         busy = human_agreement(_sources(shared_data_dir), GOLD)
-    finally:
-        for hog in hogs:
-            hog.kill()
     assert busy["verdicts"] == quiet and busy["wall_clock_cuts"] == 0
 
 
@@ -40,8 +32,3 @@ def test_the_command_prints_every_checker_side_by_side(shared_data_dir, run_cli,
     code, output = run_cli(["checker-report", "--dataset", "processbench", "--out", tmp_path / "r.json"])
     assert code == 0, output
     assert "math-verify" in output and "gsm8k" in output and "math" in output and (tmp_path / "r.json").exists()
-
-
-def _spin():
-    while True:
-        pass

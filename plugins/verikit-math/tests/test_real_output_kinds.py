@@ -84,10 +84,9 @@ def test_gsm8k_units_and_descriptions(gsm8k, text, gold):
     assert gsm8k.is_correct(text, gold), gsm8k.extract(text)
 
 
-def test_verdicts_do_not_depend_on_the_machines_load(math):
+def test_verdicts_do_not_depend_on_the_machines_load(math, busy_machine):
     """The symbolic step is bounded by the helper's CPU time, which a busy machine does not use up: the same pairs
     get the same verdicts with four processes spinning on the two cores, and no wall-clock cut decides any."""
-    import multiprocessing
     import time
 
     pairs = [("\\frac{x^2-1}{x-1}", "x+1"), ("2x+2x", "4x"), ("(x+1)^{20}", "x^{20}+20x^{19}+1"),
@@ -101,18 +100,7 @@ def test_verdicts_do_not_depend_on_the_machines_load(math):
         return result, checker.symbolic_wall_timeouts
 
     quiet, quiet_cuts = verdicts()
-    hogs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(4)]
-    for hog in hogs:
-        hog.start()
-    try:
+    with busy_machine():
         busy, busy_cuts = verdicts()
-    finally:
-        for hog in hogs:
-            hog.kill()
     assert quiet == busy and quiet_cuts == busy_cuts == 0
     assert quiet[:2] == [True, True] and quiet[3] is True
-
-
-def _spin():
-    while True:
-        pass
