@@ -54,6 +54,7 @@ benchmarks-verification: demo
 	$(BIN)/python -m benchmarks.arith --demo $(OUT)/demo --out $(OUT)/arith
 	$(BIN)/python -m benchmarks.arith.ppo_dev --demo $(OUT)/demo --out $(OUT)/ppo_dev
 	$(BIN)/python -m benchmarks.arith.rl --demo $(OUT)/demo --out $(OUT)/rl
+	$(BIN)/python -m benchmarks.annotation_throughput --demo $(OUT)/demo --out $(OUT)/annotation_throughput
 	$(BIN)/python -m benchmarks.prm_scaling --demo $(OUT)/demo --out $(OUT)/prm_scaling
 
 # Table 1 on both presets: the easy stages are reused from `make demo`; arith-hard adds two models

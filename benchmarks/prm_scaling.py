@@ -1,6 +1,7 @@
 """The paper's tag-head PRM (and the ORM) by label scale, on the miniature: does more labelled data make it work?
 
-    python -m benchmarks.prm_scaling --demo out/demo [--sizes 1600,6400,25600] [--mc-sizes 1600,6400] [--out DIR]
+    python -m benchmarks.prm_scaling --demo out/demo [--sizes 1600,6400,25600,100000] [--mc-sizes 1600,6400,25600]
+        [--capacity width2@1e-3,depth2] [--out DIR]
 
 Training solutions are the demo policy's own samples on arith-easy train problems (4 per problem, T = 1.0, as the
 demo's annotation). Labels: (a) ``gold`` — the exact step labeller (free: the ceiling of what labels can teach),
@@ -57,10 +58,15 @@ def mc_examples(policy: str, completer: str, count: int, folder: Path):
     from verikit.annotation.driver import annotate
     from verikit.rm.data import load_examples
 
+    from verikit.annotation.storage import load_records
+
     out = folder / f"mc-{count}"
+    if out.exists() and len(load_records(out)) == count:  # done (the first points ran with chunks of 40, rounds of 2)
+        return load_examples(out, "prm", "hard"), load_examples(out, "orm", "hard"), None
+    # the demo's schedule (one round of 8 per probed step, large chunks, shared-prefix attention)
     config = AnnotationConfig(dataset="arith-easy", split="train", limit=count // 4, generator=policy, completer=completer,
                               samples_per_problem=4, n_rollouts=8, strategy="early-exit", rollout_temperature=0.7,
-                              chunk_size=40, batch_size=1024, max_new_tokens=160, seed=0)
+                              round_size=8, chunk_size=400, batch_size=2048, max_new_tokens=160, seed=0)
     summary = annotate(config, out)
     return load_examples(out, "prm", "hard"), load_examples(out, "orm", "hard"), summary.seconds
 
@@ -78,18 +84,32 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def wider_completer(preset: str, factor: int) -> tuple[str, int, float]:
-    """The demo's completer recipe at ``factor`` times its width (hidden and MLP), trained (or found in the cache)."""
+def bigger_completer(preset: str, width: int = 1, depth: int = 1, learning_rate: float | None = None
+                     ) -> tuple[str, dict]:
+    """The demo's completer recipe at ``width`` times its width (hidden and MLP) and ``depth`` times its layers,
+    optionally at another learning rate, trained (or found in the cache); its folder and training summary."""
     import dataclasses
 
     from verikit_arith.training import default_config, train_generator
 
     config = default_config(preset, "completer")
-    config = dataclasses.replace(config, hidden_size=config.hidden_size * factor,
-                                 intermediate_size=config.intermediate_size * factor)
+    config = dataclasses.replace(config, hidden_size=config.hidden_size * width, num_layers=config.num_layers * depth,
+                                 intermediate_size=config.intermediate_size * width,
+                                 learning_rate=learning_rate or config.learning_rate)
     folder = train_generator(preset, config=config, role="completer")
     summary = json.loads((folder / "verikit_generator.json").read_text())
-    return str(folder), summary["parameters"], summary["train_seconds"]
+    return str(folder), {"base_parameters": summary["parameters"], "base_train_seconds": summary["train_seconds"],
+                         "base_train_loss": summary["train_loss"], "base_learning_rate": config.learning_rate}
+
+
+def capacity_key(spec: str) -> tuple[str, dict]:
+    """``width2``, ``depth2`` or ``width2@0.001`` (a completer learning rate) → its result key and settings."""
+    shape, _, rate = spec.partition("@")
+    kind, factor = shape.rstrip("0123456789"), shape[len(shape.rstrip("0123456789")):]
+    if kind not in ("width", "depth") or not factor:
+        raise ValueError(f"capacity {spec!r}: write width<k> or depth<k>, optionally @<learning rate>")
+    settings = {kind: int(factor), "learning_rate": float(rate) if rate else None}
+    return f"prm-gold-{kind}{factor}x" + (f"-lr{rate}" if rate else ""), settings
 
 
 def epochs_for(size: int) -> float:
@@ -179,9 +199,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--preset", default="arith-easy")
     parser.add_argument("--sizes", default="1600,6400,25600", help="Training solutions for gold labels and the ORM.")
     parser.add_argument("--mc-sizes", default="1600,6400", help="Training solutions for MC labels (N=8; costly).")
-    parser.add_argument("--widths", default="", help="Verifier capacity: comma list of width multipliers (e.g. 2,4) of the "
-                                                   "completer; each is trained like the demo's completer, then a gold-label "
-                                                   "PRM at --capacity-size solutions is fine-tuned from it.")
+    parser.add_argument("--capacity", default="", help="Verifier capacity: comma list of width<k> / depth<k> multipliers "
+                        "of the completer, each optionally @<its learning rate> (e.g. width2@1e-3,depth2); each is trained "
+                        "like the demo's completer, then a gold-label PRM at --capacity-size solutions is fine-tuned from it.")
     parser.add_argument("--capacity-size", type=int, default=1600)
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/prm_scaling"))
     args = parser.parse_args(argv)
@@ -197,10 +217,13 @@ def main(argv: list[str] | None = None) -> dict:
     path = args.out / "scaling.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     rows = policy_solutions(policy, max(sizes), args.out) if sizes else []
-    widths = [int(w) for w in args.widths.split(",") if w]
+    try:
+        capacities = dict(capacity_key(spec) for spec in args.capacity.split(",") if spec)
+    except ValueError as exc:
+        parser.error(str(exc))
     plan = [("prm-gold", s) for s in sizes] + [("orm", s) for s in sizes] + [("prm-mc", s) for s in mc_sizes]
-    plan += [(f"prm-gold-width{w}x", args.capacity_size) for w in widths]
-    if widths:
+    plan += [(key, args.capacity_size) for key in capacities]
+    if capacities:
         rows = rows if len(rows) >= args.capacity_size else policy_solutions(policy, args.capacity_size, args.out)
     for key, size in plan:
         if str(size) in results.get(key, {}):
@@ -214,8 +237,9 @@ def main(argv: list[str] | None = None) -> dict:
             examples = gold_examples(rows[:size], "prm" if key == "prm-gold" else "orm")
         model = args.out / f"{key}-{size}"
         base = completer
-        if "width" in key:
-            base, extra["base_parameters"], extra["base_train_seconds"] = wider_completer(args.preset, int(key.split("width")[1][:-1]))
+        if key in capacities:
+            base, summary = bigger_completer(args.preset, **capacities[key])
+            extra.update(summary)
         extra["train_seconds"] = train(base, examples, "orm" if key == "orm" else "prm", size, model)
         results.setdefault(key, {})[str(size)] = {**evaluate(model, ws, ref, recipe.sample.samples), **extra,
                                                   "examples": len(examples.examples)}

@@ -47,3 +47,29 @@ def test_openai_completer_needs_a_base_url(monkeypatch):
     assert verikit.completer("openai", model="m").url.endswith("/v1/completions")
     with pytest.raises(TypeError, match="batch_size"):  # a server batches itself: not a silently ignored argument
         verikit.completer("openai", model="m", batch_size=512)
+
+
+def test_vllm_keyed_samples_become_one_seeded_request_each(monkeypatch):
+    import sys
+    import types
+
+    from verikit.completers.vllm import VLLMCompleter
+
+    fake = types.ModuleType("vllm")
+    fake.SamplingParams = lambda **kwargs: kwargs
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    asked = []
+
+    class Engine:
+        def generate(self, prompts, params, use_tqdm=False):
+            asked.extend(zip(prompts, params))
+            output = types.SimpleNamespace
+            return [output(outputs=[output(index=0, text=f"{p}|{q['seed']}", token_ids=[1] * q["seed"])])
+                    for p, q in zip(prompts, params)]
+
+    completer = object.__new__(VLLMCompleter)  # no engine to start: only the request building is under test
+    completer.llm, completer.max_new_tokens, completer.generated_tokens = Engine(), 16, 0
+    assert completer.supports_sample_seeds()
+    got = completer.complete(["a", "b"], n=2, temperature=0.7, sample_seeds=[[3, 4], [5, 6]])
+    assert [(p, q["n"], q["seed"]) for p, q in asked] == [("a", 1, 3), ("a", 1, 4), ("b", 1, 5), ("b", 1, 6)]
+    assert got == [["a|3", "a|4"], ["b|5", "b|6"]] and got.token_counts == [[3, 4], [5, 6]]

@@ -139,6 +139,22 @@ class Completer(ABC):
         """Positions the model reads (prompt plus generated tokens), or ``None`` when unknown."""
         return None
 
+    def supports_sample_seeds(self) -> bool:
+        """Whether ``complete`` takes ``sample_seeds``: one seed per sample (``sample_seeds[i][j]`` for sample
+        ``j`` of prompt ``i``), each sample then a function of its prompt, its seed and the sampling settings
+        alone, whatever else shares the call. Monte Carlo annotation uses it to make a step's rollouts, and so
+        its label, independent of how the work is batched."""
+        return False
+
+    @staticmethod
+    def checked_sample_seeds(prompts: Sequence[str], n: int, sample_seeds) -> list[list[int]] | None:
+        """``sample_seeds`` checked against ``prompts`` and ``n``, each reduced into [0, 2**63)."""
+        if sample_seeds is None:
+            return None
+        if len(sample_seeds) != len(prompts) or any(len(seeds) != n for seeds in sample_seeds):
+            raise ValueError(f"sample_seeds must hold {n} seeds for each of the {len(prompts)} prompts")
+        return [[int(seed) % 2**63 for seed in seeds] for seeds in sample_seeds]
+
     def close(self) -> None:
         """Release what the backend holds (a vLLM engine's GPU memory) before another model loads; idempotent.
 

@@ -31,6 +31,24 @@ def greedy(model_or_completer, problems, domain, checker, max_new_tokens: int) -
     return greedy_accuracy(completer, problems, domain, checker, max_new_tokens)
 
 
+def rft_row(args, policy, train, test, domain, checker, tokens, seed, sft, results) -> None:
+    """RFT for one seed: the policy's own correct samples, fine-tuned on."""
+    from verikit.rl.rft import rejection_samples, supervised_finetune
+
+    sampler = verikit.completer("transformers", model=policy, max_new_tokens=tokens)
+    pairs = rejection_samples(sampler, train[: args.rft_problems], domain, checker, k=args.rft_samples, seed=seed,
+                              max_new_tokens=tokens)
+    if pairs:
+        rft_model = supervised_finetune(policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed,
+                                        progress=False)
+        rft_accuracy = greedy(rft_model, test, domain, checker, tokens)
+    else:  # nothing sampled was correct: rejection sampling keeps nothing, so RFT leaves the policy as it was
+        print(f"seed {seed}: no correct sample among {args.rft_problems} x {args.rft_samples}; RFT = SFT", flush=True)
+        rft_accuracy = sft
+    results.setdefault("rft", {"seeds": {}, "pairs": {}})["seeds"][seed] = rft_accuracy
+    results["rft"]["pairs"][seed] = len(pairs)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", type=Path, help="A verikit demo folder: the policy and reward models of --preset.")
@@ -52,12 +70,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--noise-control", action="store_true",
                         help="Also run PPO with a coin-flip reward (same settings, each seed): what the updates' noise "
                              "alone does, the floor each reward's gain is read against.")
+    parser.add_argument("--methods", default="rft,orm-ppo,step-ppo",
+                        help="Which rows to train (SFT is always measured): any of rft, orm-ppo, step-ppo.")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/rl"))
     args = parser.parse_args(argv)
+    methods = set(args.methods.split(","))
+    if methods - {"rft", "orm-ppo", "step-ppo"}:
+        parser.error(f"unknown methods {sorted(methods - {'rft', 'orm-ppo', 'step-ppo'})}; choose from rft, orm-ppo, step-ppo")
     from verikit.rl.config import StepPPOConfig
     from verikit.rl.ppo import StepPPOTrainer, parse_overrides
     from verikit.rl.rewards import coin_flip_reward, orm_final_reward, prm_step_rewards
-    from verikit.rl.rft import rejection_samples, supervised_finetune
     from verikit_arith.evaluation import MAX_NEW_TOKENS
 
     tokens = args.max_new_tokens or MAX_NEW_TOKENS.get(args.preset, 320)
@@ -82,20 +104,11 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {"sft": {"seeds": {s: sft for s in args.seeds.split(",")}}}
     print(f"SFT (the demo's policy): greedy test accuracy {100 * sft:.1f}%", flush=True)
     for seed in [int(s) for s in args.seeds.split(",")]:
-        sampler = verikit.completer("transformers", model=policy, max_new_tokens=tokens)
-        pairs = rejection_samples(sampler, train[: args.rft_problems], domain, checker, k=args.rft_samples, seed=seed,
-                                  max_new_tokens=tokens)
-        if pairs:
-            rft_model = supervised_finetune(policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed,
-                                            progress=False)
-            rft_accuracy = greedy(rft_model, test, domain, checker, tokens)
-        else:  # nothing sampled was correct: rejection sampling keeps nothing, so RFT leaves the policy as it was
-            print(f"seed {seed}: no correct sample among {args.rft_problems} x {args.rft_samples}; RFT = SFT", flush=True)
-            rft_accuracy = sft
-        results.setdefault("rft", {"seeds": {}, "pairs": {}})["seeds"][seed] = rft_accuracy
-        results["rft"]["pairs"][seed] = len(pairs)
-        runs = [("orm-ppo", orm_final_reward(verikit.scorer(orm_path), splitter)),
-                ("step-ppo", prm_step_rewards(verikit.scorer(step_rm_path), splitter))]
+        if "rft" in methods:
+            rft_row(args, policy, train, test, domain, checker, tokens, seed, sft, results)
+        runs = [(name, make()) for name, make in (
+            ("orm-ppo", lambda: orm_final_reward(verikit.scorer(orm_path), splitter)),
+            ("step-ppo", lambda: prm_step_rewards(verikit.scorer(step_rm_path), splitter))) if name in methods]
         if args.noise_control:
             runs.append(("coin-flip-ppo", coin_flip_reward(seed)))
         for name, reward in runs:

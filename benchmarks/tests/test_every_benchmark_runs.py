@@ -85,7 +85,7 @@ def test_every_benchmark_module_is_listed_here():
     assert found == COVERED
 
 
-COVERED = {"benchmarks.annotation", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
+COVERED = {"benchmarks.annotation", "benchmarks.annotation_throughput", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
            "benchmarks.robustness", "benchmarks.scoring", "benchmarks.tag_head_ablation", "benchmarks.temperature_dev",
            "benchmarks.arith", "benchmarks.arith.ppo_dev", "benchmarks.arith.rl",
            "benchmarks.math", "benchmarks.serve_attacks", "benchmarks.gpu_check", "benchmarks.prm_scaling"}
@@ -96,6 +96,12 @@ def test_annotation_quality(mini_demo, tmp_path):
                                             "--ns", "1,2", "--out", tmp_path])
     assert (tmp_path / "quality.json").exists() or any(tmp_path.iterdir())
     assert "naive" in json.dumps(result)
+
+
+def test_annotation_throughput(mini_demo, tmp_path):
+    result = _run("benchmarks.annotation_throughput", ["--demo", mini_demo, "--problems", 2, "--out", tmp_path])
+    assert result["identical_solutions_and_labels"] and result["before"]["solutions"] == result["after"]["solutions"] == 8
+    assert json.loads((tmp_path / "annotation_throughput.json").read_text())["speedup"] > 0
 
 
 def test_best_of_n(mini_demo, tmp_path):

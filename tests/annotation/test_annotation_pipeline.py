@@ -80,3 +80,32 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_dataset(t
     finished = subprocess.run(_command(toy_lm, interrupted), check=True, env=env, capture_output=True, text=True)
     assert "solutions of 16 problems" in finished.stdout
     assert load_records(interrupted) == reference
+
+
+def _labels(folder):
+    return {(r["problem_id"], r["sample_index"]): (r["solution"], r["hard_labels"], r["soft_labels"])
+            for r in load_records(folder)}
+
+
+@pytest.mark.parametrize("strategy", ["naive", "early-exit"])
+def test_the_same_seed_gives_the_same_labels_whatever_the_chunk_round_and_batch_sizes(toy, toy_lm, tmp_path, strategy,
+                                                                                       monkeypatch):
+    # every solution and every rollout is drawn from its own keyed stream, so scheduling changes speed, not labels
+    import hashlib
+
+    # the random toy model never reaches a gold answer: a verdict that is a coin flip of the text makes labels vary
+    monkeypatch.setattr(toy.SumChecker, "is_correct", lambda self, text, gold: hashlib.md5(text.encode()).digest()[0] < 80)
+    slow = config_for(toy_lm, strategy=strategy, limit=6, n_rollouts=4, chunk_size=1, round_size=1, batch_size=3)
+    fast = config_for(toy_lm, strategy=strategy, limit=6, n_rollouts=4, chunk_size=6, round_size=4, batch_size=512)
+    annotate(slow, tmp_path / "slow", progress=False)
+    annotate(fast, tmp_path / "fast", progress=False)
+    slow_labels, fast_labels = _labels(tmp_path / "slow"), _labels(tmp_path / "fast")
+    labelled = [labels for _, labels, _ in slow_labels.values() if labels]
+    assert len(labelled) >= 6 and len({x for labels in labelled for x in labels}) == 2  # real labels, both kinds
+    if strategy == "naive":  # measured at every step: soft labels agree too
+        assert slow_labels == fast_labels
+    else:  # early-exit's soft values count the rollouts it happened to spend: only hard labels are its output
+        assert {k: v[:2] for k, v in slow_labels.items()} == {k: v[:2] for k, v in fast_labels.items()}
+    other = config_for(toy_lm, strategy=strategy, limit=6, n_rollouts=4, chunk_size=6, seed=1)
+    annotate(other, tmp_path / "other", progress=False)
+    assert _labels(tmp_path / "other") != slow_labels  # the seed does matter

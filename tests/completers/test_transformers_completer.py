@@ -140,3 +140,74 @@ def test_a_stop_string_the_loop_cannot_watch_falls_back_to_generate(toy_lm):
     assert fast._buffered_stop_ids(stop) is None and fast._buffered_stop_ids(["\n"]) is not None
     assert fast.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop) == \
         slow.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop)
+
+
+@pytest.mark.parametrize("stop", [None, ["\n"]])
+def test_shared_prefix_attention_decodes_greedily_exactly_as_generate(toy_lm, stop):
+    # the toy model has grouped key/value heads (4 query heads, 2 kv heads): the grouped layout is exercised
+    shared = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=16, shared_prefix=True)
+    slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=16, buffered=False)
+    from verikit.completers import shared_prefix
+
+    calls = []
+    real = shared_prefix.shared_prefix_attention
+    shared_prefix._register()  # registered once per process; the spy below replaces it for this call
+    try:
+        from transformers import AttentionInterface
+
+        AttentionInterface.register(shared_prefix.NAME, lambda *a, **k: calls.append(1) or real(*a, **k))
+        got = shared.complete(MIXED, n=3, temperature=0, max_new_tokens=24, stop=stop)
+    finally:
+        AttentionInterface.register(shared_prefix.NAME, real)
+    assert calls, "the shared-prefix attention was not used"
+    expected = slow.complete(MIXED, n=3, temperature=0, max_new_tokens=24, stop=stop)
+    assert got == expected and got.token_counts == expected.token_counts
+    assert shared.model.config._attn_implementation != shared_prefix.NAME  # the model's own attention is back
+
+
+def test_keyed_samples_do_not_depend_on_the_batch_they_are_drawn_in(toy_lm):
+    seeds = [[1000 * i + j for j in range(4)] for i in range(len(MIXED))]
+    reference = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=64).complete(
+        MIXED, n=4, temperature=0.9, max_new_tokens=20, sample_seeds=seeds, seed=1)
+    assert len({t for sample in reference for t in sample}) > len(MIXED)  # really sampled
+    small = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=3, shared_prefix=False)
+    assert small.complete(MIXED, n=4, temperature=0.9, max_new_tokens=20, sample_seeds=seeds, seed=7) == reference
+    # the prompts in another order, and their samples asked for two at a time in two calls
+    order = list(range(len(MIXED)))[::-1]
+    first = small.complete([MIXED[i] for i in order], n=2, temperature=0.9, max_new_tokens=20,
+                           sample_seeds=[seeds[i][:2] for i in order])
+    second = small.complete([MIXED[i] for i in order], n=2, temperature=0.9, max_new_tokens=20,
+                            sample_seeds=[seeds[i][2:] for i in order])
+    for position, i in enumerate(order):
+        assert first[position] + second[position] == reference[i]
+    other = [[seed + 1 for seed in row] for row in seeds]
+    assert small.complete(MIXED, n=4, temperature=0.9, max_new_tokens=20, sample_seeds=other) != reference
+    with pytest.raises(ValueError, match="4 seeds for each of the"):
+        small.complete(MIXED, n=4, temperature=0.9, sample_seeds=seeds[:-1])
+
+
+def test_keyed_sampling_draws_from_the_models_distribution(toy_lm):
+    import torch
+
+    completer = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=4000)
+    draws = completer.complete(["1+2=?\n"], n=4000, temperature=1.0, max_new_tokens=1,
+                               sample_seeds=[list(range(4000))])[0]
+    tokenizer = completer.tokenizer
+    with torch.no_grad():
+        probabilities = completer.model(**tokenizer(["1+2=?\n"], return_tensors="pt")).logits[0, -1].softmax(-1)
+    for token_id in probabilities.topk(3).indices.tolist():
+        text = tokenizer.decode([token_id], skip_special_tokens=True)
+        if text:
+            expected = probabilities[token_id].item()
+            observed = sum(d == text for d in draws) / 4000
+            assert abs(observed - expected) < 4 * (expected * (1 - expected) / 4000) ** 0.5 + 1e-3
+    nucleus = completer.complete(["1+2=?\n"], n=300, temperature=1.0, top_p=1e-4, max_new_tokens=1,
+                                 sample_seeds=[list(range(300))])[0]
+    assert len(set(nucleus)) == 1
+
+
+def test_keyed_samples_need_the_decoding_loop(toy_lm):
+    slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", buffered=False)
+    assert not slow.supports_sample_seeds()
+    with pytest.raises(NotImplementedError, match="keyed samples"):
+        slow.complete(PROMPTS, n=1, temperature=1.0, sample_seeds=[[1]] * len(PROMPTS))

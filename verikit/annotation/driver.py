@@ -2,8 +2,12 @@
 
 Work is done chunk by chunk (``chunk_size`` problems). Inside a chunk every solution's strategy runs side
 by side and each round of probes is answered with batched completer calls; identical prefixes (two
-samples that share their first steps) share their rollouts. Each chunk's randomness is seeded from the
-run's seed and the chunk's index alone, so a chunk recomputed after a crash gives the same records.
+samples that share their first steps) share their rollouts. With a completer that takes per-sample seeds
+(:meth:`~verikit.interfaces.Completer.supports_sample_seeds`; the transformers backend does), the ``j``-th
+solution of a problem and the ``i``-th rollout of a step prefix are seeded by the run's seed and those
+coordinates alone, so the labels do not depend on the chunk, round or batch sizes; otherwise each chunk's
+randomness is seeded from the run's seed and the chunk's index. Either way a chunk recomputed after a crash
+gives the same records.
 """
 
 from __future__ import annotations
@@ -48,6 +52,15 @@ class AnnotationSummary:
 def derived_seed(base: int, *parts: Any) -> int:
     """A seed for one unit of work (a chunk, a round, a shard) from the run's seed and the unit's coordinates."""
     return int(hashlib.sha256(repr((base, *parts)).encode()).hexdigest()[:8], 16)
+
+
+def rollout_seeds(base: int, key: tuple[str, str], start: int, count: int) -> list[int]:
+    """The seeds of rollouts ``start .. start+count-1`` from one step prefix (``key``: problem id, prefix).
+
+    With a completer that takes per-sample seeds, the ``i``-th rollout of a prefix is the same whatever
+    round, chunk or batch asks for it, so a step's label does not depend on how the run is scheduled:
+    chunk size, round size and batch size change the speed, not the labels."""
+    return [derived_seed(base, "rollout", *key, index) for index in range(start, start + count)]
 
 
 @dataclass
@@ -104,9 +117,11 @@ class Annotator:
         gold_errors = {p.id: gold_error(p, checkers[p.domain]) for p in problems}
         sampled = [p for p in problems if gold_errors[p.id] is None]  # nothing is sampled for a gold not understood
         prompts = [domains[p.domain].prompt(p) for p in sampled]
+        keyed = {"sample_seeds": [[derived_seed(config.seed, "sample", p.id, j) for j in range(config.samples_per_problem)]
+                                  for p in sampled]} if self.generator.supports_sample_seeds() else {}
         samples = self.generator.complete(prompts, n=config.samples_per_problem, temperature=config.temperature,
                                           top_p=config.top_p, max_new_tokens=config.max_new_tokens,
-                                          seed=derived_seed(config.seed, "sample", chunk)) if sampled else []
+                                          seed=derived_seed(config.seed, "sample", chunk), **keyed) if sampled else []
         texts_by_id = {p.id: texts for p, texts in zip(sampled, samples)}
         items: list[_Item] = []
         for problem in problems:
@@ -164,9 +179,11 @@ class Annotator:
             for need, keys in sorted(groups.items()):
                 prompts = [prompts_by_id[problem_id] + prefix for problem_id, prefix in keys]
                 temperature = config.temperature if config.rollout_temperature is None else config.rollout_temperature
+                keyed = {"sample_seeds": [rollout_seeds(config.seed, key, len(pools[key]), need) for key in keys]} \
+                    if self.completer.supports_sample_seeds() else {}
                 outputs = Completions.of(self.completer.complete(prompts, n=need, temperature=temperature, top_p=config.top_p,
                                                   max_new_tokens=config.max_new_tokens,
-                                                  seed=derived_seed(config.seed, "rollout", chunk, round_number, need)))
+                                                  seed=derived_seed(config.seed, "rollout", chunk, round_number, need), **keyed))
                 for position, (key, continuations) in enumerate(zip(keys, outputs)):
                     problem = owners[key].problem
                     checker = checkers[problem.domain]

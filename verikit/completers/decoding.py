@@ -29,61 +29,96 @@ def raise_if_cancelled(cancel: Any, what: str = "decoding") -> None:
         raise Cancelled(f"{what} was cancelled")
 
 
+class KVBuffer:
+    """Keys and values in preallocated buffers (``buffer_keys``/``buffer_values``, tokens on the second-to-last
+    axis) of which the first ``length`` tokens are filled: an append writes in place (growing the buffers by
+    doubling, up to ``capacity``) and ``keys``/``values`` are views of the filled part, so nothing is
+    concatenated at every step. Mixed into the cache layers of this module and of
+    :mod:`verikit.completers.shared_prefix`."""
+
+    buffer_keys: Any
+    buffer_values: Any
+    length: int
+    capacity: int
+
+    def _allocate(self, keys, values, size: int, capacity: int) -> None:
+        # empty, not zeros: only the filled part is ever read, and zeroing the tail cost a sixth of annotation
+        self.capacity, self.length = capacity, keys.shape[-2]
+        self.buffer_keys = keys.new_empty(*keys.shape[:-2], size, keys.shape[-1])
+        self.buffer_values = values.new_empty(*values.shape[:-2], size, values.shape[-1])
+        self.buffer_keys[..., : self.length, :] = keys
+        self.buffer_values[..., : self.length, :] = values
+        self._views()
+
+    def _views(self) -> None:
+        self.keys = self.buffer_keys[..., : self.length, :]
+        self.values = self.buffer_values[..., : self.length, :]
+
+    def _append(self, key_states, value_states):
+        end = self.length + key_states.shape[-2]
+        if end > self.capacity:
+            raise RuntimeError(f"KV buffer overflow: {end} tokens > capacity {self.capacity}")
+        if end > self.buffer_keys.shape[-2]:
+            self._copy(min(self.capacity, max(end, 2 * self.buffer_keys.shape[-2])))
+        self.buffer_keys[..., self.length : end, :] = key_states
+        self.buffer_values[..., self.length : end, :] = value_states
+        self.length = end
+        self._views()
+        return self.keys, self.values
+
+    def _copy(self, size: int, rows=None) -> None:
+        """Fresh buffers of ``size`` tokens holding the filled part (of ``rows`` only, when given)."""
+        keys, values = self.buffer_keys, self.buffer_values
+        if rows is not None:
+            keys, values = keys[rows, ..., : self.length, :], values[rows, ..., : self.length, :]
+        self.buffer_keys = keys.new_empty(*keys.shape[:-2], size, keys.shape[-1])
+        self.buffer_values = values.new_empty(*values.shape[:-2], size, values.shape[-1])
+        self.buffer_keys[..., : self.length, :] = keys[..., : self.length, :]
+        self.buffer_values[..., : self.length, :] = values[..., : self.length, :]
+        self._views()
+
+
 @functools.cache  # one class, defined on first use (transformers is imported lazily)
 def _layer_class():
     from transformers.cache_utils import DynamicLayer
 
-    class BufferLayer(DynamicLayer):
-        """A ``DynamicLayer`` whose keys/values live in a preallocated buffer: an update writes in place and
-        ``keys``/``values`` are views of the filled part, so nothing is concatenated or reallocated."""
+    class BufferLayer(KVBuffer, DynamicLayer):
+        """A ``DynamicLayer`` whose keys/values live in a :class:`KVBuffer` (room for the prompt and 32 tokens at
+        first, doubled on demand up to ``capacity``)."""
 
         def __init__(self, keys, values, capacity: int):
-            super().__init__()
-            self.length = keys.shape[-2]
-            self.buffer_keys = keys.new_zeros(*keys.shape[:-2], capacity, keys.shape[-1])
-            self.buffer_values = values.new_zeros(*values.shape[:-2], capacity, values.shape[-1])
-            self.buffer_keys[..., : self.length, :] = keys
-            self.buffer_values[..., : self.length, :] = values
+            DynamicLayer.__init__(self)
+            self._allocate(keys, values, min(capacity, keys.shape[-2] + 32), capacity)  # grows on demand
             self.dtype, self.device, self.is_initialized = keys.dtype, keys.device, True
-            self._views()
-
-        def _views(self) -> None:
-            self.keys = self.buffer_keys[..., : self.length, :]
-            self.values = self.buffer_values[..., : self.length, :]
 
         def update(self, key_states, value_states, *args, **kwargs):
-            end = self.length + key_states.shape[-2]
-            if end > self.buffer_keys.shape[-2]:
-                raise RuntimeError(f"KV buffer overflow: {end} tokens > capacity {self.buffer_keys.shape[-2]}")
-            self.buffer_keys[..., self.length : end, :] = key_states
-            self.buffer_values[..., self.length : end, :] = value_states
-            self.length = end
-            self._views()
-            return self.keys, self.values
+            return self._append(key_states, value_states)
 
         def get_seq_length(self) -> int:
             return self.length
 
         def batch_select_indices(self, indices) -> None:
-            # copy only the filled part of the kept rows into fresh buffers (the tail is never read)
-            keys, values = self.buffer_keys, self.buffer_values
-            self.buffer_keys = keys.new_empty(len(indices), *keys.shape[1:])
-            self.buffer_values = values.new_empty(len(indices), *values.shape[1:])
-            self.buffer_keys[..., : self.length, :] = keys[indices, ..., : self.length, :]
-            self.buffer_values[..., : self.length, :] = values[indices, ..., : self.length, :]
-            self._views()
+            self._copy(self.buffer_keys.shape[-2], rows=indices)
 
     return BufferLayer
 
 
-def buffer_cache(cache, capacity: int):
-    """``cache`` (a ``DynamicCache``) with every layer moved into a buffer of ``capacity`` tokens, or ``None``
-    when some layer is not a plain full-attention ``DynamicLayer`` (then use ``generate``)."""
-    from transformers.cache_utils import DynamicLayer
+def full_attention_layers(cache, capacity: int) -> bool:
+    """Whether every layer of ``cache`` attends to the whole sequence of up to ``capacity`` tokens: a plain
+    ``DynamicLayer``, or a sliding-window one whose window is longer than that (Mistral-7B-v0.1's 4,096)."""
+    from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 
     layers = getattr(cache, "layers", None)
-    if not layers or any(type(layer) is not DynamicLayer or not layer.is_initialized for layer in layers):
+    return bool(layers) and all(layer.is_initialized and (type(layer) is DynamicLayer or (
+        type(layer) is DynamicSlidingWindowLayer and layer.sliding_window > capacity)) for layer in layers)
+
+
+def buffer_cache(cache, capacity: int):
+    """``cache`` (a ``DynamicCache``) with every layer moved into a buffer of ``capacity`` tokens, or ``None``
+    when some layer does not attend to the whole sequence (:func:`full_attention_layers`; then use ``generate``)."""
+    if not full_attention_layers(cache, capacity):
         return None
+    layers = cache.layers
     buffer_layer = _layer_class()
     cache.layers = [buffer_layer(layer.keys, layer.values, capacity) for layer in layers]
     return cache
@@ -111,8 +146,35 @@ def prefill(model, rows: list[list[int]], pad_id: int):
     return cache, ids[:, -1], mask, positions[:, -1]
 
 
-def _next_tokens(logits, temperature: float, top_p: float, noise):
-    """Greedy, or a draw from the tempered (top-p) distribution by the Gumbel-max trick with ``noise``."""
+_MASK32 = 0xFFFFFFFF
+
+
+def _mix32(x):
+    """A 32-bit integer hash (two multiply-xorshift rounds) of an int64 tensor holding values below 2**32; the
+    multiplier is below 2**27, so no product overflows int64."""
+    x = x ^ (x >> 16)
+    x = (x * 0x45D9F3B) & _MASK32
+    x = x ^ (x >> 16)
+    x = (x * 0x45D9F3B) & _MASK32
+    return x ^ (x >> 16)
+
+
+def keyed_uniforms(row_seeds, step: int):
+    """One uniform draw in (0, 1) per row for decoding step ``step``, a function of the row's seed (an int64
+    tensor of non-negative seeds) and the step only: a row samples the same tokens whatever else shares its
+    batch, or however the batch is cut. (A counter-based draw, as in JAX's or Philox's design: torch's
+    generators are one stream per batch, which is what ties a sample to its batch-mates.)"""
+    import torch
+
+    key = _mix32(row_seeds & _MASK32) ^ _mix32(((row_seeds >> 32) + 0x632BE5AB) & _MASK32)
+    counter = _mix32(torch.full_like(row_seeds, (step * 0x9E3779B9 + 1) & _MASK32))
+    bits = _mix32(_mix32(key) ^ counter)
+    return ((bits >> 8).double() + 0.5) / float(1 << 24)
+
+
+def _next_tokens(logits, temperature: float, top_p: float, noise=None, uniforms=None):
+    """Greedy, or a draw from the tempered (top-p) distribution: by the Gumbel-max trick with ``noise``, or by
+    inverting its cumulative distribution at ``uniforms`` (one per row, :func:`keyed_uniforms`)."""
     import torch
 
     if not temperature or temperature <= 0:
@@ -123,42 +185,57 @@ def _next_tokens(logits, temperature: float, top_p: float, noise):
         sorted_probs, order = probs.sort(dim=-1, descending=True)
         outside = sorted_probs.cumsum(-1) - sorted_probs > top_p  # keep the smallest set reaching top_p
         scores = scores.masked_fill(torch.zeros_like(outside).scatter(-1, order, outside), float("-inf"))
+    if uniforms is not None:
+        cumulative = torch.softmax(scores.double(), dim=-1).cumsum(-1)
+        chosen = (cumulative < uniforms[:, None] * cumulative[:, -1:]).sum(-1)
+        # a token of zero probability is never chosen, even where rounding puts the draw past its left edge
+        return torch.minimum(chosen, (cumulative < cumulative[:, -1:]).sum(-1))
     return (torch.log_softmax(scores, dim=-1) + noise).argmax(-1)
 
 
 def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int, eos_id: int | None,
-           stop_ids: set[int] | frozenset[int] = frozenset(), temperature: float = 1.0, top_p: float = 1.0, generator: Any = None, compact_at: float = 0.25,
+           stop_ids: set[int] | frozenset[int] = frozenset(), temperature: float = 1.0, top_p: float = 1.0,
+           generator: Any = None, row_seeds: Any = None, group: int = 1, compact_at: float = 0.25,
            cancel: Any = None) -> list[list[int]]:
     """Generate from a prefilled ``cache`` (one row per sequence; ``last_ids`` are the prompts' last tokens,
     not yet encoded). Returns each row's new tokens, without the end-of-sequence token; a row also ends
     after a token of ``stop_ids``, which it keeps (as a stop string is kept by the completers).
 
-    ``cache`` must come from :func:`buffer_cache` with room for ``max_new_tokens`` more tokens. Finished
-    rows are dropped once more than ``compact_at`` of the rows still in the batch have finished. Once the
-    ``cancel`` event (a ``threading.Event``) is set, the loop stops before its next step and raises
-    :class:`verikit.errors.Cancelled`.
+    ``cache`` must come from :func:`buffer_cache` with room for ``max_new_tokens`` more tokens, or, with
+    ``group`` > 1, from :func:`verikit.completers.shared_prefix.shared_cache` (rows ``[p*group, (p+1)*group)``
+    share prompt ``p``; ``mask`` is then unused). Sampling draws from ``generator`` (a batch's Gumbel noise) or,
+    when ``row_seeds`` (an int64 tensor, one seed per row) is given, from each row's own keyed stream.
+    Finished rows (with ``group`` > 1, finished groups) are dropped once more than ``compact_at`` of those
+    still in the batch have finished. Once the ``cancel`` event (a ``threading.Event``) is set, the loop
+    stops before its next step and raises :class:`verikit.errors.Cancelled`.
     """
+    import contextlib
+
     import torch
 
     from verikit.completers.prefix_cache import cache_keyword
+    from verikit.completers.shared_prefix import decoding_with
 
     keyword = cache_keyword(model)
     rows = torch.arange(len(last_ids), device=last_ids.device)
     generated: list[list[int]] = [[] for _ in range(len(last_ids))]
     done = torch.zeros(len(last_ids), dtype=torch.bool, device=last_ids.device)
     tokens, positions = last_ids, last_positions
-    with torch.no_grad():
+    sampling = bool(temperature and temperature > 0)
+    with torch.no_grad(), (decoding_with(model, cache) if group > 1 else contextlib.nullcontext()):
         for step in range(max_new_tokens):
             raise_if_cancelled(cancel)
-            logits = model(input_ids=tokens[:, None], attention_mask=mask, position_ids=positions[:, None],
-                           use_cache=True, **{keyword: cache}).logits[:, -1]
-            noise = None
-            if temperature and temperature > 0:
+            logits = model(input_ids=tokens[:, None], attention_mask=None if group > 1 else mask,
+                           position_ids=positions[:, None], use_cache=True, **{keyword: cache}).logits[:, -1]
+            noise = uniforms = None
+            if sampling and row_seeds is not None:
+                uniforms = keyed_uniforms(row_seeds[rows], step)
+            elif sampling:
                 # Gumbel noise for every row of the batch, finished or not, so that a row's draws depend on
                 # the seed, the step and the row only: dropping rows or stopping early changes no sample
                 uniform = torch.rand(len(generated), logits.shape[-1], generator=generator, device=logits.device)
                 noise = -torch.log(-torch.log(uniform.clamp_min(1e-20)))[rows]
-            tokens = _next_tokens(logits, temperature, top_p, noise)
+            tokens = _next_tokens(logits, temperature, top_p, noise, uniforms)
             ended = tokens == eos_id if eos_id is not None else torch.zeros_like(done)
             for row, token, skip in zip(rows.tolist(), tokens.tolist(), (done | ended).tolist()):
                 if not skip:
@@ -168,11 +245,14 @@ def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int,
             done = done | ended
             if step == max_new_tokens - 1 or bool(done.all()):
                 break
-            if done.float().mean() > compact_at:
-                keep = (~done).nonzero().squeeze(1)
-                rows, tokens, mask, positions, done = rows[keep], tokens[keep], mask[keep], positions[keep], done[keep]
+            finished = done.view(-1, group).all(1).repeat_interleave(group) if group > 1 else done
+            if finished.float().mean() > compact_at:
+                keep = (~finished).nonzero().squeeze(1)
+                rows, tokens, positions, done = rows[keep], tokens[keep], positions[keep], done[keep]
+                mask = None if group > 1 else mask[keep]
                 for layer in cache.layers:
                     layer.batch_select_indices(keep)
-            mask = torch.cat([mask, mask.new_ones(len(mask), 1)], dim=1)
+            if group == 1:
+                mask = torch.cat([mask, mask.new_ones(len(mask), 1)], dim=1)
             positions = positions + 1
     return generated

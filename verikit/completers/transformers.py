@@ -50,13 +50,20 @@ class TransformersCompleter(Completer):
         buffered: decode with verikit's own loop over a preallocated KV cache (:mod:`verikit.completers.decoding`;
             each prompt encoded once for its ``n`` samples, finished rows dropped) instead of ``generate``.
             Models or stop strings it cannot serve fall back to ``generate`` on their own.
+        shared_prefix: in the buffered loop, keep a prompt's KV cache once for its ``n`` samples and attend
+            to it with shared-prefix attention (:mod:`verikit.completers.shared_prefix`) instead of ``n``
+            copies; same outputs, fewer bytes read per step. Used when ``n`` > 1 and the model allows it.
+
+    ``complete(..., sample_seeds=...)`` (one seed per sample) draws every sample from its own keyed stream
+    (:func:`verikit.completers.decoding.keyed_uniforms`): a sample then depends on its prompt, its seed and
+    the sampling settings only, not on the batch it shares, the batch size or the call it comes in.
     """
 
     name = "transformers"
 
     def __init__(self, model: Any, tokenizer: Any = None, device: str = "auto", batch_size: int = 256,
                  max_new_tokens: int = 256, dtype: str | None = None, cache_implementation: str | None = "static",
-                 prefix_cache: bool = False, buffered: bool = True):
+                 prefix_cache: bool = False, buffered: bool = True, shared_prefix: bool = True):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -84,17 +91,20 @@ class TransformersCompleter(Completer):
         self.cache_implementation = cache_implementation
         self.prefix_cache = prefix_cache
         self.buffered = buffered
+        self.shared_prefix = shared_prefix
         self._stop_token_ids: dict[tuple[str, ...], set[int] | None] = {}
         self._cancel = None  # the current call's cancel event (set by ``complete``)
         self.generated_tokens = 0  # running total, for cost reports
 
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int = 0,
-                 progress: Any = None, cancel: Any = None) -> Completions:
+                 progress: Any = None, cancel: Any = None, sample_seeds: Sequence[Sequence[int]] | None = None
+                 ) -> Completions:
         stop = self.checked_stop(n, stop)
         if not prompts:
             return Completions([], [])
         seed = seed % _SEED_RANGE  # torch seeds are 64-bit; any int the caller chose maps into them
+        sample_seeds = self.checked_sample_seeds(prompts, n, sample_seeds)
         kwargs = self._sampling_kwargs(temperature, top_p, max_new_tokens, stop)
         self._cancel = cancel
         results: list[list[str]] = [[] for _ in prompts]
@@ -105,9 +115,13 @@ class TransformersCompleter(Completer):
             from verikit.completers.prefix_cache import PrefixCache
 
             prefixes = PrefixCache(self.model)
-        if self._complete_buffered(prompts, n, settings, stop, seed, progress, results, counts, prefixes):
+        if self._complete_buffered(prompts, n, settings, stop, seed, progress, results, counts, prefixes, sample_seeds):
             if prefixes is not None:
                 self.prompt_tokens_encoded, self.prompt_tokens_reused = prefixes.encoded_tokens, prefixes.reused_tokens
+        elif sample_seeds is not None:
+            raise NotImplementedError(f"model {self.model_name!r} cannot draw keyed samples (sample_seeds): verikit's "
+                                      "decoding loop does not serve it (buffered=False, a stop string of several "
+                                      "tokens, or a cache that is not plain full attention)")
         elif self.prefix_cache:
             self._complete_reusing_prefixes(prompts, n, kwargs, stop, seed, progress, results, counts)
         else:
@@ -116,6 +130,9 @@ class TransformersCompleter(Completer):
 
     def context_window(self) -> int | None:
         return getattr(self.model.config, "max_position_embeddings", None)
+
+    def supports_sample_seeds(self) -> bool:
+        return self.buffered
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]]
@@ -180,10 +197,12 @@ class TransformersCompleter(Completer):
             self._piece_texts = [self.tokenizer.decode([i]) for i in range(len(self.tokenizer))]
         return self._piece_texts
 
-    def _complete_buffered(self, prompts, n, settings, stop, seed, progress, results, counts, prefix_cache=None) -> bool:
+    def _complete_buffered(self, prompts, n, settings, stop, seed, progress, results, counts, prefix_cache=None,
+                           sample_seeds=None) -> bool:
         """The buffered loop for every batch; ``False`` (having produced nothing) when this model cannot take it."""
         import torch
 
+        from verikit.completers import shared_prefix
         from verikit.completers.decoding import buffer_cache, decode, prefill
 
         if not self.buffered or (stop_ids := self._buffered_stop_ids(stop)) is None:
@@ -208,17 +227,29 @@ class TransformersCompleter(Completer):
                 last, positions = torch.tensor([r[-1] for r in rows], device=self.device), mask.sum(1) - 1
             else:
                 cache, last, mask, positions = prefill(self.model, rows, pad)
-                cache.batch_repeat_interleave(n)
-            if buffer_cache(cache, mask.shape[1] + settings["max_new_tokens"]) is None:
+            group = 1
+            if prefix_cache is None:
+                if n > 1 and self.shared_prefix and shared_prefix.supported(self.model, mask.shape[1] + settings["max_new_tokens"]) and \
+                        shared_prefix.shared_cache(cache, mask[:, :-1], n, settings["max_new_tokens"] + 1) is not None:
+                    group = n  # the prompt's cache stays one row; its n samples attend to it together
+                else:
+                    cache.batch_repeat_interleave(n)
+            if group == 1 and buffer_cache(cache, mask.shape[1] + settings["max_new_tokens"]) is None:
                 assert batch_number == 0, "a model's cache layout does not change between batches"
                 return False  # this model's cache is not plain full attention: generate() serves it
             generator = torch.Generator(device=self.device).manual_seed(seed * 1_000_003 + batch_number)
+            row_seeds = None if sample_seeds is None else torch.tensor(
+                [s for i in indices for s in sample_seeds[i]], dtype=torch.int64, device=self.device)
             new_tokens = decode(self.model, cache, last.repeat_interleave(n), mask.repeat_interleave(n, dim=0),
                                 positions.repeat_interleave(n), max_new_tokens=settings["max_new_tokens"], eos_id=eos,
                                 stop_ids=stop_ids, temperature=settings["temperature"], top_p=settings["top_p"],
-                                generator=generator, cancel=self._cancel)
-            self._record(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True),
-                         [len(tokens) for tokens in new_tokens], indices, n, stop, results, counts)
+                                generator=generator, row_seeds=row_seeds, group=group, cancel=self._cancel)
+            # a row that stopped short of the budget without a stop token ended on end-of-sequence, which
+            # the loop does not return but generate() counts: count it too
+            budget = settings["max_new_tokens"]
+            lengths = [len(t) + (eos is not None and len(t) < budget and not (t and t[-1] in stop_ids)) for t in new_tokens]
+            self._record(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True), lengths, indices, n, stop,
+                         results, counts)
             raise_if_cancelled(self._cancel, "the completion")
             if progress is not None:
                 progress(len(indices))

@@ -34,7 +34,8 @@ def _import_vllm():
 
 
 class VLLMCompleter(Completer):
-    """Sampling with a vLLM engine; ``n`` continuations per prompt, seeded per prompt (``seed + index``)."""
+    """Sampling with a vLLM engine; ``n`` continuations per prompt, seeded per prompt (``seed + index``), or each
+    by its own seed with ``sample_seeds``."""
 
     name = "vllm"
 
@@ -47,20 +48,37 @@ class VLLMCompleter(Completer):
                             tensor_parallel_size=tensor_parallel_size, **engine_kwargs)
         self.generated_tokens = 0
 
+    def supports_sample_seeds(self) -> bool:
+        return True
+
     def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int | None = 0,
-                 progress: Any = None) -> Completions:
+                 progress: Any = None, sample_seeds: Sequence[Sequence[int]] | None = None) -> Completions:
         from vllm import SamplingParams
 
         stop = self.checked_stop(n, stop)
-        params = [SamplingParams(**sampling_kwargs(n, temperature, top_p, max_new_tokens or self.max_new_tokens, stop,
-                                                   None if seed is None else seed + i)) for i in range(len(prompts))]
-        outputs = self.llm.generate(list(prompts), params, use_tqdm=progress is not None)
-        results, counts = [], []
+        sample_seeds = self.checked_sample_seeds(prompts, n, sample_seeds)
+        budget = max_new_tokens or self.max_new_tokens
+        if sample_seeds is not None:
+            # one request per sample, seeded by its own seed: vLLM draws a seeded request from its own
+            # generator, so the sample does not depend on the batch (prefix caching shares the prompt's KV)
+            requests = [prompt for prompt in prompts for _ in range(n)]
+            params = [SamplingParams(**sampling_kwargs(1, temperature, top_p, budget, stop, s % 2**63))
+                      for seeds in sample_seeds for s in seeds]
+        else:
+            requests = list(prompts)
+            params = [SamplingParams(**sampling_kwargs(n, temperature, top_p, budget, stop,
+                                                       None if seed is None else seed + i)) for i in range(len(prompts))]
+        outputs = self.llm.generate(requests, params, use_tqdm=progress is not None)
+        texts, lengths = [], []
         for output in outputs:
             ordered = sorted(output.outputs, key=lambda o: o.index)
-            results.append([o.text for o in ordered])
-            counts.append([len(o.token_ids) for o in ordered])
+            texts.append([o.text for o in ordered])
+            lengths.append([len(o.token_ids) for o in ordered])
+        if sample_seeds is not None:  # n one-sample requests per prompt, back into one row per prompt
+            texts = [[t for row in texts[i * n : (i + 1) * n] for t in row] for i in range(len(prompts))]
+            lengths = [[c for row in lengths[i * n : (i + 1) * n] for c in row] for i in range(len(prompts))]
+        results, counts = texts, lengths
         self.generated_tokens += sum(map(sum, counts))
         return Completions(results, counts)
 
