@@ -103,27 +103,30 @@ def bigger_completer(preset: str, width: int = 1, depth: int = 1, learning_rate:
 
 
 def capacity_key(spec: str) -> tuple[str, dict]:
-    """``width2``, ``depth2`` or ``width2@0.001`` (a completer learning rate) → its result key and settings."""
-    shape, _, rate = spec.partition("@")
+    """``width2``, ``depth2``, ``width2@1e-3`` (the completer's learning rate) or ``width2@1e-3/3e-4`` (and the
+    PRM's, default 1e-3) → its result key and settings."""
+    shape, _, rates = spec.partition("@")
+    rate, _, prm_rate = rates.partition("/")
     kind, factor = shape.rstrip("0123456789"), shape[len(shape.rstrip("0123456789")):]
     if kind not in ("width", "depth") or not factor:
-        raise ValueError(f"capacity {spec!r}: write width<k> or depth<k>, optionally @<learning rate>")
+        raise ValueError(f"capacity {spec!r}: write width<k> or depth<k>, optionally @<learning rate>[/<PRM learning rate>]")
     settings = {kind: int(factor), "learning_rate": float(rate) if rate else None}
-    return f"prm-gold-{kind}{factor}x" + (f"-lr{rate}" if rate else ""), settings
+    key = f"prm-gold-{kind}{factor}x" + (f"-lr{rate}" if rate else "") + (f"-prm-lr{prm_rate}" if prm_rate else "")
+    return key, {"base": settings, "prm_learning_rate": float(prm_rate) if prm_rate else 1e-3}
 
 
 def epochs_for(size: int) -> float:
     return 4.0 if size <= 1600 else 2.0 if size <= 6400 else 1.0
 
 
-def train(base: str, examples, objective: str, size: int, out: Path) -> float:
+def train(base: str, examples, objective: str, size: int, out: Path, learning_rate: float = 1e-3) -> float:
     from verikit.models import RM_MANIFEST
     from verikit.rm.config import PRMConfig
     from verikit.rm.training import train_reward_model
 
     if (out / RM_MANIFEST).exists():
         return json.loads((out / RM_MANIFEST).read_text())["train_seconds"]
-    config = PRMConfig(base=base, objective=objective, labels="hard", learning_rate=1e-3, epochs=epochs_for(size))
+    config = PRMConfig(base=base, objective=objective, labels="hard", learning_rate=learning_rate, epochs=epochs_for(size))
     return train_reward_model(config, examples, out, progress=False)["train_seconds"]
 
 
@@ -200,7 +203,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sizes", default="1600,6400,25600", help="Training solutions for gold labels and the ORM.")
     parser.add_argument("--mc-sizes", default="1600,6400", help="Training solutions for MC labels (N=8; costly).")
     parser.add_argument("--capacity", default="", help="Verifier capacity: comma list of width<k> / depth<k> multipliers "
-                        "of the completer, each optionally @<its learning rate> (e.g. width2@1e-3,depth2); each is trained "
+                        "of the completer, each optionally @<its learning rate>[/<the PRM's>] (e.g. width2@1e-3/3e-4,depth2); each is trained "
                         "like the demo's completer, then a gold-label PRM at --capacity-size solutions is fine-tuned from it.")
     parser.add_argument("--capacity-size", type=int, default=1600)
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/prm_scaling"))
@@ -236,11 +239,12 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             examples = gold_examples(rows[:size], "prm" if key == "prm-gold" else "orm")
         model = args.out / f"{key}-{size}"
-        base = completer
+        base, learning_rate = completer, 1e-3
         if key in capacities:
-            base, summary = bigger_completer(args.preset, **capacities[key])
-            extra.update(summary)
-        extra["train_seconds"] = train(base, examples, "orm" if key == "orm" else "prm", size, model)
+            base, summary = bigger_completer(args.preset, **capacities[key]["base"])
+            learning_rate = capacities[key]["prm_learning_rate"]
+            extra.update(summary, prm_learning_rate=learning_rate)
+        extra["train_seconds"] = train(base, examples, "orm" if key == "orm" else "prm", size, model, learning_rate)
         results.setdefault(key, {})[str(size)] = {**evaluate(model, ws, ref, recipe.sample.samples), **extra,
                                                   "examples": len(examples.examples)}
         args.out.mkdir(parents=True, exist_ok=True)

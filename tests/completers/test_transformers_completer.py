@@ -209,5 +209,9 @@ def test_keyed_sampling_draws_from_the_models_distribution(toy_lm):
 def test_keyed_samples_need_the_decoding_loop(toy_lm):
     slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", buffered=False)
     assert not slow.supports_sample_seeds()
+    windowed = verikit.completer("transformers", model=str(toy_lm), device="cpu")
+    assert windowed.supports_sample_seeds()  # Mistral's 4,096-token window is longer than the model's 256 positions
+    windowed.model.config.sliding_window = 16  # now a real window: generate() serves it, and cannot key samples
+    assert not windowed.supports_sample_seeds()
     with pytest.raises(NotImplementedError, match="keyed samples"):
         slow.complete(PROMPTS, n=1, temperature=1.0, sample_seeds=[[1]] * len(PROMPTS))

@@ -103,6 +103,17 @@ def _layer_class():
     return BufferLayer
 
 
+def attends_to_everything(model, length: int) -> bool:
+    """Whether ``model``'s config promises full attention over sequences of up to ``length`` tokens: no layer
+    type other than full attention, no sliding window shorter than that, no logit soft-capping."""
+    config = model.config
+    window = getattr(config, "sliding_window", None)
+    if (window is not None and window < length) or getattr(config, "attn_logit_softcapping", None):
+        return False
+    layer_types = getattr(config, "layer_types", None)
+    return not layer_types or set(layer_types) == {"full_attention"}
+
+
 def full_attention_layers(cache, capacity: int) -> bool:
     """Whether every layer of ``cache`` attends to the whole sequence of up to ``capacity`` tokens: a plain
     ``DynamicLayer``, or a sliding-window one whose window is longer than that (Mistral-7B-v0.1's 4,096)."""

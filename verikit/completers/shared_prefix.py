@@ -108,14 +108,10 @@ def _register() -> None:
 
 
 def supported(model, length: int) -> bool:
-    """Whether ``model`` can decode sequences of up to ``length`` tokens with shared-prefix attention: full
-    attention in every layer (a sliding window no shorter than ``length`` is full attention), no soft-capping."""
-    config = model.config
-    window = getattr(config, "sliding_window", None)
-    if (window is not None and window < length) or getattr(config, "attn_logit_softcapping", None):
-        return False
-    layer_types = getattr(config, "layer_types", None)
-    return not layer_types or set(layer_types) == {"full_attention"}
+    """Whether ``model`` can decode sequences of up to ``length`` tokens with shared-prefix attention."""
+    from verikit.completers.decoding import attends_to_everything
+
+    return attends_to_everything(model, length)
 
 
 def shared_cache(prefilled, prompt_mask, n: int, capacity: int):
@@ -132,7 +128,10 @@ def shared_cache(prefilled, prompt_mask, n: int, capacity: int):
 
 @contextlib.contextmanager
 def decoding_with(model, cache):
-    """Within the block ``model`` attends through ``cache``'s shared prefixes (its configured attention after)."""
+    """Within the block ``model`` attends through ``cache``'s shared prefixes (its configured attention after).
+
+    It switches the model's attention implementation for the block, so one model must not decode in two
+    threads at once (``verikit serve`` runs one model call at a time; a completer was never thread-safe)."""
     _register()
     config = model.config
     before = config._attn_implementation

@@ -132,7 +132,11 @@ class TransformersCompleter(Completer):
         return getattr(self.model.config, "max_position_embeddings", None)
 
     def supports_sample_seeds(self) -> bool:
-        return self.buffered
+        """Keyed samples need verikit's decoding loop, which serves models with full attention over any length
+        they take (a model with a shorter sliding window is left to ``generate``, which cannot key samples)."""
+        from verikit.completers.decoding import attends_to_everything
+
+        return self.buffered and attends_to_everything(self.model, self.context_window() or 0)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]]
