@@ -30,11 +30,11 @@ def layer_class():
     """The cache layer class (defined on first use: transformers is imported lazily)."""
     from transformers.cache_utils import DynamicLayer
 
-    from verikit.completers.decoding import KVBuffer
+    from verikit.completers.kv_buffers import KVBuffer
 
     class SharedPrefixLayer(KVBuffer, DynamicLayer):
         """One layer's cache: the prompt's keys/values once per prompt, each row's generated ones in a
-        :class:`~verikit.completers.decoding.KVBuffer` (32 tokens at first, doubled on demand: most rollouts end
+        :class:`~verikit.completers.kv_buffers.KVBuffer` (32 tokens at first, doubled on demand: most rollouts end
         long before the budget). Rows are prompt-major: rows ``[p*n, (p+1)*n)`` are prompt ``p``'s."""
 
         def __init__(self, keys, values, prompt_mask, n: int, capacity: int):
@@ -109,7 +109,7 @@ def _register() -> None:
 
 def supported(model, length: int) -> bool:
     """Whether ``model`` can decode sequences of up to ``length`` tokens with shared-prefix attention."""
-    from verikit.completers.decoding import attends_to_everything
+    from verikit.completers.kv_buffers import attends_to_everything
 
     return attends_to_everything(model, length)
 
@@ -117,7 +117,7 @@ def supported(model, length: int) -> bool:
 def shared_cache(prefilled, prompt_mask, n: int, capacity: int):
     """The prompts' ``DynamicCache`` (one row per prompt) turned into shared-prefix layers for ``n`` rows per
     prompt with room for ``capacity`` generated tokens, or ``None`` when a layer is not plain full attention."""
-    from verikit.completers.decoding import full_attention_layers
+    from verikit.completers.kv_buffers import full_attention_layers
 
     if not full_attention_layers(prefilled, prompt_mask.shape[1] + capacity):
         return None

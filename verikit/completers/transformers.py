@@ -134,7 +134,7 @@ class TransformersCompleter(Completer):
     def supports_sample_seeds(self) -> bool:
         """Keyed samples need verikit's decoding loop, which serves models with full attention over any length
         they take (a model with a shorter sliding window is left to ``generate``, which cannot key samples)."""
-        from verikit.completers.decoding import attends_to_everything
+        from verikit.completers.kv_buffers import attends_to_everything
 
         return self.buffered and attends_to_everything(self.model, self.context_window() or 0)
 
