@@ -60,7 +60,7 @@ def run_schedule(name: str, policy: str, completer: str, problems: int, folder: 
     seconds = time.perf_counter() - started
     records = load_records(out)
     labels = {(r["problem_id"], r["sample_index"]): (r["solution"], r["hard_labels"]) for r in records}
-    figures = {"schedule": {k: v for k, v in schedule.items()}, "solutions": summary.solutions, "seconds": round(seconds, 1),
+    figures = {"schedule": dict(schedule), "solutions": summary.solutions, "seconds": round(seconds, 1),
                "solutions_per_minute": round(60 * summary.solutions / seconds),
                "rollouts_generated": summary.rollouts_generated, "rollout_tokens": summary.rollout_tokens,
                "labelled_steps": sum(len(r["hard_labels"]) for r in records),

@@ -56,9 +56,8 @@ def mc_examples(policy: str, completer: str, count: int, folder: Path):
     """Hard MC labels (N = 8, early-exit) of ``count`` policy samples, as the demo annotates them."""
     from verikit.annotation.config import AnnotationConfig
     from verikit.annotation.driver import annotate
-    from verikit.rm.data import load_examples
-
     from verikit.annotation.storage import load_records
+    from verikit.rm.data import load_examples
 
     out = folder / f"mc-{count}"
     if out.exists() and len(load_records(out)) == count:  # done (the first points ran with chunks of 40, rounds of 2)

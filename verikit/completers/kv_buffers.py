@@ -46,13 +46,11 @@ class KVBuffer:
 
     def _copy(self, size: int, rows=None) -> None:
         """Fresh buffers of ``size`` tokens holding the filled part (of ``rows`` only, when given)."""
-        keys, values = self.buffer_keys, self.buffer_values
-        if rows is not None:
-            keys, values = keys[rows, ..., : self.length, :], values[rows, ..., : self.length, :]
+        keys, values = (self.keys, self.values) if rows is None else (self.keys[rows], self.values[rows])
         self.buffer_keys = keys.new_empty(*keys.shape[:-2], size, keys.shape[-1])
         self.buffer_values = values.new_empty(*values.shape[:-2], size, values.shape[-1])
-        self.buffer_keys[..., : self.length, :] = keys[..., : self.length, :]
-        self.buffer_values[..., : self.length, :] = values[..., : self.length, :]
+        self.buffer_keys[..., : self.length, :] = keys
+        self.buffer_values[..., : self.length, :] = values
         self._views()
 
 

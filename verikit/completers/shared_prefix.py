@@ -107,19 +107,14 @@ def _register() -> None:
     AttentionInterface.register(NAME, shared_prefix_attention)
 
 
-def supported(model, length: int) -> bool:
-    """Whether ``model`` can decode sequences of up to ``length`` tokens with shared-prefix attention."""
-    from verikit.completers.kv_buffers import attends_to_everything
+def shared_cache(model, prefilled, prompt_mask, n: int, capacity: int):
+    """``model``'s prompts' ``DynamicCache`` (one row per prompt) turned into shared-prefix layers for ``n`` rows per
+    prompt with room for ``capacity`` generated tokens, or ``None`` when the model or a layer does not attend to
+    the whole sequence (sliding window, soft-capped logits)."""
+    from verikit.completers.kv_buffers import attends_to_everything, full_attention_layers
 
-    return attends_to_everything(model, length)
-
-
-def shared_cache(prefilled, prompt_mask, n: int, capacity: int):
-    """The prompts' ``DynamicCache`` (one row per prompt) turned into shared-prefix layers for ``n`` rows per
-    prompt with room for ``capacity`` generated tokens, or ``None`` when a layer is not plain full attention."""
-    from verikit.completers.kv_buffers import full_attention_layers
-
-    if not full_attention_layers(prefilled, prompt_mask.shape[1] + capacity):
+    length = prompt_mask.shape[1] + capacity
+    if not (attends_to_everything(model, length) and full_attention_layers(prefilled, length)):
         return None
     shared = layer_class()
     prefilled.layers = [shared(layer.keys, layer.values, prompt_mask, n, capacity) for layer in prefilled.layers]

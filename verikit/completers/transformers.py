@@ -233,8 +233,8 @@ class TransformersCompleter(Completer):
                 cache, last, mask, positions = prefill(self.model, rows, pad)
             group = 1
             if prefix_cache is None:
-                if n > 1 and self.shared_prefix and shared_prefix.supported(self.model, mask.shape[1] + settings["max_new_tokens"]) and \
-                        shared_prefix.shared_cache(cache, mask[:, :-1], n, settings["max_new_tokens"] + 1) is not None:
+                if n > 1 and self.shared_prefix and \
+                        shared_prefix.shared_cache(self.model, cache, mask[:, :-1], n, settings["max_new_tokens"] + 1):
                     group = n  # the prompt's cache stays one row; its n samples attend to it together
                 else:
                     cache.batch_repeat_interleave(n)

@@ -63,22 +63,21 @@ class VLLMCompleter(Completer):
             # one request per sample, seeded by its own seed: vLLM draws a seeded request from its own
             # generator, so the sample does not depend on the batch (prefix caching shares the prompt's KV)
             requests = [prompt for prompt in prompts for _ in range(n)]
-            params = [SamplingParams(**sampling_kwargs(1, temperature, top_p, budget, stop, s % 2**63))
+            params = [SamplingParams(**sampling_kwargs(1, temperature, top_p, budget, stop, s))
                       for seeds in sample_seeds for s in seeds]
         else:
             requests = list(prompts)
             params = [SamplingParams(**sampling_kwargs(n, temperature, top_p, budget, stop,
                                                        None if seed is None else seed + i)) for i in range(len(prompts))]
         outputs = self.llm.generate(requests, params, use_tqdm=progress is not None)
-        texts, lengths = [], []
+        results, counts = [], []
         for output in outputs:
             ordered = sorted(output.outputs, key=lambda o: o.index)
-            texts.append([o.text for o in ordered])
-            lengths.append([len(o.token_ids) for o in ordered])
+            results.append([o.text for o in ordered])
+            counts.append([len(o.token_ids) for o in ordered])
         if sample_seeds is not None:  # n one-sample requests per prompt, back into one row per prompt
-            texts = [[t for row in texts[i * n : (i + 1) * n] for t in row] for i in range(len(prompts))]
-            lengths = [[c for row in lengths[i * n : (i + 1) * n] for c in row] for i in range(len(prompts))]
-        results, counts = texts, lengths
+            results = [[t for row in results[i * n : (i + 1) * n] for t in row] for i in range(len(prompts))]
+            counts = [[c for row in counts[i * n : (i + 1) * n] for c in row] for i in range(len(prompts))]
         self.generated_tokens += sum(map(sum, counts))
         return Completions(results, counts)
 
