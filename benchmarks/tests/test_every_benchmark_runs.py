@@ -99,9 +99,18 @@ def test_annotation_quality(mini_demo, tmp_path):
 
 
 def test_annotation_throughput(mini_demo, tmp_path):
-    result = _run("benchmarks.annotation_throughput", ["--demo", mini_demo, "--problems", 2, "--out", tmp_path])
+    # --baseline HEAD: the committed code, extracted and run in a subprocess (the mechanism any older revision uses)
+    result = _run("benchmarks.annotation_throughput", ["--demo", mini_demo, "--problems", 2, "--baseline", "HEAD",
+                                                       "--out", tmp_path])
     assert result["identical_solutions_and_labels"] and result["before"]["solutions"] == result["after"]["solutions"] == 8
     assert json.loads((tmp_path / "annotation_throughput.json").read_text())["speedup"] > 0
+    bound = result["sibling_stop_bound"]
+    assert bound["rollout_tokens"] == result["after"]["rollout_tokens"]  # the recorded calls are the run's rollouts
+    assert 0 <= bound["tokens_after_first_correct"] <= bound["rollout_tokens"]
+    assert bound["witnessed_prefixes"] <= bound["probed_prefixes"]
+    baseline = result["baseline"]
+    assert baseline["solutions"] == 8 and len(baseline["all_seconds"]) == 2 and result["speedup_over_baseline"] > 0
+    assert baseline["labelled_steps"] > 0 and 0 <= baseline["positive_step_fraction"] <= 1
 
 
 def test_best_of_n(mini_demo, tmp_path):

@@ -109,3 +109,22 @@ def test_the_same_seed_gives_the_same_labels_whatever_the_chunk_round_and_batch_
     other = config_for(toy_lm, strategy=strategy, limit=6, n_rollouts=4, chunk_size=6, seed=1)
     annotate(other, tmp_path / "other", progress=False)
     assert _labels(tmp_path / "other") != slow_labels  # the seed does matter
+
+
+def test_a_folder_annotated_under_another_seeding_scheme_is_refused_not_finished(toy, toy_lm, tmp_path):
+    """A run started before per-sample seeds (its manifest has no seeding scheme) would be finished with labels
+    drawn another way: resuming it must stop with the reason, not mix the two."""
+    import json
+
+    from verikit.errors import DataError
+
+    out = tmp_path / "ann"
+    config = config_for(toy_lm, limit=2, chunk_size=1)
+    annotate(config, out, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "per-sample seeds" in manifest["seeding_scheme"]
+    annotate(config, out, progress=False)  # the same scheme resumes (here: nothing left to do)
+    del manifest["seeding_scheme"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="differs in seeding_scheme: absent here"):
+        annotate(config, out, progress=False)

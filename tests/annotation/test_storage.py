@@ -42,8 +42,10 @@ def test_a_corrupt_line_in_the_middle_is_an_error_naming_file_and_line(tmp_path,
 
 def test_a_different_config_is_refused(tmp_path, rec):
     AnnotationStore(tmp_path, CONFIG)
-    with pytest.raises(DataError, match="differs in n"):
+    with pytest.raises(DataError, match=f"differs in n: {CONFIG['n']!r} here, 4 now"):
         AnnotationStore(tmp_path, {**CONFIG, "n": 4})
+    with pytest.raises(DataError, match="differs in extra: absent here, None now"):
+        AnnotationStore(tmp_path, {**CONFIG, "extra": None})
 
 
 def test_load_annotations_gives_a_datasets_dataset(tmp_path, rec):

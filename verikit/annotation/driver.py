@@ -54,6 +54,17 @@ def derived_seed(base: int, *parts: Any) -> int:
     return int(hashlib.sha256(repr((base, *parts)).encode()).hexdigest()[:8], 16)
 
 
+#: How a run's randomness is laid out, stored in its folder's manifest: a folder annotated under another scheme
+#: (before per-sample seeds, its chunks were seeded by their index) is refused on resumption rather than
+#: finished with labels drawn two ways. Change it whenever the same seed stops giving the same records.
+SEEDING_SCHEME = "per-sample seeds keyed by problem, sample and step prefix (1)"
+
+
+def run_manifest(config: AnnotationConfig) -> dict[str, Any]:
+    """What an annotation folder's manifest holds: the configuration and the seeding scheme."""
+    return {**config.model_dump(), "seeding_scheme": SEEDING_SCHEME}
+
+
 def rollout_seeds(base: int, key: tuple[str, str], start: int, count: int) -> list[int]:
     """The seeds of rollouts ``start .. start+count-1`` from one step prefix (``key``: problem id, prefix).
 
@@ -288,7 +299,7 @@ def open_run(config: AnnotationConfig, out: str | Path, retry_errors: bool = Fal
     the chunks that hold a record with an error, so they run again.
     """
     problems, gold_errors = prepared or prepare_run(config)
-    store = AnnotationStore(out, config=config.model_dump())
+    store = AnnotationStore(out, config=run_manifest(config))
     summary = AnnotationSummary(out=str(out), repairs=list(store.repairs), gold_errors=gold_errors)
     if retry_errors:
         summary.retried = store.drop_errors()

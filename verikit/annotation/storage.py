@@ -35,6 +35,12 @@ def record_key(problem_id: str, sample_index: int, solution: str) -> str:
     return digest[:20]
 
 
+def _short(manifest: dict[str, Any], key: str, limit: int = 60) -> str:
+    """``manifest[key]`` for an error message (``absent`` when the manifest lacks the key)."""
+    text = repr(manifest[key]) if key in manifest else "absent"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -55,10 +61,11 @@ class AnnotationStore:
             if manifest.exists():
                 stored = read_manifest(self.directory)
                 if stored != json.loads(json.dumps(config)):
-                    changed = sorted(k for k in set(stored) | set(config) if stored.get(k) != config.get(k))
+                    changed = sorted(k for k in set(stored) | set(config) if (k in stored, stored.get(k)) != (k in config, config.get(k)))
                     self.close()
+                    differences = "; ".join(f"{k}: {_short(stored, k)} here, {_short(config, k)} now" for k in changed)
                     raise DataError(
-                        f"{manifest}: this folder holds a run with another configuration (differs in {', '.join(changed)}); "
+                        f"{manifest}: this folder holds a run with another configuration (differs in {differences}); "
                         "use a new --out folder or the same settings"
                     )
             else:
