@@ -209,6 +209,9 @@ class Scorer(ABC):
     """
 
     name: str = ""
+    #: Tokens the model has read so far (a running total for throughput reports; stays 0 where the scorer cannot
+    #: tell, e.g. a server)
+    scored_tokens: int = 0
 
     @abstractmethod
     def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:

@@ -120,6 +120,8 @@ def test_a_domain_defined_in_a_test_file_gets_table_1_from_a_recipe_alone(doubli
     for name in ("prm", "orm"):
         assert (out / "reward_models" / name / "verikit_rm.json").exists()
         assert len(json.loads((out / "scores" / "doubling-test" / f"{name}.json").read_text())["step_scores"]) > 0
+        scoring = report["stages"]["score"]["result"]["doubling-test"][name]
+        assert scoring["tokens_per_second"] > 0  # counted by the scorer as its model reads them
 
 
 def test_killing_the_sample_stage_and_resuming_gives_identical_samples(doubling, doubling_lm, tmp_path):

@@ -116,3 +116,16 @@ def test_score_unique_scores_each_distinct_solution_once_and_keeps_the_order(mis
     assert all(g == pytest.approx(e, abs=1e-6) for g, e in zip(got, expected))
     assert got[0] == got[2] and got[1] == got[4]  # copies get the same scores
     assert score_unique(scorer, [], []) == []
+
+
+def test_a_scorer_counts_the_tokens_its_model_reads(mistral_prm):
+    from verikit.rm.scorer import prm_input
+
+    scorer = verikit.scorer(mistral_prm, batch_size=2, released_convention=True)
+    assert scorer.scored_tokens == 0
+    scorer.score([QUESTION, "What x?"], [STEPS, STEPS[:2]])
+    expected = sum(len(scorer.tokenizer(prm_input(q, s, scorer.convention.tag))["input_ids"])
+                   for q, s in [(QUESTION, STEPS), ("What x?", STEPS[:2])])
+    assert scorer.scored_tokens == expected
+    scorer.score([QUESTION], [STEPS])
+    assert scorer.scored_tokens > expected  # a running total

@@ -27,13 +27,6 @@ def model_fingerprint(path: str) -> str:
         return hashlib.sha256(path.encode()).hexdigest()[:16]
 
 
-def _tokens(scorer, questions, steps) -> int | None:
-    tokenizer = getattr(scorer, "tokenizer", None)
-    if tokenizer is None:
-        return None
-    return sum(len(tokenizer(q + " " + " ".join(s))["input_ids"]) for q, s in zip(questions, steps))
-
-
 def run_score(ws: Workspace) -> dict:
     """Score the samples of every dataset with every reward model that has no up-to-date scores yet."""
     from verikit.rm.scorer import score_unique
@@ -60,12 +53,12 @@ def run_score(ws: Workspace) -> dict:
                 scorer = load_scorer(path, batch_size=ws.recipe.score.batch_size,
                                      released_convention=spec.released_convention)
             questions, steps = [r.question for r in readable], [r.steps for r in readable]
-            started = time.perf_counter()
+            started, tokens_before = time.perf_counter(), scorer.scored_tokens
             step_scores = score_unique(scorer, questions, steps)
             seconds = time.perf_counter() - started
+            tokens = scorer.scored_tokens - tokens_before  # what the model read: each distinct solution once
             write_json_atomically(target, {"samples": samples_key, "model": fingerprint, "reward_model": path,
                                            "step_scores": step_scores})
-            tokens = _tokens(scorer, questions, steps)
             report.setdefault(key, {})[spec.name] = {
                 "reused": False, "scored_samples": len(readable), "unscorable_samples": unscorable,
                 "seconds": round(seconds, 1), "samples_per_second": round(len(readable) / seconds, 1) if seconds else None,

@@ -65,6 +65,7 @@ class LikelihoodFeaturizer:
             text, spans = self._layout(question, solution)
             enc = self.tokenizer(text, return_offsets_mapping=True)
             encoded.append((enc["input_ids"], enc["offset_mapping"], spans))
+        self.scored_tokens += sum(len(e[0]) for e in encoded)
         out: list[list[list[float]] | None] = [None] * len(encoded)
         with torch.inference_mode():
             for chunk in length_sorted_batches([len(e[0]) for e in encoded], self.batch_size):

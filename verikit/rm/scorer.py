@@ -44,6 +44,7 @@ class TagScorer(Scorer):
                 raise DataError(f"{expected[index]} steps but {len(positions)} step-tag tokens (does a step contain "
                                 f"{self.convention.tag!r}?)", line=index + 1, field="steps")
             rows.append((ids, positions))
+        self.scored_tokens += sum(len(ids) for ids, _ in rows)
         return rows
 
     def score_texts(self, texts: Sequence[str], expected_steps: Sequence[int] | None = None) -> list[list[float]]:
