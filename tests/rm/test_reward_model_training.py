@@ -76,6 +76,7 @@ def test_likelihood_prm_reads_each_steps_tokens_and_round_trips_through_the_scor
     # one token per character (a step's leading newline included)
     assert [v[3] for v in vectors] == [len("Step 1: 2+3=5"), len("\nThe answer is 5")]
     assert all(v[2] <= v[1] <= 0 for v in vectors)  # min ≤ mean ≤ 0 (log-probabilities)
+    assert featurizer.scored_tokens == len(featurizer.tokenizer(text)["input_ids"])
 
     data = _examples(24)
     summary = train_likelihood_prm(str(toy_lm), data, tmp_path / "lprm", domain="sums")
@@ -86,3 +87,4 @@ def test_likelihood_prm_reads_each_steps_tokens_and_round_trips_through_the_scor
     scores = scorer.score([e.question for e in data.examples[:3]], [e.steps for e in data.examples[:3]])
     assert [len(s) for s in scores] == [len(e.steps) for e in data.examples[:3]]
     assert all(0.0 < v < 1.0 for s in scores for v in s)
+    assert scorer.scored_tokens > 0 and scorer.scored_tokens == scorer.featurizer.scored_tokens

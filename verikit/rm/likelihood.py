@@ -43,6 +43,7 @@ class LikelihoodFeaturizer:
             self.prompt_template, self.join = record.prompt_template, step_splitter(record.step_splitter).join
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = model.to(self.device).eval()
+        self.scored_tokens = 0  # tokens the model has read, a running total
 
     def _layout(self, question: str, steps: Sequence[str]):
         """The text the base would have generated, and each step's character span in it."""
@@ -103,6 +104,10 @@ class LikelihoodPRM(Scorer):
                  mean: Sequence[float], scale: Sequence[float], name: str = ""):
         self.featurizer, self.coefficients, self.intercept, self.mean, self.scale, self.name = (
             featurizer, list(coefficients), float(intercept), list(mean), list(scale), name)
+
+    @property
+    def scored_tokens(self) -> int:
+        return self.featurizer.scored_tokens
 
     def _probability(self, vector: Sequence[float]) -> float:
         z = self.intercept + sum(c * (v - m) / s for c, v, m, s in zip(self.coefficients, vector, self.mean, self.scale))
