@@ -35,9 +35,12 @@ def record_key(problem_id: str, sample_index: int, solution: str) -> str:
     return digest[:20]
 
 
-def _short(manifest: dict[str, Any], key: str, limit: int = 60) -> str:
-    """``manifest[key]`` for an error message (``absent`` when the manifest lacks the key)."""
-    text = repr(manifest[key]) if key in manifest else "absent"
+_ABSENT = object()  # a manifest key one side lacks (unlike a key holding None)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A manifest value for an error message (``absent`` for :data:`_ABSENT`)."""
+    text = "absent" if value is _ABSENT else repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -61,9 +64,10 @@ class AnnotationStore:
             if manifest.exists():
                 stored = read_manifest(self.directory)
                 if stored != json.loads(json.dumps(config)):
-                    changed = sorted(k for k in set(stored) | set(config) if (k in stored, stored.get(k)) != (k in config, config.get(k)))
+                    changed = sorted(k for k in set(stored) | set(config) if stored.get(k, _ABSENT) != config.get(k, _ABSENT))
                     self.close()
-                    differences = "; ".join(f"{k}: {_short(stored, k)} here, {_short(config, k)} now" for k in changed)
+                    differences = "; ".join(f"{k}: {_short(stored.get(k, _ABSENT))} here, {_short(config.get(k, _ABSENT))} now"
+                                            for k in changed)
                     raise DataError(
                         f"{manifest}: this folder holds a run with another configuration (differs in {differences}); "
                         "use a new --out folder or the same settings"

@@ -58,7 +58,8 @@ def _layer_class():
 
 def buffer_cache(cache, capacity: int):
     """``cache`` (a ``DynamicCache``) with every layer moved into a buffer of ``capacity`` tokens, or ``None``
-    when some layer does not attend to the whole sequence (:func:`full_attention_layers`; then use ``generate``)."""
+    when some layer does not attend to the whole sequence
+    (:func:`~verikit.completers.kv_buffers.full_attention_layers`; then use ``generate``)."""
     from verikit.completers.kv_buffers import full_attention_layers
 
     if not full_attention_layers(cache, capacity):
