@@ -7,10 +7,11 @@ completer (hard estimation, early-exit, N = 8, rollout temperature 0.7: the demo
 with the models loaded once, one after the other:
 
 * ``before`` — the demo's schedule until now: chunks of 40 problems, early-exit rounds of 2 rollouts, 1,024
-  sequences per batch, every rollout row holding its own copy of the prompt's KV cache;
+  sequences per batch, every rollout row holding its own copy of the prompt's KV cache, every prompt encoded;
 * ``after`` — one chunk of all the problems, rounds of 8 (one round per probed step: the early exit then
   only saves what a witnessed step's siblings would have cost, and fewer, fuller batches win on a CPU),
-  2,048 sequences per batch, and shared-prefix attention (each prompt's KV cache read once for its 8 rollouts).
+  2,048 sequences per batch, shared-prefix attention (each prompt's KV cache read once for its 8 rollouts) and
+  the prompt store (a step prefix that is a token prefix of one encoded in an earlier round is not encoded again).
 
 Every solution and rollout is drawn from its own keyed stream, so the two runs must give identical solutions and
 hard labels; the benchmark checks it (every run against every other) and fails loudly if not. Both schedules first
@@ -44,8 +45,10 @@ import time
 from pathlib import Path
 
 SCHEDULES = {
-    "before": {"chunk_size": 40, "round_size": 2, "batch_size": 1024, "backend_options": {"shared_prefix": False}},
-    "after": {"chunk_size": None, "round_size": 8, "batch_size": 2048, "backend_options": {"shared_prefix": True}},
+    "before": {"chunk_size": 40, "round_size": 2, "batch_size": 1024,
+               "backend_options": {"shared_prefix": False, "prompt_cache_mb": 0}},
+    "after": {"chunk_size": None, "round_size": 8, "batch_size": 2048,
+              "backend_options": {"shared_prefix": True, "prompt_cache_mb": 1024}},
 }
 
 

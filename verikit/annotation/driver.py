@@ -60,6 +60,12 @@ def derived_seed(base: int, *parts: Any) -> int:
 SEEDING_SCHEME = "per-sample seeds keyed by problem, sample and step prefix (1)"
 
 
+#: Encoded prompts a backend that can keep them holds across rounds (MiB; ``backend_options`` may set
+#: ``prompt_cache_mb``): a round's step prefixes are token prefixes of earlier rounds' ones, so they are not
+#: encoded again (:mod:`verikit.completers.prompt_store`). A speed setting: the labels are the same without it.
+PROMPT_CACHE_MB = 1024
+
+
 def run_manifest(config: AnnotationConfig) -> dict[str, Any]:
     """What an annotation folder's manifest holds: the configuration and the seeding scheme."""
     return {**config.model_dump(), "seeding_scheme": SEEDING_SCHEME}
@@ -115,6 +121,7 @@ class Annotator:
         factory = components.lookup("completers", self.config.backend)
         return factory(model=model, **accepted_settings(factory, **{"batch_size": self.config.batch_size, "device": self.config.device,
                                                                     "max_new_tokens": self.config.max_new_tokens,
+                                                                    "prompt_cache_mb": PROMPT_CACHE_MB,
                                                                     **self.config.backend_options}))
 
     # -- one chunk ---------------------------------------------------------------------------------

@@ -53,6 +53,11 @@ class TransformersCompleter(Completer):
         shared_prefix: in the buffered loop, keep a prompt's KV cache once for its ``n`` samples and attend
             to it with shared-prefix attention (:mod:`verikit.completers.shared_prefix`) instead of ``n``
             copies; same outputs, fewer bytes read per step. Used when ``n`` > 1 and the model allows it.
+        prompt_cache_mb: in the buffered loop, keep the encoded prompts (up to this many MiB on the model's
+            device, least recently used out) and answer a later prompt that is a token prefix of one of them
+            without encoding it (:mod:`verikit.completers.prompt_store`; what Monte Carlo annotation's step
+            prefixes are). 0 (the default) keeps nothing; the annotation driver asks for 1,024. Entries hold the
+            weights' keys and values as they were: leave it at 0 for a model being trained (step-PPO's sampler).
 
     ``complete(..., sample_seeds=...)`` (one seed per sample) draws every sample from its own keyed stream
     (:func:`verikit.completers.decoding.keyed_uniforms`): a sample then depends on its prompt, its seed and
@@ -63,7 +68,7 @@ class TransformersCompleter(Completer):
 
     def __init__(self, model: Any, tokenizer: Any = None, device: str = "auto", batch_size: int = 256,
                  max_new_tokens: int = 256, dtype: str | None = None, cache_implementation: str | None = "static",
-                 prefix_cache: bool = False, buffered: bool = True, shared_prefix: bool = True):
+                 prefix_cache: bool = False, buffered: bool = True, shared_prefix: bool = True, prompt_cache_mb: int = 0):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -92,6 +97,9 @@ class TransformersCompleter(Completer):
         self.prefix_cache = prefix_cache
         self.buffered = buffered
         self.shared_prefix = shared_prefix
+        from verikit.completers.prompt_store import PromptStore
+
+        self.prompt_store = PromptStore(prompt_cache_mb * 2**20)
         self._stop_token_ids: dict[tuple[str, ...], set[int] | None] = {}
         self._cancel = None  # the current call's cancel event (set by ``complete``)
         self.generated_tokens = 0  # running total, for cost reports
@@ -214,8 +222,13 @@ class TransformersCompleter(Completer):
         encoded = [self.tokenizer(p)["input_ids"] for p in prompts]
         if min(len(e) for e in encoded) < 2:  # a one-token prompt leaves nothing to prefill
             return False
-        # token order: a step prefix comes right before its extensions (what the prefix cache reuses)
+        from verikit.completers.prompt_store import order_for_reuse, stored_prefill
+
+        store = self.prompt_store if self.prompt_store.max_bytes > 0 and prefix_cache is None else None
+        # token order: a step prefix comes right before its extensions (what the prefix cache reuses); with the
+        # prompt store, the prompts it cannot answer first, so that the rest are answered once those are encoded
         order = sorted(range(len(prompts)), key=lambda i: encoded[i]) if prefix_cache else \
+            order_for_reuse(store, encoded) if store is not None else \
             sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
         prompts_per_batch = max(1, self.batch_size // n)
         pad, eos = self.tokenizer.pad_token_id, self.tokenizer.eos_token_id
@@ -229,6 +242,8 @@ class TransformersCompleter(Completer):
                 cache = batched_cache([prefix_cache.cache_for(r) for r in rows], width - 1, n, self.model.config)
                 mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=self.device)
                 last, positions = torch.tensor([r[-1] for r in rows], device=self.device), mask.sum(1) - 1
+            elif store is not None:
+                cache, last, mask, positions = stored_prefill(store, self.model, rows, pad)
             else:
                 cache, last, mask, positions = prefill(self.model, rows, pad)
             group = 1
