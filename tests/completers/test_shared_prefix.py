@@ -22,11 +22,14 @@ def _reference(query, prompt_keys, prompt_values, prompt_mask, own_keys, own_val
     return torch.stack(outputs).transpose(1, 2)  # (rows, 1, heads, dim)
 
 
+@pytest.mark.parametrize("separate_after,separate_from", [(12, 4), (10**6, None)])
 @pytest.mark.parametrize("group", [1, 2])
-def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(group):
+def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(group, separate_after, separate_from, monkeypatch):
+    """Interleaved throughout, or kept apart from step 4 on (once a query would read 12 of its siblings' tokens)."""
     from verikit.completers import shared_prefix
 
     torch.manual_seed(0)
+    monkeypatch.setattr(shared_prefix, "SEPARATE_AFTER", separate_after)
     prompts, n, kv_heads, dim, prompt_length, steps = 3, 4, 2, 8, 7, 40  # 40 steps: the buffers grow past 32
     heads, rows = kv_heads * group, prompts * n
     prompt_keys, prompt_values = torch.randn(prompts, kv_heads, prompt_length, dim), torch.randn(prompts, kv_heads, prompt_length, dim)
@@ -50,6 +53,7 @@ def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(group)
             new_keys, new_values = torch.randn(count, kv_heads, 1, dim), torch.randn(count, kv_heads, 1, dim)
             own_keys, own_values = torch.cat([own_keys, new_keys], 2), torch.cat([own_values, new_values], 2)
             keys, values = layer.update(new_keys, new_values)
+            assert layer.separate == (separate_from is not None and step >= separate_from)
             query = torch.randn(count, heads, 1, dim)
             output, _ = shared_prefix.shared_prefix_attention(module, query, keys, values, None)
             expected = _reference(query, prompt_keys, prompt_values, prompt_mask, own_keys, own_values, n)

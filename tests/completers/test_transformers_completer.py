@@ -142,12 +142,15 @@ def test_a_stop_string_the_loop_cannot_watch_falls_back_to_generate(toy_lm):
         slow.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop)
 
 
+@pytest.mark.parametrize("separate_after", [256, 4])  # rows interleaved throughout, or kept apart after a few tokens
 @pytest.mark.parametrize("stop", [None, ["\n"]])
-def test_shared_prefix_attention_decodes_greedily_exactly_as_generate(toy_lm, stop):
+def test_shared_prefix_attention_decodes_greedily_exactly_as_generate(toy_lm, stop, separate_after, monkeypatch):
     # the toy model has grouped key/value heads (4 query heads, 2 kv heads): the grouped layout is exercised
     shared = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=16, shared_prefix=True)
     slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=16, buffered=False)
     from verikit.completers import shared_prefix
+
+    monkeypatch.setattr(shared_prefix, "SEPARATE_AFTER", separate_after)
 
     calls = []
     real = shared_prefix.shared_prefix_attention

@@ -11,8 +11,8 @@ class KVBuffer:
     """Keys and values in preallocated buffers (``buffer_keys``/``buffer_values``, tokens on the second-to-last
     axis) of which the first ``length`` tokens are filled: an append writes in place (growing the buffers by
     doubling, up to ``capacity``) and ``keys``/``values`` are views of the filled part, so nothing is
-    concatenated at every step. Mixed into the cache layers of :mod:`verikit.completers.decoding` (the shared-prefix
-    layers keep a group's prompt and its rows' tokens in one buffer of their own layout)."""
+    concatenated at every step. Mixed into the cache layers of :mod:`verikit.completers.decoding`; holds the rows'
+    own tokens of a :mod:`verikit.completers.shared_prefix` layer once they are kept apart from their prompt's."""
 
     buffer_keys: Any
     buffer_values: Any

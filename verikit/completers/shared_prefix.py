@@ -13,8 +13,15 @@ view of the buffer and the mask a view of one built per batch.
 
 Why interleave rather than keep each row's tokens apart and merge two softmaxes: on a CPU the per-row part is
 thousands of tiny matrix products, which cost as much as the prompt part (measured on the miniature: 20-22 ms
-a layer and step for 256 prompts × 8 rows with the two-part product, 10-16 ms interleaved; a query reads
-its group's other rows' tokens and masks them, ``n`` times its own, cheap beside a prompt of 60-150).
+a layer and step for 256 prompts × 8 rows with the two-part product, 10-16 ms interleaved). But a query then
+reads its group's other rows' tokens and masks them, ``n`` times its own: cheap while the rows' tokens are few
+beside the prompt (8 rollouts of 15 tokens after a step prefix of 60-150), ruinous for 64 solutions of 70 tokens
+after a 40-token question. So a layer switches once, when a query would read more than ``SEPARATE_AFTER`` (256)
+of its siblings' tokens (``(n - 1) × generated > 256``), to the two-part product: the prompt's keys once, each
+row's own tokens in a buffer of its own, the two parts' scores in one softmax. (256 timed on the miniature, where
+the two-part product costs about what a fused call over 250 more positions does: 64 samples of 125 questions took
+13.0 s, 20.3 s always interleaved, 14.2 s always two-part; the annotation 21.6 and 26.4 s against 22.7 s always
+interleaved, within this machine's drift; switching at four times the prompt instead cost the annotation 16%.)
 
 It plugs into transformers as a registered attention function (``AttentionInterface``): the model's own
 attention layers, rotary embeddings and cache updates run unchanged and only the attention product is
@@ -30,6 +37,7 @@ import functools
 import threading
 
 NAME = "verikit_shared_prefix"
+SEPARATE_AFTER = 256  #: sibling tokens a query may read, masked, before a layer keeps its rows apart
 _active = threading.local()  # the cache whose groups the attention function reads (one decode per thread)
 
 
@@ -89,12 +97,20 @@ def layer_class():
                 self._grouped_masks[group] = self.mask.repeat_interleave(group, dim=2)
             return self._grouped_masks[group]
 
+        separate = False  # True once the rows' tokens live in buffers of their own (see the module's docstring)
+
         def update(self, key_states, value_states, *args, **kwargs):
-            """Append one token per row (``(rows, kv heads, 1, dim)``) to its group's interleaved part."""
+            """Append one token per row (``(rows, kv heads, 1, dim)``) to its group's interleaved part, or to the
+            row's own buffer once separate; returns what the attention function reads."""
             if key_states.shape[-2] != 1:
                 raise NotImplementedError("shared-prefix decoding appends one token per row and step")
             if self.length + 1 > self.capacity:
                 raise RuntimeError(f"KV buffer overflow: {self.length + 1} tokens > capacity {self.capacity}")
+            if not self.separate and (self.n - 1) * (self.length + 1) > SEPARATE_AFTER:
+                self._separate()
+            if self.separate:
+                self.length += 1
+                return self.own._append(key_states, value_states)
             room = (self.buffer_keys.shape[-2] - self.prompt_length) // self.n
             if self.length + 1 > room:
                 self._resize(min(self.capacity, 2 * room))
@@ -109,11 +125,41 @@ def layer_class():
         def get_seq_length(self) -> int:
             return self.prompt_length + self.length
 
+        def _separate(self) -> None:
+            """From here on the prompt's keys/values once per group and each row's own tokens in a
+            :class:`~verikit.completers.kv_buffers.KVBuffer` (rows × kv heads × tokens × dim)."""
+            filled = self.prompt_length + self.n * self.length
+            prompts, kv_heads, _, dim = self.buffer_keys.shape
+            own_keys, own_values = (
+                buffer[..., self.prompt_length : filled, :].reshape(prompts, kv_heads, self.length, self.n, dim)
+                .permute(0, 3, 1, 2, 4).reshape(prompts * self.n, kv_heads, self.length, dim)
+                for buffer in (self.buffer_keys, self.buffer_values))
+            self.prompt_keys = self.buffer_keys[..., : self.prompt_length, :].clone()
+            self.prompt_values = self.buffer_values[..., : self.prompt_length, :].clone()
+            self.own = own_buffer()
+            self.own._allocate(own_keys, own_values, min(self.capacity, max(32, 2 * self.length)), self.capacity)
+            self.buffer_keys = self.buffer_values = self.mask = None
+            self._grouped_masks = {}
+            self.separate = True
+
         def batch_select_indices(self, indices) -> None:
             """Keep rows ``indices``, which must be whole prompts' groups of ``n`` rows, in order."""
-            self._resize((self.buffer_keys.shape[-2] - self.prompt_length) // self.n, prompts=indices[:: self.n] // self.n)
+            prompts = indices[:: self.n] // self.n
+            if self.separate:
+                self.prompt_keys, self.prompt_values = self.prompt_keys[prompts], self.prompt_values[prompts]
+                self.prompt_bias = self.prompt_bias[prompts]
+                self.own._copy(self.own.buffer_keys.shape[-2], rows=indices)
+                return
+            self._resize((self.buffer_keys.shape[-2] - self.prompt_length) // self.n, prompts=prompts)
 
     return SharedPrefixLayer
+
+
+def own_buffer():
+    """An empty :class:`~verikit.completers.kv_buffers.KVBuffer` (for a layer's rows once they are separate)."""
+    from verikit.completers.kv_buffers import KVBuffer
+
+    return KVBuffer()
 
 
 def shared_prefix_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
@@ -129,14 +175,41 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
     rows, heads, q_len, dim = query.shape
     if q_len != 1:
         raise NotImplementedError("shared-prefix attention decodes one token per row and step")
+    scaling = dim ** -0.5 if scaling is None else scaling
+    if layer.separate:
+        return _two_part_attention(layer, query, key, value, scaling)
     prompts, kv_heads = key.shape[0], key.shape[1]
     n, group = rows // prompts, heads // kv_heads
     # a group's queries by key/value head, row-major: (prompts, kv heads, n*group, dim)
     grouped = query.view(prompts, n, kv_heads, group, dim).transpose(1, 2).reshape(prompts, kv_heads, n * group, dim)
     mask = layer.mask_for(group)[..., : key.shape[-2]]
-    output = torch.nn.functional.scaled_dot_product_attention(grouped, key, value, attn_mask=mask,
-                                                              scale=dim ** -0.5 if scaling is None else scaling)
+    output = torch.nn.functional.scaled_dot_product_attention(grouped, key, value, attn_mask=mask, scale=scaling)
     output = output.view(prompts, kv_heads, n, group, dim).transpose(1, 2)  # (prompts, n, kv heads, group, dim)
+    return output.reshape(rows, 1, heads, dim), None  # the layout sdpa_attention_forward returns
+
+
+def _two_part_attention(layer, query, key, value, scaling: float):
+    """Attention of ``query`` (rows, heads, 1, dim) over its prompt (``layer``'s, once per group) and its own tokens
+    (``key``/``value``: rows, kv heads, generated, dim): the two parts' scores in one softmax."""
+    import torch
+
+    rows, heads, _, dim = query.shape
+    prompts, kv_heads, prompt_len, _ = layer.prompt_keys.shape
+    n, group = rows // prompts, heads // kv_heads
+    q = query.reshape(rows, kv_heads, group, dim)  # queries grouped by key/value head
+    # a prompt's n rows together against its prompt: (prompts, kv heads, n*group, prompt length)
+    q_by_prompt = q.view(prompts, n, kv_heads, group, dim).permute(0, 2, 1, 3, 4).reshape(prompts, kv_heads, n * group, dim)
+    prompt_scores = torch.matmul(q_by_prompt, layer.prompt_keys.transpose(-1, -2)) * scaling + layer.prompt_bias
+    prompt_scores = prompt_scores.view(prompts, kv_heads, n, group, prompt_len).permute(0, 2, 1, 3, 4).reshape(
+        rows, kv_heads, group, prompt_len)
+    own_scores = torch.matmul(q, key.transpose(-1, -2)) * scaling  # (rows, kv heads, group, generated)
+    weights = torch.softmax(torch.cat([prompt_scores, own_scores], dim=-1).float(), dim=-1).to(query.dtype)
+    prompt_weights, own_weights = weights[..., :prompt_len], weights[..., prompt_len:]
+    prompt_weights = prompt_weights.view(prompts, n, kv_heads, group, prompt_len).permute(0, 2, 1, 3, 4).reshape(
+        prompts, kv_heads, n * group, prompt_len)
+    from_prompt = torch.matmul(prompt_weights, layer.prompt_values)  # (prompts, kv heads, n*group, dim)
+    from_prompt = from_prompt.view(prompts, kv_heads, n, group, dim).permute(0, 2, 1, 3, 4).reshape(rows, kv_heads, group, dim)
+    output = from_prompt + torch.matmul(own_weights, value)  # (rows, kv heads, group, dim)
     return output.reshape(rows, 1, heads, dim), None  # the layout sdpa_attention_forward returns
 
 
