@@ -70,6 +70,16 @@ def buffer_cache(cache, capacity: int):
     return cache
 
 
+def left_padded(rows: list[list[int]], pad_id: int, device):
+    """``(ids, mask)`` of ``rows`` left-padded with ``pad_id`` to the longest, as tensors on ``device``."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[pad_id] * (width - len(r)) + list(r) for r in rows], device=device)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
+    return ids, mask
+
+
 def prefill(model, rows: list[list[int]], pad_id: int):
     """Encode all but the last token of each (left-padded) row: ``(cache, last_ids, mask, last_positions)``,
     or ``None`` when some row has a single token (nothing to encode; the caller uses ``generate``)."""
@@ -78,10 +88,7 @@ def prefill(model, rows: list[list[int]], pad_id: int):
 
     if min(len(r) for r in rows) < 2:
         return None
-    device = model.device
-    width = max(len(r) for r in rows)
-    ids = torch.tensor([[pad_id] * (width - len(r)) + list(r) for r in rows], device=device)
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
+    ids, mask = left_padded(rows, pad_id, model.device)
     positions = (mask.cumsum(1) - 1).clamp(min=0)
     from verikit.completers.prefix_cache import cache_keyword
 

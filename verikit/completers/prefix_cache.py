@@ -75,24 +75,30 @@ def layer_tensors(cache) -> list[tuple]:
 
 
 def batched_cache(caches: Sequence, length: int, repeats: int, config):
-    """One cache for a left-padded batch: each cache's tensors left-padded with zeros to ``length`` tokens
-    (the padding is masked out by the attention mask), stacked, and each row repeated ``repeats`` times.
+    """One cache for a left-padded batch of ``caches`` (one row each): :func:`stacked_cache` of their tensors."""
+    return stacked_cache([layer_tensors(c) for c in caches], length, repeats, config)
+
+
+def stacked_cache(rows: Sequence[Sequence[tuple]], length: int, repeats: int, config):
+    """One ``DynamicCache`` for a left-padded batch from each row's ``(keys, values)`` per layer (``[1, heads,
+    tokens, head_dim]``): left-padded with zeros to ``length`` tokens (the padding is masked out by the attention
+    mask; zeros, since 0 times garbage may be NaN), stacked, and each row repeated ``repeats`` times.
 
     Rotary positions stay right: a prompt's cached keys were rotated at 0..L-2, and with left padding
     transformers numbers the next token from the attention mask, i.e. L-1.
     """
-    import torch
     from transformers import DynamicCache
 
-    per_cache = [layer_tensors(c) for c in caches]
     merged = DynamicCache(config=config)
-    for layer in range(len(per_cache[0])):
-        keys, values = [], []
-        for tensors in per_cache:
+    for layer in range(len(rows[0])):
+        key, value = rows[0][layer]
+        keys = key.new_zeros(len(rows), key.shape[1], length, key.shape[-1])
+        values = value.new_zeros(len(rows), value.shape[1], length, value.shape[-1])
+        for number, tensors in enumerate(rows):
             k, v = tensors[layer]
-            pad = length - k.shape[-2]
-            keys.append(torch.nn.functional.pad(k, (0, 0, pad, 0)))
-            values.append(torch.nn.functional.pad(v, (0, 0, pad, 0)))
-        merged.update(torch.cat(keys).repeat_interleave(repeats, dim=0),
-                      torch.cat(values).repeat_interleave(repeats, dim=0), layer)
+            keys[number, :, length - k.shape[-2] :] = k[0]
+            values[number, :, length - v.shape[-2] :] = v[0]
+        if repeats > 1:
+            keys, values = keys.repeat_interleave(repeats, dim=0), values.repeat_interleave(repeats, dim=0)
+        merged.update(keys, values, layer)
     return merged

@@ -36,21 +36,25 @@ class PromptStore:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def _holder(self, tokens: tuple[int, ...]) -> tuple[int, ...] | None:
+        """A stored sequence that starts with ``tokens`` (one sorts right at their place), or ``None``."""
+        index = bisect.bisect_left(self._sorted, tokens)
+        if index < len(self._sorted) and self._sorted[index][: len(tokens)] == tokens:
+            return self._sorted[index]
+        return None
+
     def find(self, tokens: Sequence[int]) -> list[tuple] | None:
         """The layers' ``(keys, values)`` of ``tokens``, cut from a stored sequence that starts with them, or ``None``."""
         tokens = tuple(tokens)
-        index = bisect.bisect_left(self._sorted, tokens)
-        if index == len(self._sorted) or self._sorted[index][: len(tokens)] != tokens:
+        stored = self._holder(tokens)
+        if stored is None:
             return None
-        stored = self._sorted[index]
         self._entries.move_to_end(stored)
         return [(keys[..., : len(tokens), :], values[..., : len(tokens), :]) for keys, values in self._entries[stored]]
 
     def covers(self, tokens: Sequence[int]) -> bool:
         """Whether :meth:`find` would answer ``tokens`` (without counting as a use)."""
-        tokens = tuple(tokens)
-        index = bisect.bisect_left(self._sorted, tokens)
-        return index < len(self._sorted) and self._sorted[index][: len(tokens)] == tokens
+        return self._holder(tuple(tokens)) is not None
 
     def add(self, tokens: Sequence[int], layers: list[tuple]) -> None:
         """Keep ``layers`` (copied: the batch they were cut from is freed) for ``tokens``, unless a stored sequence
@@ -99,35 +103,20 @@ def stored_prefill(store: PromptStore, model, rows: list[list[int]], pad_id: int
     """What :func:`verikit.completers.decoding.prefill` returns for ``rows``, built from ``store`` when it holds every
     row's prompt, else encoded (and each row's prompt stored): ``(cache, last_ids, mask, last_positions)``, or ``None``
     where ``prefill`` gives ``None``."""
-    import torch
-    from transformers import DynamicCache
-
-    from verikit.completers.decoding import prefill
-    from verikit.completers.prefix_cache import layer_tensors
+    from verikit.completers.decoding import left_padded, prefill
+    from verikit.completers.prefix_cache import layer_tensors, stacked_cache
 
     found = [store.find(row[:-1]) for row in rows]
-    width = max(len(r) for r in rows)
     if any(layers is None for layers in found):
         prefilled = prefill(model, rows, pad_id)
         if prefilled is not None:
+            width = max(len(r) for r in rows)
             tensors = layer_tensors(prefilled[0])
             for number, row in enumerate(rows):
                 start = width - len(row)  # the row's first token, after its left padding
                 store.add(row[:-1], [(keys[number : number + 1, :, start:, :], values[number : number + 1, :, start:, :])
                                      for keys, values in tensors])
         return prefilled
-    device = model.device
-    cache = DynamicCache(config=model.config)
-    for layer in range(len(found[0])):
-        key, value = found[0][layer]
-        # zeros, not empty: a padded position's weight is 0 after the mask, and 0 times garbage may be NaN
-        keys = key.new_zeros(len(rows), key.shape[1], width - 1, key.shape[-1])
-        values = value.new_zeros(len(rows), value.shape[1], width - 1, value.shape[-1])
-        for number, (entry, row) in enumerate(zip(found, rows)):
-            keys[number, :, width - len(row):] = entry[layer][0][0]
-            values[number, :, width - len(row):] = entry[layer][1][0]
-        cache.update(keys, values, layer)
+    ids, mask = left_padded(rows, pad_id, model.device)
     store.reused_tokens += sum(len(r) - 1 for r in rows)
-    ids = torch.tensor([r[-1] for r in rows], device=device)
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
-    return cache, ids, mask, mask.sum(1) - 1
+    return stacked_cache(found, ids.shape[1] - 1, 1, model.config), ids[:, -1], mask, mask.sum(1) - 1

@@ -36,6 +36,8 @@ import contextlib
 import functools
 import threading
 
+from verikit.completers.kv_buffers import KVBuffer
+
 NAME = "verikit_shared_prefix"
 SEPARATE_AFTER = 256  #: sibling tokens a query may read, masked, before a layer keeps its rows apart
 _active = threading.local()  # the cache whose groups the attention function reads (one decode per thread)
@@ -136,7 +138,7 @@ def layer_class():
                 for buffer in (self.buffer_keys, self.buffer_values))
             self.prompt_keys = self.buffer_keys[..., : self.prompt_length, :].clone()
             self.prompt_values = self.buffer_values[..., : self.prompt_length, :].clone()
-            self.own = own_buffer()
+            self.own = KVBuffer()
             self.own._allocate(own_keys, own_values, min(self.capacity, max(32, 2 * self.length)), self.capacity)
             self.buffer_keys = self.buffer_values = self.mask = None
             self._grouped_masks = {}
@@ -153,13 +155,6 @@ def layer_class():
             self._resize((self.buffer_keys.shape[-2] - self.prompt_length) // self.n, prompts=prompts)
 
     return SharedPrefixLayer
-
-
-def own_buffer():
-    """An empty :class:`~verikit.completers.kv_buffers.KVBuffer` (for a layer's rows once they are separate)."""
-    from verikit.completers.kv_buffers import KVBuffer
-
-    return KVBuffer()
 
 
 def shared_prefix_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):

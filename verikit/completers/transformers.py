@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from verikit.completers.decoding import raise_if_cancelled
+from verikit.completers.decoding import left_padded, raise_if_cancelled
+from verikit.completers.prompt_store import PromptStore, order_for_reuse, stored_prefill
 from verikit.interfaces import Completer, Completions
 
 
@@ -97,8 +98,6 @@ class TransformersCompleter(Completer):
         self.prefix_cache = prefix_cache
         self.buffered = buffered
         self.shared_prefix = shared_prefix
-        from verikit.completers.prompt_store import PromptStore
-
         self.prompt_store = PromptStore(prompt_cache_mb * 2**20)
         self._stop_token_ids: dict[tuple[str, ...], set[int] | None] = {}
         self._cancel = None  # the current call's cancel event (set by ``complete``)
@@ -222,8 +221,6 @@ class TransformersCompleter(Completer):
         encoded = [self.tokenizer(p)["input_ids"] for p in prompts]
         if min(len(e) for e in encoded) < 2:  # a one-token prompt leaves nothing to prefill
             return False
-        from verikit.completers.prompt_store import order_for_reuse, stored_prefill
-
         store = self.prompt_store if self.prompt_store.max_bytes > 0 and prefix_cache is None else None
         # token order: a step prefix comes right before its extensions (what the prefix cache reuses); with the
         # prompt store, the prompts it cannot answer first, so that the rest are answered once those are encoded
@@ -240,8 +237,8 @@ class TransformersCompleter(Completer):
 
                 width = max(len(r) for r in rows)
                 cache = batched_cache([prefix_cache.cache_for(r) for r in rows], width - 1, n, self.model.config)
-                mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=self.device)
-                last, positions = torch.tensor([r[-1] for r in rows], device=self.device), mask.sum(1) - 1
+                ids, mask = left_padded(rows, pad, self.device)
+                last, positions = ids[:, -1], mask.sum(1) - 1
             elif store is not None:
                 cache, last, mask, positions = stored_prefill(store, self.model, rows, pad)
             else:
@@ -293,8 +290,7 @@ class TransformersCompleter(Completer):
             length = max(len(encoded[i]) for i in indices)
             caches = [prefix_cache.cache_for(encoded[i]) for i in indices]
             past = batched_cache(caches, length - 1, n, self.model.config)
-            input_ids = torch.tensor([[pad] * (length - len(encoded[i])) + encoded[i] for i in indices], device=self.device)
-            mask = torch.tensor([[0] * (length - len(encoded[i])) + [1] * len(encoded[i]) for i in indices], device=self.device)
+            input_ids, mask = left_padded([encoded[i] for i in indices], pad, self.device)
             torch.manual_seed(seed * 1_000_003 + batch_number)
             with torch.no_grad():
                 output = self.model.generate(input_ids=input_ids.repeat_interleave(n, dim=0),
