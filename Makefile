@@ -49,13 +49,16 @@ benchmarks: $(STAMP)
 	$(BIN)/python -m benchmarks.robustness --out $(OUT)/robustness.json
 	$(BIN)/python -m benchmarks.perf --model $(OUT)/completer-arith-easy --prm $(OUT)/reward_models/prm-hard --out $(OUT)/perf.json
 
-# Table 1 over three sampling seeds with beam search, and the miniature Table 2 (RL); after `make demo`.
+# Table 1 over three sampling seeds with beam search, the miniature Table 2 (RL), annotation throughput, the PRM
+# scaling study and the table over ten annotation draws on this code and the code before per-sample seeds
+# (about 70 minutes of its own); after `make demo`.
 benchmarks-verification: demo
 	$(BIN)/python -m benchmarks.arith --demo $(OUT)/demo --out $(OUT)/arith
 	$(BIN)/python -m benchmarks.arith.ppo_dev --demo $(OUT)/demo --out $(OUT)/ppo_dev
 	$(BIN)/python -m benchmarks.arith.rl --demo $(OUT)/demo --out $(OUT)/rl
 	$(BIN)/python -m benchmarks.annotation_throughput --demo $(OUT)/demo --out $(OUT)/annotation_throughput
 	$(BIN)/python -m benchmarks.prm_scaling --demo $(OUT)/demo --out $(OUT)/prm_scaling
+	$(BIN)/python -m benchmarks.annotation_draws --seeds 0-9 --baseline b4062df --out $(OUT)/annotation_draws
 
 # Table 1 on both presets: the easy stages are reused from `make demo`; arith-hard adds two models
 # (about 14 minutes of training) and its own annotation, reward models and samples.

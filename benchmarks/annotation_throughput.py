@@ -2,9 +2,10 @@
 
     python -m benchmarks.annotation_throughput --demo out/demo [--problems 400] [--baseline c1c38c5] [--out DIR]
 
-Both runs annotate the same ``--problems`` arith-easy train problems × 4 policy solutions with the demo's
-completer (hard estimation, early-exit, N = 8, rollout temperature 0.7: the demo's annotation), in one process
-with the models loaded once, one after the other:
+Both runs annotate the same ``--problems`` train problems of the preset with the demo's policy and completer and
+the annotation settings of the preset's recipe (for arith-easy, the default: 4 solutions a problem, hard
+estimation, early-exit, N = 8, rollout temperature 0.7), in one process with the models loaded once, one after
+the other:
 
 * ``before`` — the demo's schedule until now: chunks of 40 problems, early-exit rounds of 2 rollouts, 1,024
   sequences per batch, every rollout row holding its own copy of the prompt's KV cache, every prompt encoded;
@@ -74,19 +75,20 @@ class RecordingCompleter:
         return output
 
 
-def sibling_stop_bound(policy: str, completer: str, problems: int, folder: Path) -> dict:
+def sibling_stop_bound(policy: str, completer: str, problems: int, folder: Path, preset: str = "arith-easy") -> dict:
     """Rollout tokens a sibling stop would save on the ``after`` schedule (see the module's docstring)."""
     from verikit import components
     from verikit.annotation.driver import Annotator, annotate
 
-    config = schedule_config("after", policy, completer, problems, "train")
+    config = schedule_config("after", policy, completer, problems, "train", preset)
     annotator = Annotator(config)
     recorder = RecordingCompleter(annotator.completer)
     annotator.completer = recorder
     annotate(config, folder / "sibling-bound", progress=False, annotator=annotator)
-    domain = components.domain("arith")
+    dataset = components.load_dataset(config.dataset, split="train", limit=problems)
+    domain = components.domain(dataset[0].domain)
     checker = components.answer_checker(domain.answer_checker)
-    golds = {domain.prompt(p): p.gold_answer for p in components.load_dataset("arith-easy", split="train", limit=problems)}
+    golds = {domain.prompt(p): p.gold_answer for p in dataset}
     total = saved = prefixes = witnessed = 0
     for prompts, output in recorder.calls:
         for prompt, continuations, counts in zip(prompts, output, output.token_counts):
@@ -144,10 +146,11 @@ def extract_revision(revision: str, folder: Path) -> Path:
     return tree
 
 
-def run_baseline(revision: str, policy: str, completer: str, problems: int, repeats: int, folder: Path) -> dict:
+def run_baseline(revision: str, policy: str, completer: str, problems: int, repeats: int, folder: Path,
+                 preset: str = "arith-easy") -> dict:
     """The ``before`` schedule on git revision ``revision``'s code: its figures and label statistics."""
     tree = extract_revision(revision, folder)
-    settings = schedule_config("before", policy, completer, problems, "train").model_dump()
+    settings = schedule_config("before", policy, completer, problems, "train", preset).model_dump()
     settings["backend_options"] = {}  # the baseline's completer had no shared-prefix switch
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins" / "verikit-arith")])}
     done = subprocess.run([sys.executable, "-c", BASELINE_SCRIPT, json.dumps(settings), str(repeats), str(folder / "baseline-runs")],
@@ -173,26 +176,32 @@ def label_statistics(records: list[tuple[list[bool], bool | None]]) -> dict:
             "correct_solution_fraction": round(sum(1 for _, final in records if final) / max(1, len(records)), 4)}
 
 
-def schedule_config(name: str, policy: str, completer: str, problems: int, split: str):
-    """The annotation configuration of schedule ``name`` (the demo's annotation otherwise)."""
+def schedule_config(name: str, policy: str, completer: str, problems: int, split: str, preset: str = "arith-easy"):
+    """The annotation configuration of schedule ``name``: the annotation of recipe ``preset`` (its dataset, samples
+    per problem, N, strategy, estimator, temperatures, token budget and seed) under the schedule's chunks, rounds
+    and batches, on ``problems`` problems of ``split``."""
     from verikit.annotation.config import AnnotationConfig
+    from verikit.pipeline.recipe import load_recipe
 
+    annotate = load_recipe(preset)[0].annotate
     schedule = SCHEDULES[name]
-    return AnnotationConfig(dataset="arith-easy", split=split, limit=problems, generator=policy, completer=completer,
-                            samples_per_problem=4, n_rollouts=8, strategy="early-exit", rollout_temperature=0.7,
-                            max_new_tokens=160, seed=0, device="cpu", chunk_size=schedule["chunk_size"] or problems,
-                            round_size=schedule["round_size"], batch_size=schedule["batch_size"],
-                            backend_options=schedule["backend_options"])
+    return AnnotationConfig(dataset=annotate.datasets[0].name, split=split, limit=problems, generator=policy,
+                            completer=completer, samples_per_problem=annotate.samples_per_problem,
+                            n_rollouts=annotate.n_rollouts, strategy=annotate.strategy, estimator=annotate.estimator,
+                            temperature=annotate.temperature, rollout_temperature=annotate.rollout_temperature,
+                            max_new_tokens=annotate.max_new_tokens, seed=annotate.seed, device="cpu",
+                            chunk_size=schedule["chunk_size"] or problems, round_size=schedule["round_size"],
+                            batch_size=schedule["batch_size"], backend_options=schedule["backend_options"])
 
 
-def run_schedule(name: str, policy: str, completer: str, problems: int, folder: Path, split: str = "train"
-                 ) -> tuple[dict, dict]:
+def run_schedule(name: str, policy: str, completer: str, problems: int, folder: Path, split: str = "train",
+                 preset: str = "arith-easy") -> tuple[dict, dict]:
     """One annotation run under schedule ``name``: its figures and its labels by (problem, sample)."""
     from verikit.annotation.driver import Annotator, annotate
     from verikit.annotation.storage import load_records
 
     schedule = SCHEDULES[name]
-    config = schedule_config(name, policy, completer, problems, split)
+    config = schedule_config(name, policy, completer, problems, split, preset)
     annotator = Annotator(config)  # models load before the clock starts
     out = folder / f"{name}-{split}"
     started = time.perf_counter()
@@ -213,7 +222,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.annotation_throughput", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", type=Path, required=True, help="A verikit demo folder (its policy and completer).")
-    parser.add_argument("--preset", default="arith-easy")
+    parser.add_argument("--preset", default="arith-easy", help="The demo preset: its models (from the demo's "
+                        "details.json) and its recipe's annotation settings.")
     parser.add_argument("--problems", type=int, default=400, help="Train problems (x 4 solutions); the demo annotates 400.")
     parser.add_argument("--repeats", type=int, default=2, help="Timed runs of each schedule (the fastest is reported).")
     parser.add_argument("--baseline", metavar="REV", help="Also time the annotation code of this git revision (e.g. "
@@ -225,21 +235,21 @@ def main(argv: list[str] | None = None) -> dict:
     baseline = None
     try:
         if args.baseline:  # first, in its own process, while this one has loaded nothing
-            baseline = run_baseline(args.baseline, policy, completer, args.problems, args.repeats, scratch)
+            baseline = run_baseline(args.baseline, policy, completer, args.problems, args.repeats, scratch, args.preset)
         for name in SCHEDULES:  # warm-up (dev problems, not timed): the first run in a process pays torch's start-up
-            run_schedule(name, policy, completer, 8, scratch, split="dev")
+            run_schedule(name, policy, completer, 8, scratch, split="dev", preset=args.preset)
         runs = {"before": [], "after": []}
         order = ["before", "after", "after", "before"][: 2 * args.repeats] if args.repeats <= 2 else \
             ["before", "after"] * args.repeats
         for name in order:  # before, after, after, before: a drift in the machine's speed hits both alike
             shutil.rmtree(scratch / f"{name}-train", ignore_errors=True)
-            runs[name].append(run_schedule(name, policy, completer, args.problems, scratch))
+            runs[name].append(run_schedule(name, policy, completer, args.problems, scratch, preset=args.preset))
         (before, before_labels), (after, after_labels) = (min(runs[name], key=lambda r: r[0]["seconds"])
                                                           for name in ("before", "after"))
         before["all_seconds"] = [r[0]["seconds"] for r in runs["before"]]
         after["all_seconds"] = [r[0]["seconds"] for r in runs["after"]]
         identical = all(labels == runs["before"][0][1] for name in runs for _, labels in runs[name])
-        sibling_stop = sibling_stop_bound(policy, completer, args.problems, scratch)
+        sibling_stop = sibling_stop_bound(policy, completer, args.problems, scratch, args.preset)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result = {"problems": args.problems, "before": before, "after": after,

@@ -85,7 +85,7 @@ def test_every_benchmark_module_is_listed_here():
     assert found == COVERED
 
 
-COVERED = {"benchmarks.annotation", "benchmarks.annotation_throughput", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
+COVERED = {"benchmarks.annotation", "benchmarks.annotation_draws", "benchmarks.annotation_throughput", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
            "benchmarks.robustness", "benchmarks.scoring", "benchmarks.tag_head_ablation", "benchmarks.temperature_dev",
            "benchmarks.arith", "benchmarks.arith.ppo_dev", "benchmarks.arith.rl",
            "benchmarks.math", "benchmarks.serve_attacks", "benchmarks.gpu_check", "benchmarks.prm_scaling"}
@@ -111,6 +111,26 @@ def test_annotation_throughput(mini_demo, tmp_path):
     baseline = result["baseline"]
     assert baseline["solutions"] == 8 and len(baseline["all_seconds"]) == 2 and result["speedup_over_baseline"] > 0
     assert baseline["labelled_steps"] > 0 and 0 <= baseline["positive_step_fraction"] <= 1
+
+
+def test_annotation_draws(tmp_path):
+    """Two seeds on this code and on the committed code (--baseline HEAD, extracted and run on PYTHONPATH), each a
+    smoke reproduce in a subprocess; a second call finds every draw done and runs none."""
+    argv = ["--seeds", "0-1", "--baseline", "HEAD", "--smoke", "--out", tmp_path]
+    result = _run("benchmarks.annotation_draws", argv)
+    assert set(result["draws"]) == {"current", "baseline-HEAD"} and result["seeds"] == [0, 1]
+    head = result["revisions"]["baseline-HEAD"][0]["revision"]
+    assert len(head) == 40 and result["revisions"]["current"][1]["revision"] == head  # this checkout is HEAD's
+    rows = result["comparison"]["arith-easy-test"]
+    assert {"orm", "prm", "self-consistency"} <= set(rows)
+    assert all(len(rows[r][side]["values"]) == 2 for r in rows for side in ("current", "baseline-HEAD"))
+    assert all(0 <= rows[r]["p"] <= 1 for r in rows)
+    assert (tmp_path / "annotation_draws.png").stat().st_size > 0 and "| orm |" in (tmp_path / "annotation_draws.md").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("draws/*/seed*/report.json")}
+    assert len(stamps) == 4
+    again = _run("benchmarks.annotation_draws", argv)
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("draws/*/seed*/report.json")} == stamps
+    assert again["comparison"] == result["comparison"]
 
 
 def test_best_of_n(mini_demo, tmp_path):

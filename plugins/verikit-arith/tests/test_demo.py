@@ -64,3 +64,21 @@ def test_the_arith_recipe_runs_end_to_end_under_smoke(tmp_path):
     report = reproduce("arith-easy", tmp_path, smoke=True)
     assert set(report["best_of_n"]["arith-easy-test"]) == {"greedy", "self-consistency", "orm", "sc+orm", "prm", "sc+prm",
                                                            "pass@n"}  # the likelihood PRM is left out of smoke runs
+
+
+def test_the_throughput_benchmark_annotates_as_each_presets_recipe_does():
+    """The benchmark's schedules differ from the demo's annotation in chunks, rounds, batches and backend only."""
+    from benchmarks.annotation_throughput import SCHEDULES, schedule_config
+    from verikit.pipeline.recipe import load_recipe
+
+    for preset in ("arith-easy", "arith-hard"):
+        annotate = load_recipe(preset)[0].annotate
+        for name, schedule in SCHEDULES.items():
+            config = schedule_config(name, "policy", "completer", 10, "dev", preset)
+            assert (config.dataset, config.split, config.limit) == (annotate.datasets[0].name, "dev", 10)
+            assert (config.generator, config.completer) == ("policy", "completer")
+            for field in ("samples_per_problem", "n_rollouts", "strategy", "estimator", "temperature",
+                          "rollout_temperature", "max_new_tokens", "seed"):
+                assert getattr(config, field) == getattr(annotate, field), (preset, name, field)
+            assert (config.round_size, config.batch_size, config.backend_options) == \
+                (schedule["round_size"], schedule["batch_size"], schedule["backend_options"])
