@@ -67,25 +67,23 @@ def current_revision() -> dict:
             "dirty": bool(_git("status", "--porcelain", "--untracked-files=no"))}
 
 
-def plugin_path(tree: Path) -> str:
-    """``PYTHONPATH`` that imports ``tree``'s verikit and its bundled plugins before the installed ones."""
-    return os.pathsep.join([str(tree)] + sorted(str(p) for p in (tree / "plugins").glob("*") if p.is_dir()))
-
-
 def run_draw(folder: Path, seed: int, recipe: str, smoke: bool, log: Path, tree: Path | None, revision: dict) -> None:
     """One ``verikit reproduce`` with annotation seed ``seed`` into ``folder`` (resumed if begun), on ``tree``'s code
     (``None``: the installed, current code). Raises SystemExit naming the log when it fails."""
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "draw.json"
-    if record.exists() and json.loads(record.read_text())["revision"] != revision["revision"]:
-        raise SystemExit(f"{folder}: an unfinished draw begun on revision {json.loads(record.read_text())['revision']}, "
-                         f"not {revision['revision']}; delete the folder to draw this seed again on this code")
+    begun_on = json.loads(record.read_text())["revision"] if record.exists() else revision["revision"]
+    if begun_on != revision["revision"]:
+        raise SystemExit(f"{folder}: an unfinished draw begun on revision {begun_on}, not {revision['revision']}; "
+                         f"delete the folder to draw this seed again on this code")
     record.write_text(json.dumps({"seed": seed, **revision}) + "\n")
     command = [str(Path(sys.executable).with_name("verikit")), "reproduce", "--recipe", recipe, "--out", str(folder),
                "--set", f"annotate.seed={seed}"] + (["--smoke"] if smoke else [])
     env = dict(os.environ)
     if tree is not None:
-        env["PYTHONPATH"] = plugin_path(tree)
+        from benchmarks.annotation_throughput import revision_pythonpath
+
+        env["PYTHONPATH"] = revision_pythonpath(tree)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as handle:
         done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=tree or Path.cwd(), check=False)
@@ -249,12 +247,12 @@ def main(argv: list[str] | None = None) -> dict:
     seeds = parse_seeds(args.seeds)
     out = args.out.resolve()
     sides: dict[str, tuple[Path | None, dict]] = {"current": (None, current_revision())}
-    labels: dict[str, str] = {}
     scratch = Path(tempfile.mkdtemp(prefix="verikit-draws-"))
     try:
         if args.baseline:
             name = f"baseline-{args.baseline}"
-            sides[name] = (extract_revision(args.baseline, scratch), {"revision": _git("rev-parse", args.baseline) or args.baseline, "dirty": False})
+            revision = {"revision": _git("rev-parse", args.baseline) or args.baseline, "dirty": False}
+            sides[name] = (extract_revision(args.baseline, scratch), revision)
         todo = [(seed, side) for seed in seeds for side in sides]  # alternating sides: a drift hits both alike
         for seed, side in tqdm(todo, desc="draws", unit="draw"):
             folder = out / "draws" / side / f"seed{seed}"
@@ -270,7 +268,8 @@ def main(argv: list[str] | None = None) -> dict:
     figures = {side: {seed: draw_figures(out / "draws" / side / f"seed{seed}") for seed in seeds} for side in sides}
     revisions = {side: {seed: json.loads((out / "draws" / side / f"seed{seed}" / "draw.json").read_text())
                         for seed in seeds} for side in sides}
-    for side in sides:  # the commits a side's draws ran on, as the table shows them
+    labels = {}  # each side with the commits its draws ran on, as the table shows them
+    for side in sides:
         commits = sorted({r["revision"][:7] + ("+modified" if r["dirty"] else "") for r in revisions[side].values()})
         labels[side] = f"{'this code' if side == 'current' else 'revision'} ({', '.join(commits)})"
     comparison = compare(figures)

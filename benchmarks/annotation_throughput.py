@@ -146,13 +146,18 @@ def extract_revision(revision: str, folder: Path) -> Path:
     return tree
 
 
+def revision_pythonpath(tree: Path) -> str:
+    """``PYTHONPATH`` that imports an extracted tree's verikit and its bundled plugins before the installed ones."""
+    return os.pathsep.join([str(tree)] + sorted(str(p) for p in (tree / "plugins").glob("*") if p.is_dir()))
+
+
 def run_baseline(revision: str, policy: str, completer: str, problems: int, repeats: int, folder: Path,
                  preset: str = "arith-easy") -> dict:
     """The ``before`` schedule on git revision ``revision``'s code: its figures and label statistics."""
     tree = extract_revision(revision, folder)
     settings = schedule_config("before", policy, completer, problems, "train", preset).model_dump()
     settings["backend_options"] = {}  # the baseline's completer had no shared-prefix switch
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins" / "verikit-arith")])}
+    env = {**os.environ, "PYTHONPATH": revision_pythonpath(tree)}
     done = subprocess.run([sys.executable, "-c", BASELINE_SCRIPT, json.dumps(settings), str(repeats), str(folder / "baseline-runs")],
                           capture_output=True, text=True, env=env, cwd=tree)
     if done.returncode != 0:
