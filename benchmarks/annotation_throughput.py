@@ -11,8 +11,9 @@ the other:
   sequences per batch, every rollout row holding its own copy of the prompt's KV cache, every prompt encoded;
 * ``after`` — one chunk of all the problems, rounds of 8 (one round per probed step: the early exit then
   only saves what a witnessed step's siblings would have cost, and fewer, fuller batches win on a CPU),
-  2,048 sequences per batch, shared-prefix attention (each prompt's KV cache read once for its 8 rollouts) and
-  the prompt store (a step prefix that is a token prefix of one encoded in an earlier round is not encoded again).
+  2,048 sequences per batch, shared-prefix attention (each prompt's KV cache read once for its 8 rollouts), twins
+  (a prefix's rollouts that have generated the same tokens so far are one row of the model) and the prompt store
+  (a step prefix that is a token prefix of one encoded in an earlier round is not encoded again).
 
 Every solution and rollout is drawn from its own keyed stream, so the two runs must give identical solutions and
 hard labels; the benchmark checks it (every run against every other) and fails loudly if not. Both schedules first
@@ -47,9 +48,9 @@ from pathlib import Path
 
 SCHEDULES = {
     "before": {"chunk_size": 40, "round_size": 2, "batch_size": 1024,
-               "backend_options": {"shared_prefix": False, "prompt_cache_mb": 0}},
+               "backend_options": {"shared_prefix": False, "twins": False, "prompt_cache_mb": 0}},
     "after": {"chunk_size": None, "round_size": 8, "batch_size": 2048,
-              "backend_options": {"shared_prefix": True, "prompt_cache_mb": 1024}},
+              "backend_options": {"shared_prefix": True, "twins": True, "prompt_cache_mb": 1024}},
 }
 
 

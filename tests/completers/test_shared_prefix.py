@@ -64,3 +64,35 @@ def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(group,
             layer.update(new_keys, new_values)
     finally:
         shared_prefix._active.cache = None
+
+
+def test_twins_write_their_model_rows_keys_and_read_as_the_rows_they_stand_for():
+    """Six cache rows (two prompts × 3) computed by three model rows: rows 0-2 one sequence, row 3 alone, rows 4-5 one."""
+    from verikit.completers import shared_prefix
+
+    torch.manual_seed(1)
+    prompts, n, kv_heads, dim, prompt_length = 2, 3, 2, 8, 5
+    prompt_keys, prompt_values = torch.randn(prompts, kv_heads, prompt_length, dim), torch.randn(prompts, kv_heads, prompt_length, dim)
+    prompt_mask = torch.ones(prompts, prompt_length, dtype=torch.long)
+    layer = shared_prefix.layer_class()(prompt_keys, prompt_values, prompt_mask, n, capacity=8)
+    twins = shared_prefix.Twins.of_groups(prompts * n, n)
+    assert twins.source.tolist() == [0, 0, 0, 1, 1, 1] and twins.firsts.tolist() == [0, 3]
+    # the next tokens: rows 0-2 draw 5, row 3 draws 7, rows 4-5 draw 9; nothing has finished
+    twins = twins.after(torch.tensor([5, 5, 5, 7, 9, 9]), torch.zeros(6, dtype=torch.bool), vocabulary=10)
+    assert twins.firsts.tolist() == [0, 3, 4] and twins.source.tolist() == [0, 0, 0, 1, 2, 2]
+    shared_prefix._active.cache = types.SimpleNamespace(layers=[layer], twins=twins)
+    module = types.SimpleNamespace(layer_idx=0)
+    try:
+        new_keys, new_values = torch.randn(3, kv_heads, 1, dim), torch.randn(3, kv_heads, 1, dim)
+        keys, values = layer.update(new_keys, new_values)
+        query = torch.randn(3, kv_heads, 1, dim)
+        output, _ = shared_prefix.shared_prefix_attention(module, query, keys, values, None)
+        rows = twins.source  # what six rows, each computed by the model, would have held and asked
+        expected = _reference(query[rows], prompt_keys, prompt_values, prompt_mask, new_keys[rows], new_values[rows], n)
+        torch.testing.assert_close(output, expected[twins.firsts], rtol=1e-5, atol=1e-5)
+    finally:
+        shared_prefix._active.cache = None
+    # row 2 parts from rows 0-1 (token 6), row 3 finishes: three model rows; a finished row stands for none of them
+    parted = twins.after(torch.tensor([4, 4, 6, 1, 2, 2]), torch.tensor([False, False, False, True, False, False]),
+                         vocabulary=10)
+    assert parted.firsts.tolist() == [0, 2, 4] and parted.source.tolist() == [0, 0, 1, 0, 2, 2]

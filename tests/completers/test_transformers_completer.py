@@ -168,6 +168,41 @@ def test_shared_prefix_attention_decodes_greedily_exactly_as_generate(toy_lm, st
     assert shared.model.config._attn_implementation != shared_prefix.NAME  # the model's own attention is back
 
 
+@pytest.mark.parametrize("separate_after", [256, 4])  # twins in the interleaved layout, and kept apart
+@pytest.mark.parametrize("keyed", [True, False])  # each row's keyed stream, or the batch's Gumbel noise
+def test_twins_are_computed_once_and_sample_what_every_row_would(toy_lm, keyed, separate_after, monkeypatch):
+    # a prompt's samples that have generated the same tokens so far go through the model as one row; each row still
+    # draws its own next token, so the samples are those of the loop without twins, and of rows kept apart
+    from verikit.completers import shared_prefix
+
+    monkeypatch.setattr(shared_prefix, "SEPARATE_AFTER", separate_after)
+    seeds = [[100 * i + j for j in range(6)] for i in range(len(MIXED))] if keyed else None
+    sampling = dict(n=6, temperature=0.35, max_new_tokens=20, seed=3, sample_seeds=seeds, stop=["\n"])
+    twins = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=24)
+    model_rows, cache_rows = [], []
+
+    def count_rows(module, args, kwargs):
+        cache = kwargs.get("cache", kwargs.get("past_key_values"))
+        if kwargs["input_ids"].shape[1] == 1 and getattr(cache, "twins", None) is not None:
+            model_rows.append(kwargs["input_ids"].shape[0])
+            cache_rows.append(len(cache.twins.source))
+
+    hook = twins.model.register_forward_pre_hook(count_rows, with_kwargs=True)
+    try:
+        got = twins.complete(MIXED, **sampling)
+    finally:
+        hook.remove()
+    apart = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=24, twins=False)
+    assert got == apart.complete(MIXED, **sampling)
+    if keyed:  # without the shared prefix at all (one cache row per sample), in another batch layout
+        plain = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=5, shared_prefix=False)
+        assert got == plain.complete(MIXED, **sampling)
+    assert model_rows and sum(model_rows) < sum(cache_rows) / 2  # most rows were twins of another
+    assert model_rows[0] * 6 == cache_rows[0]  # a prompt's rows are one before their first token
+    diverged = [len(set(samples)) for samples in got]
+    assert max(diverged) > 1 and min(diverged) < 6  # twins that parted, and twins to the end
+
+
 def test_keyed_samples_do_not_depend_on_the_batch_they_are_drawn_in(toy_lm):
     seeds = [[1000 * i + j for j in range(4)] for i in range(len(MIXED))]
     reference = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=64).complete(

@@ -149,15 +149,17 @@ def _next_tokens(logits, temperature: float, top_p: float, noise=None, uniforms=
 def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int, eos_id: int | None,
            stop_ids: set[int] | frozenset[int] = frozenset(), temperature: float = 1.0, top_p: float = 1.0,
            generator: Any = None, row_seeds: Any = None, group: int = 1, compact_at: float = 0.25,
-           cancel: Any = None) -> list[list[int]]:
+           cancel: Any = None, twins: bool = True) -> list[list[int]]:
     """Generate from a prefilled ``cache`` (one row per sequence; ``last_ids`` are the prompts' last tokens,
     not yet encoded). Returns each row's new tokens, without the end-of-sequence token; a row also ends
     after a token of ``stop_ids``, which it keeps (as a stop string is kept by the completers).
 
     ``cache`` must come from :func:`buffer_cache` with room for ``max_new_tokens`` more tokens, or, with
     ``group`` > 1, from :func:`verikit.completers.shared_prefix.shared_cache` (rows ``[p*group, (p+1)*group)``
-    share prompt ``p``; ``mask`` is then unused). Sampling draws from ``generator`` (a batch's Gumbel noise) or,
-    when ``row_seeds`` (an int64 tensor, one seed per row) is given, from each row's own keyed stream.
+    share prompt ``p``; ``mask`` is then unused; unless ``twins`` is false, the rows of a group that have generated
+    the same tokens are one row of the model, :class:`~verikit.completers.shared_prefix.Twins`). Sampling draws from
+    ``generator`` (a batch's Gumbel noise) or, when ``row_seeds`` (an int64 tensor, one seed per row) is given, from
+    each row's own keyed stream.
     Finished rows (with ``group`` > 1, finished groups) are dropped once more than ``compact_at`` of those
     still in the batch have finished. Once the ``cancel`` event (a ``threading.Event``) is set, the loop
     stops before its next step and raises :class:`verikit.errors.Cancelled`.
@@ -167,7 +169,7 @@ def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int,
     import torch
 
     from verikit.completers.prefix_cache import cache_keyword
-    from verikit.completers.shared_prefix import decoding_with
+    from verikit.completers.shared_prefix import Twins, decoding_with
 
     keyword = cache_keyword(model)
     rows = torch.arange(len(last_ids), device=last_ids.device)
@@ -175,11 +177,17 @@ def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int,
     done = torch.zeros(len(last_ids), dtype=torch.bool, device=last_ids.device)
     tokens, positions = last_ids, last_positions
     sampling = bool(temperature and temperature > 0)
+    merged = Twins.of_groups(len(last_ids), group, last_ids.device) if group > 1 and twins else None
     with torch.no_grad(), (decoding_with(model, cache) if group > 1 else contextlib.nullcontext()):
         for step in range(max_new_tokens):
             raise_if_cancelled(cancel)
-            logits = model(input_ids=tokens[:, None], attention_mask=None if group > 1 else mask,
-                           position_ids=positions[:, None], use_cache=True, **{keyword: cache}).logits[:, -1]
+            if merged is None:
+                logits = model(input_ids=tokens[:, None], attention_mask=None if group > 1 else mask,
+                               position_ids=positions[:, None], use_cache=True, **{keyword: cache}).logits[:, -1]
+            else:  # one model row per distinct sequence; every row reads its twins' logits
+                cache.twins = merged
+                logits = model(input_ids=tokens[merged.firsts, None], position_ids=positions[merged.firsts, None],
+                               use_cache=True, **{keyword: cache}).logits[:, -1][merged.source]
             noise = uniforms = None
             if sampling and row_seeds is not None:
                 uniforms = keyed_uniforms(row_seeds[rows], step)
@@ -203,9 +211,12 @@ def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int,
                 keep = (~finished).nonzero().squeeze(1)
                 rows, tokens, positions, done = rows[keep], tokens[keep], positions[keep], done[keep]
                 mask = None if group > 1 else mask[keep]
+                merged = None if merged is None else merged.select(keep)
                 for layer in cache.layers:
                     layer.batch_select_indices(keep)
             if group == 1:
                 mask = torch.cat([mask, mask.new_ones(len(mask), 1)], dim=1)
+            elif merged is not None:
+                merged = merged.after(tokens, done, vocabulary=logits.shape[-1])
             positions = positions + 1
     return generated

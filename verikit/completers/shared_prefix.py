@@ -23,6 +23,17 @@ the two-part product costs about what a fused call over 250 more positions does:
 13.0 s, 20.3 s always interleaved, 14.2 s always two-part; the annotation 21.6 and 26.4 s against 22.7 s always
 interleaved, within this machine's drift; switching at four times the prompt instead cost the annotation 16%.)
 
+**Twins.** Rows of a group that have generated the same tokens so far (all of them, at the first step) have the same
+keys, values and logits, and in Monte Carlo annotation they are most rows: a completer that knows the way makes
+its 8 rollouts of a step prefix alike (on the miniature, only a quarter of the rollout tokens differ from every
+sibling's before them, and the 8 rollouts of 64% of the probed prefixes are one text). So the decoding loop gives
+the model one row per distinct sequence (the first row of each set of twins) and :class:`Twins` maps every row
+of the cache to it: a layer writes the computed keys and values into each twin's own slot (a row that later draws
+another token than its twins already holds its whole history and simply becomes a model row of its own) and the
+attention expands the queries to every row and returns the first twins' outputs. Finished rows point at any
+model row; their slots are never read. Each row still draws its own token from its (shared) logits, so the
+samples are the ones drawn without twins.
+
 It plugs into transformers as a registered attention function (``AttentionInterface``): the model's own
 attention layers, rotary embeddings and cache updates run unchanged and only the attention product is
 ours, so any decoder whose attention goes through that interface works (Llama, Mistral, Qwen2, …; grouped
@@ -41,6 +52,45 @@ from verikit.completers.kv_buffers import KVBuffer
 NAME = "verikit_shared_prefix"
 SEPARATE_AFTER = 256  #: sibling tokens a query may read, masked, before a layer keeps its rows apart
 _active = threading.local()  # the cache whose groups the attention function reads (one decode per thread)
+
+
+class Twins:
+    """Which model row computes each cache row: ``source[row]`` is the index, among the model's input rows, of
+    the row whose sequence ``row`` repeats; ``firsts[i]`` is the cache row that model row ``i`` is."""
+
+    def __init__(self, source, firsts):
+        self.source, self.firsts = source, firsts
+
+    @classmethod
+    def of_groups(cls, rows: int, n: int, device=None) -> Twins:
+        """Every group of ``n`` rows one sequence: what a group is before its first token."""
+        import torch
+
+        return cls(torch.arange(rows, device=device) // n, torch.arange(0, rows, n, device=device))
+
+    def after(self, tokens, done, vocabulary: int) -> Twins:
+        """The twins after each row appended ``tokens`` (one per cache row, each below ``vocabulary``): rows that were
+        twins and drew the same token stay twins; finished rows (``done``) are computed by none (they point at model
+        row 0, and nothing reads their slots)."""
+        import torch
+
+        live = (~done).nonzero().squeeze(1)
+        classes, inverse = torch.unique(self.source[live] * vocabulary + tokens[live], return_inverse=True)
+        order = torch.arange(len(live), device=live.device)
+        first_live = torch.full((len(classes),), len(live), device=live.device).scatter_reduce(
+            0, inverse, order, reduce="amin")
+        source = torch.zeros_like(self.source)
+        source[live] = inverse
+        return Twins(source, live[first_live])
+
+    def select(self, keep) -> Twins:
+        """The twins of rows ``keep`` only (model rows renumbered later by :meth:`after`)."""
+        return Twins(self.source[keep], self.firsts)
+
+
+def _twins():
+    """The running decode's :class:`Twins`, or ``None`` when every cache row is a model row."""
+    return getattr(getattr(_active, "cache", None), "twins", None)
 
 
 @functools.cache
@@ -106,6 +156,8 @@ def layer_class():
             row's own buffer once separate; returns what the attention function reads."""
             if key_states.shape[-2] != 1:
                 raise NotImplementedError("shared-prefix decoding appends one token per row and step")
+            if (twins := _twins()) is not None:  # each twin's slot gets its model row's keys and values
+                key_states, value_states = key_states[twins.source], value_states[twins.source]
             if self.length + 1 > self.capacity:
                 raise RuntimeError(f"KV buffer overflow: {self.length + 1} tokens > capacity {self.capacity}")
             if not self.separate and (self.n - 1) * (self.length + 1) > SEPARATE_AFTER:
@@ -160,16 +212,25 @@ def layer_class():
 def shared_prefix_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
     """Attention of ``query`` (rows, heads, 1, dim) over its group's cache (``key``/``value``: prompts, kv heads,
     prompt + n × generated, dim), each row seeing the prompt and its own tokens."""
-    import torch
-
     layer = _active.cache.layers[module.layer_idx]
     window = kwargs.get("sliding_window")
     if kwargs.get("softcap") is not None or kwargs.get("s_aux") is not None or \
             (window is not None and window < layer.get_seq_length()):
         raise NotImplementedError("shared-prefix decoding does not support soft-capped, windowed or sink attention")
-    rows, heads, q_len, dim = query.shape
-    if q_len != 1:
+    if query.shape[2] != 1:
         raise NotImplementedError("shared-prefix attention decodes one token per row and step")
+    twins = _twins()
+    if twins is not None:  # one query per cache row (a twin's is its model row's); the model rows' outputs back
+        output, _ = _cache_rows_attention(layer, query[twins.source], key, value, scaling)
+        return output[twins.firsts], None
+    return _cache_rows_attention(layer, query, key, value, scaling)
+
+
+def _cache_rows_attention(layer, query, key, value, scaling):
+    """Attention of one query per cache row (rows, heads, 1, dim) over its group's prompt and its own tokens."""
+    import torch
+
+    rows, heads, _, dim = query.shape
     scaling = dim ** -0.5 if scaling is None else scaling
     if layer.separate:
         return _two_part_attention(layer, query, key, value, scaling)

@@ -54,6 +54,9 @@ class TransformersCompleter(Completer):
         shared_prefix: in the buffered loop, keep a prompt's KV cache once for its ``n`` samples and attend
             to it with shared-prefix attention (:mod:`verikit.completers.shared_prefix`) instead of ``n``
             copies; same outputs, fewer bytes read per step. Used when ``n`` > 1 and the model allows it.
+        twins: with shared-prefix attention, run the model once for the samples of a prompt that have generated
+            the same tokens so far (:class:`verikit.completers.shared_prefix.Twins`); same samples, a fraction of
+            the compute when the model is confident (a Monte Carlo completer's rollouts mostly are alike).
         prompt_cache_mb: in the buffered loop, keep the encoded prompts (up to this many MiB on the model's
             device, least recently used out) and answer a later prompt that is a token prefix of one of them
             without encoding it (:mod:`verikit.completers.prompt_store`; what Monte Carlo annotation's step
@@ -69,7 +72,8 @@ class TransformersCompleter(Completer):
 
     def __init__(self, model: Any, tokenizer: Any = None, device: str = "auto", batch_size: int = 256,
                  max_new_tokens: int = 256, dtype: str | None = None, cache_implementation: str | None = "static",
-                 prefix_cache: bool = False, buffered: bool = True, shared_prefix: bool = True, prompt_cache_mb: int = 0):
+                 prefix_cache: bool = False, buffered: bool = True, shared_prefix: bool = True, prompt_cache_mb: int = 0,
+                 twins: bool = True):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -98,6 +102,7 @@ class TransformersCompleter(Completer):
         self.prefix_cache = prefix_cache
         self.buffered = buffered
         self.shared_prefix = shared_prefix
+        self.twins = twins
         self.prompt_store = PromptStore(prompt_cache_mb * 2**20)
         self._stop_token_ids: dict[tuple[str, ...], set[int] | None] = {}
         self._cancel = None  # the current call's cancel event (set by ``complete``)
@@ -259,7 +264,8 @@ class TransformersCompleter(Completer):
             new_tokens = decode(self.model, cache, last.repeat_interleave(n), mask.repeat_interleave(n, dim=0),
                                 positions.repeat_interleave(n), max_new_tokens=settings["max_new_tokens"], eos_id=eos,
                                 stop_ids=stop_ids, temperature=settings["temperature"], top_p=settings["top_p"],
-                                generator=generator, row_seeds=row_seeds, group=group, cancel=self._cancel)
+                                generator=generator, row_seeds=row_seeds, group=group, cancel=self._cancel,
+                                twins=self.twins)
             # a row that stopped short of the budget without a stop token ended on end-of-sequence, which
             # the loop does not return but generate() counts: count it too
             budget = settings["max_new_tokens"]
