@@ -174,6 +174,7 @@ def test_twins_are_computed_once_and_sample_what_every_row_would(toy_lm, keyed, 
     # a prompt's samples that have generated the same tokens so far go through the model as one row; each row still
     # draws its own next token, so the samples are those of the loop without twins, and of rows kept apart
     from verikit.completers import shared_prefix
+    from verikit.completers.prefix_cache import cache_keyword
 
     monkeypatch.setattr(shared_prefix, "SEPARATE_AFTER", separate_after)
     seeds = [[100 * i + j for j in range(6)] for i in range(len(MIXED))] if keyed else None
@@ -182,7 +183,7 @@ def test_twins_are_computed_once_and_sample_what_every_row_would(toy_lm, keyed, 
     model_rows, cache_rows = [], []
 
     def count_rows(module, args, kwargs):
-        cache = kwargs.get("cache", kwargs.get("past_key_values"))
+        cache = kwargs.get(cache_keyword(module))
         if kwargs["input_ids"].shape[1] == 1 and getattr(cache, "twins", None) is not None:
             model_rows.append(kwargs["input_ids"].shape[0])
             cache_rows.append(len(cache.twins.source))

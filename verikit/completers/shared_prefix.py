@@ -84,8 +84,9 @@ class Twins:
         return Twins(source, live[first_live])
 
     def select(self, keep) -> Twins:
-        """The twins of rows ``keep`` only (model rows renumbered later by :meth:`after`)."""
-        return Twins(self.source[keep], self.firsts)
+        """The twins of rows ``keep`` only, before :meth:`after` renumbers the model rows (no ``firsts`` until then:
+        rows dropped with their groups may have been some)."""
+        return Twins(self.source[keep], None)
 
 
 def _twins():
