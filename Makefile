@@ -50,8 +50,9 @@ benchmarks: $(STAMP)
 	$(BIN)/python -m benchmarks.perf --model $(OUT)/completer-arith-easy --prm $(OUT)/reward_models/prm-hard --out $(OUT)/perf.json
 
 # Table 1 over three sampling seeds with beam search, the miniature Table 2 (RL), annotation throughput, the PRM
-# scaling study and the table over ten annotation draws on this code and the code before per-sample seeds
-# (about 70 minutes of its own); after `make demo`.
+# scaling study, the table over ten annotation draws on this code and the code before per-sample seeds (about 70
+# minutes of its own), and whether the reward models see a step: the contrastive probe of every demo reward model,
+# linear probes per layer, and the tag head's study (about 60 minutes); after `make demo`.
 benchmarks-verification: demo
 	$(BIN)/python -m benchmarks.arith --demo $(OUT)/demo --out $(OUT)/arith
 	$(BIN)/python -m benchmarks.arith.ppo_dev --demo $(OUT)/demo --out $(OUT)/ppo_dev
@@ -59,6 +60,9 @@ benchmarks-verification: demo
 	$(BIN)/python -m benchmarks.annotation_throughput --demo $(OUT)/demo --out $(OUT)/annotation_throughput
 	$(BIN)/python -m benchmarks.prm_scaling --demo $(OUT)/demo --out $(OUT)/prm_scaling
 	$(BIN)/python -m benchmarks.annotation_draws --seeds 0-9 --baseline b4062df --out $(OUT)/annotation_draws
+	$(BIN)/python -m benchmarks.contrastive_probe --run $(OUT)/demo/arith-easy --out $(OUT)/contrastive_probe
+	$(BIN)/python -m benchmarks.tag_probes --models completer=$$($(BIN)/python -c "import json;print(json.load(open('$(OUT)/demo/arith-easy/models.json'))['completer'])"),prm=$(OUT)/demo/arith-easy/reward_models/prm --out $(OUT)/tag_probes
+	$(BIN)/python -m benchmarks.tag_head_study --run $(OUT)/demo/arith-easy --out $(OUT)/tag_head_study
 
 # Table 1 on both presets: the easy stages are reused from `make demo`; arith-hard adds two models
 # (about 14 minutes of training) and its own annotation, reward models and samples.

@@ -88,7 +88,8 @@ def test_every_benchmark_module_is_listed_here():
 COVERED = {"benchmarks.annotation", "benchmarks.annotation_draws", "benchmarks.annotation_throughput", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
            "benchmarks.robustness", "benchmarks.scoring", "benchmarks.tag_head_ablation", "benchmarks.temperature_dev",
            "benchmarks.arith", "benchmarks.arith.ppo_dev", "benchmarks.arith.rl",
-           "benchmarks.math", "benchmarks.serve_attacks", "benchmarks.gpu_check", "benchmarks.prm_scaling"}
+           "benchmarks.math", "benchmarks.serve_attacks", "benchmarks.gpu_check", "benchmarks.prm_scaling",
+           "benchmarks.contrastive_probe", "benchmarks.tag_probes", "benchmarks.tag_head_study"}
 
 
 def test_annotation_quality(mini_demo, tmp_path):
@@ -214,3 +215,31 @@ def test_prm_scaling(tmp_path, shared_data_dir):
                                              "--out", tmp_path / "scaling"])
     assert set(result) == {"prm-gold", "orm", "prm-mc"} and set(result["prm-gold"]) == {"8"}
     assert (tmp_path / "scaling" / "scaling.png").stat().st_size > 0 and (tmp_path / "scaling" / "scaling.md").exists()
+
+
+def test_contrastive_probe(mini_demo, tmp_path):
+    result = _run("benchmarks.contrastive_probe", ["--run", mini_demo / "arith-easy", "--problems", 3, "--out", tmp_path])
+    assert set(result["models"]) == {"orm", "prm", "likelihood-prm"}
+    for row in result["models"].values():
+        assert 0 <= row["all"]["ordered"] <= 1 and "position_1" in row and "kind_result-1" in row
+    assert (tmp_path / "probe.png").stat().st_size > 0 and (tmp_path / "probe.md").exists()
+
+
+def test_tag_probes(mini_demo, tmp_path):
+    result = _run("benchmarks.tag_probes", ["--models", f"tiny={mini_demo / 'tiny'}", "--problems", 8, "--out", tmp_path])
+    layers = result["models"]["tiny"]["by_position"]["tag"]
+    assert len(layers) == 3 and all(0 <= v <= 1 for v in layers)  # embeddings + the tiny model's two layers
+
+
+def test_tag_head_study(mini_demo, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "models.json").write_text(json.dumps({"policy": str(mini_demo / "tiny"), "reward_model_base": str(mini_demo / "tiny")}))
+    (run / "annotations").mkdir()
+    (run / "annotations" / "arith-easy-train").symlink_to(mini_demo / "annotations")
+    result = _run("benchmarks.tag_head_study", ["--run", run, "--experiments", "demo-mc@1e-3,scripted-first@3e-4",
+                                                "--every", 1, "--train-problems", 8, "--policy-problems", 2,
+                                                "--probe-problems", 2, "--dev-problems", 2, "--out", tmp_path / "study"])
+    assert set(result) == {"demo-mc@1e-3", "scripted-first@3e-4"}
+    assert all(row["dev_probe_curve"] and 0 <= row["test_probe"]["all"]["ordered"] <= 1 for row in result.values())
+    assert (tmp_path / "study" / "study.png").stat().st_size > 0
