@@ -103,3 +103,26 @@ def busy_machine():
                 hog.kill()
 
     return busy
+
+
+@pytest.fixture
+def paper_data_dir(shared_data_dir, tmp_path, monkeypatch):
+    """The benchmark folder plus a few MetaMathQA-format rows (``metamathqa/``), as ``$VERIKIT_DATA``: MetaMathQA is
+    on the hub, which tests cannot reach, and the paper's recipes fine-tune on it. The rows are GSM8K train problems
+    with their gold solutions rewritten in MetaMathQA's shape (``The answer is: X``)."""
+    import json
+
+    folder = tmp_path / "paper-data"
+    folder.mkdir()
+    for child in shared_data_dir.iterdir():
+        (folder / child.name).symlink_to(child.resolve())
+    rows = []
+    for line in (shared_data_dir / "gsm8k" / "train.jsonl").read_text().splitlines()[:40]:
+        row = json.loads(line)
+        work, answer = row["answer"].rsplit("####", 1)
+        rows.append({"query": row["question"], "response": f"{work.strip()}\nThe answer is: {answer.strip()}",
+                     "type": "GSM_AnsAug"})
+    (folder / "metamathqa").mkdir()
+    (folder / "metamathqa" / "MetaMathQA-395K.json").write_text(json.dumps(rows))
+    monkeypatch.setenv("VERIKIT_DATA", str(folder))
+    return folder

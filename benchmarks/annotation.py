@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> dict:
                               completer=args.completer,
                               samples_per_problem=args.samples, n_rollouts=max(ns), strategy="naive", seed=args.seed,
                               rollout_temperature=args.rollout_temperature,
-                              max_new_tokens=160)
+                              max_new_tokens=160, deduplicate=False)  # every sample, as measured before dedup
     summary = annotate(config, args.out / "annotations")
     records = load_records(args.out / "annotations")
     labeller = verikit.domain("arith").load_gold_labeller()

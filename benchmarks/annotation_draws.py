@@ -2,6 +2,12 @@
 
     python -m benchmarks.annotation_draws [--recipe arith-easy] [--seeds 0-9] [--baseline b4062df]
                                           [--out out/benchmarks/annotation_draws] [--smoke]
+    python -m benchmarks.annotation_draws --vary generator --seeds 0-2 --out out/benchmarks/generator_draws
+
+``--vary generator`` draws the miniature's generators instead: seed ``S`` trains the policy and the completer at
+seed ``S`` (``arith:PRESET/policy?seed=S``, data stream and initialisation) and runs the whole recipe on them, the
+annotation's seed fixed: the spread a new user should expect from the demo's table, since other machines train
+other generators at one seed where their CPUs round differently (docs/miniature.md).
 
 A table built on Monte Carlo labels is one draw of them: change the annotation's seed and the reward models
 are trained on other labels. This benchmark runs ``verikit reproduce --recipe R --set annotate.seed=S`` for each
@@ -67,9 +73,20 @@ def current_revision() -> dict:
             "dirty": bool(_git("status", "--porcelain", "--untracked-files=no"))}
 
 
-def run_draw(folder: Path, seed: int, recipe: str, smoke: bool, log: Path, tree: Path | None, revision: dict) -> None:
-    """One ``verikit reproduce`` with annotation seed ``seed`` into ``folder`` (resumed if begun), on ``tree``'s code
-    (``None``: the installed, current code). Raises SystemExit naming the log when it fails."""
+def draw_overrides(vary: str, seed: int, recipe: str) -> list[str]:
+    """The recipe overrides of draw ``seed``: the annotation's seed, or the miniature's generators' seed."""
+    if vary == "annotation":
+        return [f"annotate.seed={seed}"]
+    preset = Path(recipe).stem
+    policy, completer = f"arith:{preset}/policy?seed={seed}", f"arith:{preset}/completer?seed={seed}"
+    return [f"models.generator={policy}", f"models.policy={policy}", f"models.completer={completer}",
+            f"models.reward_model_base={completer}"]
+
+
+def run_draw(folder: Path, seed: int, recipe: str, smoke: bool, log: Path, tree: Path | None, revision: dict,
+             vary: str = "annotation") -> None:
+    """One ``verikit reproduce`` of draw ``seed`` into ``folder`` (resumed if begun), on ``tree``'s code (``None``: the
+    installed, current code). Raises SystemExit naming the log when it fails."""
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "draw.json"
     begun_on = json.loads(record.read_text())["revision"] if record.exists() else revision["revision"]
@@ -77,8 +94,9 @@ def run_draw(folder: Path, seed: int, recipe: str, smoke: bool, log: Path, tree:
         raise SystemExit(f"{folder}: an unfinished draw begun on revision {begun_on}, not {revision['revision']}; "
                          f"delete the folder to draw this seed again on this code")
     record.write_text(json.dumps({"seed": seed, **revision}) + "\n")
-    command = [str(Path(sys.executable).with_name("verikit")), "reproduce", "--recipe", recipe, "--out", str(folder),
-               "--set", f"annotate.seed={seed}"] + (["--smoke"] if smoke else [])
+    command = [str(Path(sys.executable).with_name("verikit")), "reproduce", "--recipe", recipe, "--out", str(folder)]
+    command += [part for override in draw_overrides(vary, seed, recipe) for part in ("--set", override)]
+    command += ["--smoke"] if smoke else []
     env = dict(os.environ)
     if tree is not None:
         from benchmarks.annotation_throughput import revision_pythonpath
@@ -95,6 +113,7 @@ def run_draw(folder: Path, seed: int, recipe: str, smoke: bool, log: Path, tree:
 def draw_figures(folder: Path) -> dict:
     """A finished draw's best-of-N rows (percent) by dataset, and its annotation's statistics by dataset."""
     from verikit.annotation.storage import load_records
+    from verikit.records import is_labelled
 
     report = json.loads((folder / "report.json").read_text())
     rows = {dataset: {row: round(100 * table[row]["acc"], 1) for row in ROWS if row in table}
@@ -102,7 +121,7 @@ def draw_figures(folder: Path) -> dict:
     annotate = json.loads((folder / "stages" / "annotate.json").read_text())["result"]
     annotation = {}
     for name, summary in annotate.items():
-        records = [r for r in load_records(folder / "annotations" / name) if r["error"] is None]
+        records = [r for r in load_records(folder / "annotations" / name) if is_labelled(r)]
         steps = [label for r in records for label in r["hard_labels"]]
         quality = summary.get("label_quality") or {}
         annotation[name] = {
@@ -234,7 +253,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.annotation_draws", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="arith-easy", help="A recipe name or file (default: the demo's).")
-    parser.add_argument("--seeds", default="0-9", help="Annotation seeds: 0-9, 0,3,5 or 0-4,7.")
+    parser.add_argument("--seeds", default="0-9", help="Seeds: 0-9, 0,3,5 or 0-4,7.")
+    parser.add_argument("--vary", choices=("annotation", "generator"), default="annotation", help=(
+        "What each seed draws: the annotation's labels, or the miniature's generators (arith recipes)."))
     parser.add_argument("--baseline", metavar="REV", help="Also draw on git revision REV's code (e.g. b4062df, the "
                         "code before per-sample seeds).")
     parser.add_argument("--smoke", action="store_true", help="Pass --smoke to each reproduce (a plumbing check).")
@@ -259,10 +280,11 @@ def main(argv: list[str] | None = None) -> dict:
             if (folder / "report.json").exists():
                 continue
             finished = sorted((out / "draws" / side).glob("seed*/report.json"))
-            if finished and not (folder / "samples").exists():  # the samples do not depend on the annotation's seed
+            if finished and args.vary == "annotation" and not (folder / "samples").exists():  # not on the annotation's seed
                 shutil.copytree(finished[0].parent / "samples", folder / "samples")
             tree, revision = sides[side]
-            run_draw(folder, seed, args.recipe, args.smoke, out / "logs" / f"{side}-seed{seed}.log", tree, revision)
+            run_draw(folder, seed, args.recipe, args.smoke, out / "logs" / f"{side}-seed{seed}.log", tree, revision,
+                     args.vary)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     figures = {side: {seed: draw_figures(out / "draws" / side / f"seed{seed}") for seed in seeds} for side in sides}
@@ -273,7 +295,7 @@ def main(argv: list[str] | None = None) -> dict:
         commits = sorted({r["revision"][:7] + ("+modified" if r["dirty"] else "") for r in revisions[side].values()})
         labels[side] = f"{'this code' if side == 'current' else 'revision'} ({', '.join(commits)})"
     comparison = compare(figures)
-    result = {"recipe": args.recipe, "seeds": seeds, "sides": labels, "revisions": revisions,
+    result = {"recipe": args.recipe, "vary": args.vary, "seeds": seeds, "sides": labels, "revisions": revisions,
               "comparison": comparison, "draws": figures}
     (out / "annotation_draws.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / "annotation_draws.md").write_text(markdown(comparison, figures, labels))

@@ -117,6 +117,10 @@ from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.driver import Annotator, annotate
 from verikit.annotation.storage import load_records
 settings, repeats, folder = json.loads(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+known = AnnotationConfig.model_fields  # a setting newer than the baseline's code (one generator then) is left out
+if "generator" in settings and isinstance(settings["generator"], list) and known["generator"].annotation is str:
+    settings["generator"] = settings["generator"][0]
+settings = {k: v for k, v in settings.items() if k in known}
 def run(split, limit, out):
     config = AnnotationConfig(**{**settings, "split": split, "limit": limit, "chunk_size": min(settings["chunk_size"], limit)})
     annotator = Annotator(config)
@@ -186,18 +190,16 @@ def schedule_config(name: str, policy: str, completer: str, problems: int, split
     """The annotation configuration of schedule ``name``: the annotation of recipe ``preset`` (its dataset, samples
     per problem, N, strategy, estimator, temperatures, token budget and seed) under the schedule's chunks, rounds
     and batches, on ``problems`` problems of ``split``."""
-    from verikit.annotation.config import AnnotationConfig
+    from verikit.annotation.config import AnnotationConfig, AnnotationSettings
     from verikit.pipeline.recipe import load_recipe
 
     annotate = load_recipe(preset)[0].annotate
     schedule = SCHEDULES[name]
-    return AnnotationConfig(dataset=annotate.datasets[0].name, split=split, limit=problems, generator=policy,
-                            completer=completer, samples_per_problem=annotate.samples_per_problem,
-                            n_rollouts=annotate.n_rollouts, strategy=annotate.strategy, estimator=annotate.estimator,
-                            temperature=annotate.temperature, rollout_temperature=annotate.rollout_temperature,
-                            max_new_tokens=annotate.max_new_tokens, seed=annotate.seed, device="cpu",
-                            chunk_size=schedule["chunk_size"] or problems, round_size=schedule["round_size"],
-                            batch_size=schedule["batch_size"], backend_options=schedule["backend_options"])
+    settings = annotate.model_dump(include=set(AnnotationSettings.model_fields))  # the recipe's, then the schedule's
+    settings.update(chunk_size=schedule["chunk_size"] or problems, round_size=schedule["round_size"],
+                    batch_size=schedule["batch_size"])
+    return AnnotationConfig(**settings, dataset=annotate.datasets[0].name, split=split, limit=problems, generator=policy,
+                            completer=completer, device="cpu", backend_options=schedule["backend_options"])
 
 
 def run_schedule(name: str, policy: str, completer: str, problems: int, folder: Path, split: str = "train",

@@ -90,7 +90,7 @@ def _annotation_config(model: str, strategy: str, problems: int):
 
     return AnnotationConfig(dataset="arith-easy", split="dev", limit=problems, generator=model, samples_per_problem=4,
                             n_rollouts=8, strategy=strategy, rollout_temperature=0.7, max_new_tokens=160, device="cpu",
-                            chunk_size=4)
+                            chunk_size=4, deduplicate=False)
 
 
 def annotation(model: str, problems: int, scratch: Path) -> dict:
@@ -135,7 +135,8 @@ def serve_load(model: str, prm: str, requests: int = 200, concurrency: int = 16)
     import httpx
 
     from verikit.components import load_scorer
-    from verikit.serve import BackgroundServer, ServeLimits, create_app
+    from verikit.serve import ServeLimits, create_app
+    from verikit.serve_harness import BackgroundServer
 
     app = create_app(verikit.completer("transformers", model=model, device="cpu"), load_scorer(prm), model_name="perf",
                      limits=ServeLimits(max_queue=requests))

@@ -65,7 +65,8 @@ def mc_examples(policy: str, completer: str, count: int, folder: Path):
     # the demo's schedule (one round of 8 per probed step, large chunks, shared-prefix attention)
     config = AnnotationConfig(dataset="arith-easy", split="train", limit=count // 4, generator=policy, completer=completer,
                               samples_per_problem=4, n_rollouts=8, strategy="early-exit", rollout_temperature=0.7,
-                              round_size=8, chunk_size=400, batch_size=2048, max_new_tokens=160, seed=0)
+                              round_size=8, chunk_size=400, batch_size=2048, max_new_tokens=160, seed=0,
+                              deduplicate=False)  # the study's solutions are the demo's: every sample kept
     summary = annotate(config, out)
     return load_examples(out, "prm", "hard"), load_examples(out, "orm", "hard"), summary.seconds
 
@@ -134,7 +135,7 @@ def evaluate(model: Path, ws, ref, n: int = 64) -> dict:
     from verikit.bon import bon_curves, gather_samples, set_scores, within_problem_pairwise_auc
     from verikit.components import load_scorer
     from verikit.metrics import first_error, first_error_scores, roc_auc
-    from verikit.pipeline.sampling import load_samples
+    from verikit.pipeline.stages.sample import load_samples
     from verikit.rm.scorer import score_unique
 
     problems, _, samples = load_samples(ws, ref)

@@ -21,10 +21,11 @@ ROOT = Path(__file__).resolve().parents[1] / "verikit"
 LAYERS = {
     "verikit.completers": 1,
     "verikit.annotation": 2,
-    "verikit.rm": 3,
+    "verikit.rm": 3, "verikit.sft": 3,
     "verikit.bon": 4, "verikit.beam": 4,
     "verikit.rl": 5,
-    "verikit.serve": 6, "verikit.serve_guard": 6,
+    "verikit.serve": 6, "verikit.serve_guard": 6, "verikit.serve_schemas": 6, "verikit.serve_gate": 6,
+    "verikit.serve_harness": 6,
     "verikit.pipeline": 7, "verikit.cli": 7,
 }
 

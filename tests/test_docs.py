@@ -153,3 +153,95 @@ def test_the_readme_is_a_front_door():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= 150
     assert "make demo" in lines[lines.index("```") + 1] and "make test" in lines[lines.index("```") + 2]
+
+
+# -- a stage, a reward-model kind and an RL algorithm: each one module and one registration ----------------------
+
+GUIDE_RECIPE = """
+name: guide
+models: {{generator: {model}}}
+annotate:
+  datasets: [{{name: sums, split: train, limit: 4}}]
+  samples_per_problem: 2
+  n_rollouts: 2
+  max_new_tokens: 12
+  chunk_size: 2
+reward_models: {reward_models}
+sample:
+  datasets: [{{name: sums, split: test, limit: 3}}]
+  samples: 3
+  max_new_tokens: 12
+  chunk_size: 2
+select: {{repeats: 2}}
+{extra}
+"""
+
+
+def _guide_recipe(tmp_path, model, reward_models="[]", extra=""):
+    path = tmp_path / "guide.yaml"
+    path.write_text(GUIDE_RECIPE.format(model=model, reward_models=reward_models, extra=extra))
+    return path
+
+
+def _with_toy(module):
+    import toy_domain
+
+    reset_plugins(PluginHost(load_entry_points=False, extra_plugins=(toy_domain, module)))
+
+
+def test_the_guides_stage_runs_in_the_pipeline_from_its_own_recipe_section(toy, toy_lm, tmp_path, run_cli):
+    import json
+
+    from verikit.pipeline import reproduce
+
+    module = _example("stage")
+    _with_toy(module)
+    recipe = _guide_recipe(tmp_path, toy_lm, extra="lengths: {bins: [5, 20]}")
+    report = reproduce(recipe, tmp_path / "run")
+    histogram = json.loads((tmp_path / "run" / "lengths.json").read_text())
+    assert set(histogram) == {"sums-test"} and sum(histogram["sums-test"]) == 9 and len(histogram["sums-test"]) == 3
+    assert report["stages"]["lengths"]["result"] == histogram
+    order = list(report["stages"])
+    assert order.index("lengths") > order.index("sample")
+    code, output = run_cli(["stages"])
+    assert code == 0 and "lengths\tlengths\ta histogram" in output
+    bad = _guide_recipe(tmp_path, toy_lm, extra="lengths: {bins: [5, 20], colour: red}")
+    code, output = run_cli(["reproduce", "--recipe", bad, "--check"])
+    assert code != 0 and "'lengths.colour'" in output and "unknown field" in output
+    typo = _guide_recipe(tmp_path, toy_lm, extra="lenghts: {bins: [5]}")
+    code, output = run_cli(["reproduce", "--recipe", typo, "--check"])
+    assert code != 0 and "'lenghts'" in output and "lengths" in output
+
+
+def test_the_guides_reward_model_kind_is_trained_scored_and_selected_by_the_pipeline(toy, toy_lm, tmp_path):
+    import json
+
+    from verikit.pipeline import reproduce
+
+    module = _example("kind")
+    _with_toy(module)
+    recipe = _guide_recipe(tmp_path, toy_lm, reward_models="[{name: lp, kind: length-prior, training: {bucket: 3}}]")
+    report = reproduce(recipe, tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "reward_models" / "lp" / "verikit_rm.json").read_text())
+    assert manifest["kind"] == "length-prior" and manifest["bucket"] == 3 and manifest["table"]
+    assert {"lp", "sc+lp"} <= set(report["best_of_n"]["sums-test"])
+    assert isinstance(verikit.scorer(tmp_path / "run" / "reward_models" / "lp"), module.LengthPrior)
+    wrong = _guide_recipe(tmp_path, toy_lm, reward_models="[{name: lp, kind: length-prior, training: {buckets: 3}}]")
+    from verikit.errors import DataError
+    import pytest
+
+    with pytest.raises(DataError, match="training.buckets: unknown field"):
+        reproduce(wrong, tmp_path / "never")
+
+
+def test_the_guides_rl_algorithm_runs_from_the_command_line(toy, toy_lm, tmp_path, run_cli):
+    import json
+
+    module = _example("rl")
+    _with_toy(module)
+    code, output = run_cli(["rl", "--algo", "reference-sft", "--policy", toy_lm, "--dataset", "sums", "--train-problems", 4,
+                            "--eval-problems", 2, "--rft-epochs", 1, "--max-new-tokens", 8, "--out", tmp_path / "rl"])
+    assert code == 0, output
+    summary = json.loads((tmp_path / "rl" / "rl.json").read_text())
+    assert summary["algo"] == "reference-sft" and summary["pairs"] == 4 and 0 <= summary["dev_greedy_acc"] <= 1
+    assert (tmp_path / "rl" / "model" / "config.json").exists()

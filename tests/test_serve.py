@@ -9,7 +9,8 @@ import verikit
 from verikit.completers.openai import OpenAICompleter
 from verikit.errors import ServerError
 from verikit.components import load_scorer
-from verikit.serve import BackgroundServer, ServeLimits, create_app
+from verikit.serve import ServeLimits, create_app
+from verikit.serve_harness import BackgroundServer
 
 PROMPTS = ["Step 1: 2 + 3 = 5\n", "Question: what is 7 * 6?\nStep 1:", "x"]
 

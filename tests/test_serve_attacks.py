@@ -21,7 +21,8 @@ import pytest
 
 import verikit
 from verikit.errors import VerikitError
-from verikit.serve import BackgroundServer, ServeLimits, create_app, serve
+from verikit.serve import ServeLimits, create_app, serve
+from verikit.serve_harness import BackgroundServer
 
 from verikit.errors import Cancelled
 

@@ -74,9 +74,11 @@ def within_problem_pairwise_auc(entries: Sequence[ProblemSamples], key: str) -> 
     return pairwise_auc(groups, scores, correct)
 
 
-def _verdicts(problems: Sequence[ProblemSamples], selector: Callable, model: str | None, subsets: Sequence[Sequence[int]]) -> list[bool]:
+def selection_verdicts(problems: Sequence[ProblemSamples], selector: Callable, model: str | None,
+                       subsets: Sequence[Sequence[int]] | None = None) -> list[bool]:
     """Per problem: did the selector, shown only ``subset`` of its samples, pick a correct one?"""
     verdicts = []
+    subsets = subsets if subsets is not None else [range(len(p.answers)) for p in problems]
     for problem, subset in zip(problems, subsets):
         answers = [problem.answers[i] for i in subset]
         scores = None if model is None else [problem.scores[model][i] for i in subset]
@@ -102,7 +104,7 @@ def bon_curves(problems: Sequence[ProblemSamples], methods: dict[str, tuple[str,
                  for _ in range(repeats if n < smallest else 1)]
         resamples = [[rng.randrange(len(problems)) for _ in problems] for _ in range(repeats)]
         for name, (selector_name, model) in methods.items():
-            per_draw = [_verdicts(problems, selector(selector_name), model, subsets) for subsets in draws]
+            per_draw = [selection_verdicts(problems, selector(selector_name), model, subsets) for subsets in draws]
             mean = sum(sum(v) / len(v) for v in per_draw) / len(per_draw)
             boot = [sum(per_draw[i % len(per_draw)][j] for j in picks) / len(picks) for i, picks in enumerate(resamples)]
             low, high = percentile_interval(boot, around=mean)

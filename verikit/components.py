@@ -90,5 +90,14 @@ def load_scorer(path, **options: Any) -> Scorer:
     kind = "remote" if address else (manifest or {}).get("kind", "prm")
     if not isinstance(kind, str):
         raise DataError(f"'kind' must be a string, got {kind!r}", path=f"{text}/{RM_MANIFEST}", field="kind")
-    loader = lookup("scorers", kind)
+    loader = reward_model_kind(kind).load
     return loader(text, manifest=manifest, **accepted_settings(loader, **options))
+
+
+def reward_model_kind(name: str):
+    """The :class:`~verikit.interfaces.RewardModelKind` registered as ``name`` (``prm``, ``orm``, ``likelihood``,
+    ``remote`` or a plugin's); a bare loader a plugin registered reads as a kind that cannot be trained."""
+    from verikit.interfaces import RewardModelKind
+
+    target = lookup("scorers", name)
+    return target if isinstance(target, RewardModelKind) else RewardModelKind(load=target)

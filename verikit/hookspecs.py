@@ -96,5 +96,23 @@ def register_model_providers(register: Register) -> None:
 
 
 @hookspec
+def register_stages(register: Register) -> None:
+    """Register pipeline stages: :class:`verikit.pipeline.stage.Stage` records (or ``"module:STAGE"`` strings).
+
+    A stage runs in ``verikit reproduce`` when the recipe has its section, after the stages its ``after`` names;
+    a plugin's stage reads its own top-level recipe section, validated by the stage's ``settings`` model.
+    """
+
+
+@hookspec
+def register_rl_algorithms(register: Register) -> None:
+    """Register RL algorithms: :class:`verikit.rl.algorithms.RLAlgorithm` records (or ``"module:ALGORITHM"``).
+
+    ``verikit rl --algo NAME`` and a recipe's ``rl.methods.*.algo`` run one: its ``run(config, out, context)`` trains
+    the policy into ``out/model`` and returns a summary.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``verikit`` CLI; ``cli`` is the root ``typer.Typer`` application."""

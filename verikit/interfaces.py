@@ -225,6 +225,28 @@ class Scorer(ABC):
 
 
 @dataclass(frozen=True)
+class RewardModelKind:
+    """A kind of reward model: how it is read, and (if verikit can make one) how it is trained.
+
+    Registered by name with ``register_scorers``; the ``kind`` a model folder's ``verikit_rm.json`` names selects
+    it. ``load(path, manifest=None, **options) -> Scorer``. ``train(settings, base, examples, out, *, labels,
+    domain, progress, callbacks) -> summary`` fits one on an :class:`~verikit.rm.data.ExampleSet` (``None``: read
+    only, like a server); ``settings`` is the pydantic model of its training settings (what a recipe's
+    ``reward_models[*].training`` and the CLI accept); ``targets`` which examples it learns from (``prm``: one
+    target per step, ``orm``: the final answer's correctness at the last step); ``aggregation`` the solution score it
+    gives unless a recipe says otherwise (``None``: the recipe's, the paper's ``min``). A bare loader registered
+    instead of a kind reads as a kind that cannot be trained (:func:`verikit.components.reward_model_kind`).
+    """
+
+    load: Callable[..., Scorer]
+    train: Callable[..., dict] | None = None
+    settings: Any = None
+    targets: str = "prm"
+    aggregation: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Probe:
     """A strategy's request for ``count`` more rollouts from the prefix ending at step ``step`` (0-based)."""
 

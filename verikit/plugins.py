@@ -33,7 +33,7 @@ from verikit.registry import Registry
 ENTRY_POINT_GROUP = "verikit"
 
 DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"verikit.default_plugins.{name}" for name in (
-    "splitters", "selectors", "estimators", "completers", "scorers", "strategies"))
+    "splitters", "selectors", "estimators", "completers", "scorers", "strategies", "stages", "rl_algorithms"))
 
 #: hook name → (registry key, human name of the kind)
 REGISTRY_HOOKS: dict[str, tuple[str, str]] = {
@@ -48,6 +48,8 @@ REGISTRY_HOOKS: dict[str, tuple[str, str]] = {
     "register_scorers": ("scorers", "scorer"),
     "register_recipes": ("recipes", "recipe"),
     "register_model_providers": ("model_providers", "model provider"),
+    "register_stages": ("stages", "pipeline stage"),
+    "register_rl_algorithms": ("rl_algorithms", "RL algorithm"),
 }
 
 

@@ -194,8 +194,10 @@ class PRM800KRow(_Open):
 class AnnotationRecord(BaseModel):
     """One sampled solution in an annotation folder: its steps, their labels and what it cost.
 
-    A record with ``error`` set (no steps, a gold answer the checker cannot read) has no labels; every other
-    record has one label, one rollout count and one verdict string per step.
+    A record with ``error`` set (no steps, a gold answer the checker cannot read) has no labels, nor has a
+    duplicate (``duplicate_of``: the sample index of an earlier solution of the same problem with the same text,
+    stored so that every sample has its record, never rolled out); every other record has one label, one rollout
+    count and one verdict string per step (:func:`is_labelled`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -226,12 +228,31 @@ class AnnotationRecord(BaseModel):
     completer: str
     seed: int
     config_hash: str
+    duplicate_of: int | None = Field(default=None, ge=0, description="Sample index of the earlier solution with this text.")
 
     @model_validator(mode="after")
     def _one_label_per_step(self) -> AnnotationRecord:
-        if self.error is None:
+        if self.error is None and self.duplicate_of is None:
             lengths = {len(x) for x in (self.steps, self.hard_labels, self.soft_labels, self.step_rollouts,
                                         self.step_correct, self.verdicts)}
             if lengths != {len(self.steps)}:
                 raise ValueError(f"{len(self.steps)} steps but label lists of lengths {sorted(lengths)}")
         return self
+
+
+def strict_settings(schema: type[BaseModel], values: dict) -> BaseModel:
+    """``schema(**values)``, with a key that is not one of its fields refused even when the model itself ignores extra
+    keys (a plugin's settings model may): a misspelt setting must fail, not be dropped. Raises pydantic's
+    ``ValidationError`` (an unknown key as ``extra_forbidden`` at its place)."""
+    unknown = sorted(set(values) - set(schema.model_fields))
+    if unknown:
+        from pydantic import ValidationError
+
+        raise ValidationError.from_exception_data(schema.__name__, [
+            {"type": "extra_forbidden", "loc": (name,), "input": values[name]} for name in unknown])
+    return schema(**values)
+
+
+def is_labelled(record: dict) -> bool:
+    """Whether an annotation record (as stored) carries step labels: no error, not a duplicate."""
+    return not record.get("error") and record.get("duplicate_of") is None

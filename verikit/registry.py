@@ -75,5 +75,9 @@ class Registry(Generic[T]):
     def entries(self) -> list[Entry]:
         return [self._entries[n] for n in self.names()]
 
+    def entries_in_order(self) -> list[Entry]:
+        """The entries in the order they were registered (the core's defaults first)."""
+        return list(self._entries.values())
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries

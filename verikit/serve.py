@@ -18,7 +18,8 @@ hostile (``python -m benchmarks.serve_attacks`` replays the attacks):
   beyond loopback without one is refused.
 
 The model serves one request at a time in a worker thread, so the event loop keeps answering ``/health``
-and refusals while it works.
+and refusals while it works. Request bodies and limits: :mod:`verikit.serve_schemas`; the gate: :mod:`verikit.serve_gate`;
+a server in a background thread (tests, benchmarks): :mod:`verikit.serve_harness`.
 """
 
 
@@ -30,161 +31,15 @@ import time
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from verikit.errors import Cancelled, VerikitError
 from verikit.interfaces import Completions
+from verikit.serve_gate import Busy, Gone, ModelGate
+from verikit.serve_guard import server_config
+from verikit.serve_schemas import (API_KEY_ENV, MAX_SEED, MIN_TEMPERATURE, CompletionRequest, ScoreItem, ScoreRequest,
+                                   ServeLimits)
 
-#: Sampling temperatures between 0 and this are refused: dividing logits by 1e-300 overflows to inf/NaN.
-MIN_TEMPERATURE = 1e-3
-MAX_SEED = 2**63 - 1
-API_KEY_ENV = "VERIKIT_API_KEY"
-
-
-class ServeLimits(BaseModel):
-    """What one request and the whole queue may ask of the server; every limit is checked before any work."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_prompt_chars: int = Field(default=32_000, ge=1, description="Longest prompt (or scored solution) in characters; "
-                                  "checked before tokenizing, then tokens against the model's positions.")
-    max_n: int = Field(default=64, ge=1, description="Largest n per request.")
-    max_tokens: int = Field(default=1024, ge=1, description="Largest max_tokens per request.")
-    max_steps: int = Field(default=512, ge=1, description="Most steps in one scored solution.")
-    max_batch: int = Field(default=64, ge=1, description="Prompts (or solutions to score) in one request.")
-    max_queue: int = Field(default=64, ge=0, description="Requests that may wait for the model; one more gets 503.")
-    max_request_tokens: int = Field(default=262_144, ge=1, description="Largest prompts x n x max_tokens of one request.")
-    max_queued_tokens: int = Field(default=1_048_576, ge=1, description="Largest prompts x n x max_tokens waiting in the queue.")
-    max_stop: int = Field(default=4, ge=0, description="Stop strings per request (OpenAI's limit).")
-    max_stop_chars: int = Field(default=64, ge=1, description="Characters per stop string.")
-    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="Largest request body.")
-    body_timeout: float = Field(default=30.0, gt=0, description="Seconds to receive a whole request body (then 408).")
-    header_timeout: float = Field(default=10.0, gt=0, description="Seconds to receive a request's headers.")
-    max_connections: int = Field(default=256, ge=1, description="Open connections; beyond them uvicorn answers 503.")
-
-
-def _valid_unicode(value):
-    """Strings must be encodable text: a lone surrogate (``"\\ud800"`` in JSON) would fail in the tokenizer."""
-    for text in [value] if isinstance(value, str) else (value or []):
-        if isinstance(text, str):
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError("text must be valid Unicode (it holds a lone surrogate)") from None
-    return value
-
-
-class CompletionRequest(BaseModel):
-    """The subset of OpenAI's completions request that verikit honours (unknown fields are refused)."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    model: str | None = None
-    prompt: str | list[str]
-    n: int = Field(default=1, ge=1)
-    temperature: float = Field(default=1.0, ge=0.0, le=100.0)
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    max_tokens: int = Field(default=16, ge=1)
-    stop: str | list[str] | None = None
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
-    include_stop_str_in_output: bool = False
-    user: str | None = None
-
-    _unicode = field_validator("prompt", "stop", "model", "user")(_valid_unicode)
-
-    @field_validator("temperature")
-    @classmethod
-    def _usable_temperature(cls, value: float) -> float:
-        if 0 < value < MIN_TEMPERATURE:
-            raise ValueError(f"temperature must be 0 (greedy) or at least {MIN_TEMPERATURE}")
-        return value
-
-
-class ScoreItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    question: str
-    steps: list[str] = Field(min_length=1)
-
-    _unicode = field_validator("question", "steps")(_valid_unicode)
-
-
-class ScoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[ScoreItem] = Field(min_length=1)
-    aggregation: str = "min"
-
-
-class _Busy(Exception):
-    pass
-
-
-class _Gone(Exception):
-    """The client left (or the server is stopping) before or while its work ran."""
-
-
-class ModelGate:
-    """One request at a time on the model; bounded waiting (requests and tokens); cancellable work.
-
-    ``run`` waits for the model unless the client disconnects first, runs ``function(cancel)`` in a worker
-    thread, and sets ``cancel`` (a ``threading.Event``) when the client disconnects or the server stops; the
-    model is released only when the thread has returned, so cancelled work never overlaps the next request.
-    """
-
-    def __init__(self, max_queue: int, max_queued_tokens: int):
-        self.lock = asyncio.Lock()
-        self.max_queue, self.max_queued_tokens = max_queue, max_queued_tokens
-        self.waiting = 0
-        self.queued_tokens = 0
-        self.stopping = threading.Event()  # set on SIGTERM: cancel what runs, start nothing new
-
-    async def run(self, function, *, work: int = 0, disconnected: asyncio.Event | None = None):
-        if self.stopping.is_set():
-            raise _Gone("server shutting down")
-        if self.lock.locked() and (self.waiting >= self.max_queue or self.queued_tokens + work > self.max_queued_tokens):
-            raise _Busy()
-        disconnected = disconnected or asyncio.Event()
-        self.waiting += 1
-        self.queued_tokens += work
-        try:
-            await self._acquire_unless(disconnected)
-        finally:
-            self.waiting -= 1
-            self.queued_tokens -= work
-        cancel = threading.Event()
-        job = asyncio.ensure_future(asyncio.to_thread(function, cancel))
-        try:
-            if not await self._done_unless_abandoned(job, disconnected):
-                cancel.set()  # the thread stops at its next decoding step; the model is released after it
-                await asyncio.wait({job})
-            try:
-                return job.result()
-            except Cancelled:
-                raise _Gone("server shutting down" if self.stopping.is_set() else "client disconnected") from None
-        finally:
-            cancel.set()  # also when this coroutine itself is cancelled: the thread stops at its next step
-            self.lock.release()
-
-    async def _done_unless_abandoned(self, future, disconnected: asyncio.Event) -> bool:
-        """Wait for ``future``: ``True`` once it is done, ``False`` as soon as the client left or the server stops."""
-        while True:
-            done, _ = await asyncio.wait({future}, timeout=0.05)
-            if done:
-                return True
-            if disconnected.is_set() or self.stopping.is_set():
-                return False
-
-    async def _acquire_unless(self, disconnected: asyncio.Event) -> None:
-        acquire = asyncio.ensure_future(self.lock.acquire())
-        if await self._done_unless_abandoned(acquire, disconnected):
-            return
-        acquire.cancel()
-        await asyncio.gather(acquire, return_exceptions=True)
-        if not acquire.cancelled() and acquire.exception() is None:
-            self.lock.release()  # granted in the same instant it was given up
-        raise _Gone("client disconnected while queued")
-
+__all__ = ["API_KEY_ENV", "MAX_SEED", "MIN_TEMPERATURE", "CompletionRequest", "ModelGate", "ScoreItem", "ScoreRequest",
+           "ServeLimits", "create_app", "is_loopback", "serve", "server_config", "stoppable_server"]
 
 def create_app(completer=None, scorer=None, model_name: str = "verikit", limits: ServeLimits | None = None,
                api_key: str | None = None):
@@ -203,12 +58,12 @@ def create_app(completer=None, scorer=None, model_name: str = "verikit", limits:
     gate = ModelGate(limits.max_queue, limits.max_queued_tokens)
     app.state.gate = gate
 
-    @app.exception_handler(_Busy)
+    @app.exception_handler(Busy)
     async def busy(request, exc):
         return JSONResponse(status_code=503, content={"error": {"message": "server busy: request queue is full; retry later",
                                                                 "type": "overloaded"}})
 
-    @app.exception_handler(_Gone)
+    @app.exception_handler(Gone)
     async def gone(request, exc):  # 499 (nginx's "client closed request") when nobody is left to read it
         status = 503 if "shutting down" in str(exc) else 499
         return JSONResponse(status_code=status, content={"error": {"message": str(exc), "type": "cancelled"}})
@@ -326,17 +181,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def server_config(app, host: str, port: int, limits: ServeLimits):
-    """A ``uvicorn.Config`` with verikit's connection limits (header deadline, connection cap, keep-alive)."""
-    import uvicorn
-
-    from verikit.serve_guard import GuardedH11Protocol
-
-    protocol = type("VerikitH11Protocol", (GuardedH11Protocol,), {"header_timeout": limits.header_timeout})
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", http=protocol, loop="asyncio",
-                          limit_concurrency=limits.max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=3)
-
-
 def stoppable_server(config, gate: ModelGate):
     """A ``uvicorn.Server`` whose SIGTERM/SIGINT first cancels the model's work, so it exits within seconds."""
     import uvicorn
@@ -351,7 +195,7 @@ def stoppable_server(config, gate: ModelGate):
 
 def serve(model: str | None, prm: str | None, host: str = "127.0.0.1", port: int = 8000, device: str = "auto",
           limits: ServeLimits | None = None, batch_size: int = 64, api_key: str | None = None,
-          released_convention: bool = False) -> None:
+          released_convention: bool = False, backend: str = "transformers") -> None:
     """Load the models and serve until interrupted (SIGTERM/SIGINT cancel the work in flight)."""
     from verikit import components
     from verikit.components import load_scorer
@@ -363,7 +207,13 @@ def serve(model: str | None, prm: str | None, host: str = "127.0.0.1", port: int
         raise VerikitError(f"serving on {host} (beyond loopback) needs an API key: --api-key KEY or ${API_KEY_ENV}; "
                            "clients send it as 'Authorization: Bearer KEY'")
     limits = limits or ServeLimits()
-    completer = components.completer("transformers", model=model, device=device, batch_size=batch_size) if model else None
+    if model:
+        from verikit.interfaces import accepted_settings
+
+        factory = components.lookup("completers", backend)
+        completer = factory(model=model, **accepted_settings(factory, device=device, batch_size=batch_size))
+    else:
+        completer = None
     scorer = load_scorer(prm, device=None if device == "auto" else device,
                          released_convention=released_convention) if prm else None
     app = create_app(completer, scorer, model_name=model or "none", limits=limits, api_key=api_key)
@@ -371,35 +221,13 @@ def serve(model: str | None, prm: str | None, host: str = "127.0.0.1", port: int
     server.run()
 
 
-class BackgroundServer:
-    """Run an app with uvicorn on 127.0.0.1 in a thread (tests, benchmarks, notebooks): ``with … as url:``."""
+def __getattr__(name: str):
+    if name == "BackgroundServer":  # moved to verikit.serve_harness (a test harness, not the product's server)
+        import warnings
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, limits: ServeLimits | None = None):
-        import socket
+        from verikit.serve_harness import BackgroundServer
 
-        if port == 0:  # a free port, chosen now so that the URL is known before the server starts
-            with socket.socket() as probe:
-                probe.bind((host, 0))
-                port = probe.getsockname()[1]
-        self.app, self.host, self.port, self.limits = app, host, port, limits or ServeLimits()
-        self.url = f"http://{host}:{port}"
-
-    def __enter__(self) -> str:
-        import threading
-
-        import uvicorn
-
-        self.server = uvicorn.Server(server_config(self.app, self.host, self.port, self.limits))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the server on {self.url} did not start")
-            time.sleep(0.02)
-        return self.url
-
-    def __exit__(self, *exc) -> None:
-        self.app.app.state.gate.stopping.set()
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        warnings.warn("verikit.serve.BackgroundServer is now verikit.serve_harness.BackgroundServer", DeprecationWarning,
+                      stacklevel=2)
+        return BackgroundServer
+    raise AttributeError(name)

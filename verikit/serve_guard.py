@@ -115,3 +115,13 @@ class GuardedH11Protocol(H11Protocol):
                 self.transport.close()
 
         self.loop.call_later(self.header_timeout, too_slow)
+
+
+def server_config(app, host: str, port: int, limits):
+    """A ``uvicorn.Config`` with verikit's connection limits (header deadline, connection cap, keep-alive) from
+    :class:`~verikit.serve_schemas.ServeLimits`."""
+    import uvicorn
+
+    protocol = type("VerikitH11Protocol", (GuardedH11Protocol,), {"header_timeout": limits.header_timeout})
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", http=protocol, loop="asyncio",
+                          limit_concurrency=limits.max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=3)

@@ -68,7 +68,7 @@ def seed_run(preset: str, overrides: list[str], models: Path, seed: int, demo_fo
     """The sample, score and select stages of the demo's recipe at sampling ``seed`` into ``folder``."""
     from verikit.pipeline import reproduce
     from verikit.pipeline.recipe import load_recipe
-    from verikit.pipeline.selection import scored_entries
+    from verikit.pipeline.stages.select import scored_entries
     from verikit.pipeline.workspace import Workspace
 
     sets = [*overrides, f"sample.seed={seed}", f"select.seed={seed}",

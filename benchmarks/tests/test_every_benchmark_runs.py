@@ -243,3 +243,12 @@ def test_tag_head_study(mini_demo, tmp_path):
     assert set(result) == {"demo-mc@1e-3", "scripted-first@3e-4"}
     assert all(row["dev_probe_curve"] and 0 <= row["test_probe"]["all"]["ordered"] <= 1 for row in result.values())
     assert (tmp_path / "study" / "study.png").stat().st_size > 0
+
+
+def test_generator_draws_vary_the_miniatures_generators_not_the_annotation():
+    from benchmarks.annotation_draws import draw_overrides
+
+    assert draw_overrides("annotation", 3, "arith-easy") == ["annotate.seed=3"]
+    sets = draw_overrides("generator", 2, "arith-easy")
+    assert "models.policy=arith:arith-easy/policy?seed=2" in sets
+    assert "models.completer=arith:arith-easy/completer?seed=2" in sets and not any("annotate" in s for s in sets)

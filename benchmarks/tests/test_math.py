@@ -10,20 +10,21 @@ from verikit.pipeline import load_recipe
 
 
 @pytest.mark.parametrize("name", ["table1-llama2-70b", "table1-llemma-34b", "table1-deepseek-67b"])
-def test_the_table_1_recipes_have_the_papers_settings(name):
+def test_the_table_1_recipes_verify_each_dataset_with_its_own_reward_model(name):
+    """(Every other setting: test_paper_settings.py against docs/reproducing.md's table.)"""
     recipe, _ = load_recipe(RECIPES / f"{name}.yaml")
-    assert recipe.annotate.samples_per_problem == 15 and recipe.annotate.n_rollouts == 8
-    assert recipe.annotate.estimator == "hard" and recipe.sample.samples == 256 and recipe.score.aggregation == "min"
-    assert [d.key for d in recipe.sample.datasets] == ["gsm8k-test", "math500-test"]
     assert set(recipe.methods()) == {"sc", "orm", "sc+orm", "prm", "sc+prm"}
-    assert recipe.models.completer == "meta-math/MetaMath-Llemma-7B"
+    _, prm = recipe.methods()["prm"]
+    assert prm.reward_model_for("gsm8k-test") == "prm-gsm8k" and prm.reward_model_for("math500-test") == "prm-math"
+    orms = [spec for spec in recipe.reward_models if spec.kind == "orm"]
+    assert {spec.aggregation_under(recipe.score.aggregation) for spec in orms} == {"last"}  # one score per solution
     assert "### Instruction:\n{question}" in recipe.prompt_template
     assert set(recipe.paper) == {"gsm8k-test", "math500-test"} and len(recipe.paper["gsm8k-test"]) == 5
 
 
 def test_a_bad_recipe_names_the_file_and_field(tmp_path):
     path = tmp_path / "r.yaml"
-    path.write_text((RECIPES / "table2-mistral7b.yaml").read_text().replace("n_rollouts: 8", "n_rollout: 8"))
+    path.write_text((RECIPES / "reward-models.yaml").read_text().replace("n_rollouts: 8", "n_rollout: 8"))
     with pytest.raises(DataError, match=r"r.yaml: field 'annotate.n_rollout': unknown field"):
         load_recipe(path)
 
@@ -33,12 +34,14 @@ def test_list_names_every_recipe(capsys):
     assert set(capsys.readouterr().out.split()) == {p.stem for p in RECIPES.glob("*.yaml")}
 
 
-def test_smoke_runs_every_stage_on_real_rows(shared_data_dir, tmp_path):
-    report = main(["run", "--recipe", "table1-llama2-70b", "--smoke", "--out", str(tmp_path)])
-    records = load_records(tmp_path / "annotations" / "gsm8k-train")
-    assert len(records) == 6 and records[0]["question"].startswith("Natalia sold clips")  # 3 real problems × 2
-    assert len(load_records(tmp_path / "annotations" / "math-train-train")) == 6
-    trained = report["stages"]["train"]["result"]["prm"]
-    assert trained["examples"] + sum(trained["skipped_records"].values()) == 12
+def test_smoke_runs_every_stage_on_real_rows(paper_data_dir, tmp_path):
+    report = main(["run", "--recipe", "reward-models", "--smoke", "--out", str(tmp_path / "reward-models")])
+    records = load_records(tmp_path / "reward-models" / "annotations" / "gsm8k-train")
+    assert records[0]["question"].startswith("Natalia sold clips")
+    assert len({r["generator"] for r in records}) == 2  # both weak generators sampled
+    assert len(load_records(tmp_path / "reward-models" / "annotations" / "math-train-train"))
+    trained = report["stages"]["train"]["result"]
+    assert set(trained) == {"prm-gsm8k", "orm-gsm8k", "prm-math", "orm-math", "prm-mistral-7b", "orm-mistral-7b"}
+    report = main(["run", "--recipe", "table1-llama2-70b", "--smoke", "--out", str(tmp_path / "table1")])
     assert set(report["best_of_n"]) == {"gsm8k-test", "math500-test"}
     assert set(report["best_of_n"]["gsm8k-test"]) == {"greedy", "sc", "orm", "sc+orm", "prm", "sc+prm", "pass@n"}

@@ -16,7 +16,7 @@ def test_overrides_are_typed_after_the_config_fields():
 
 
 def test_an_unknown_field_is_a_clear_error():
-    with pytest.raises(SystemExit, match="'learning_rat' is not a StepPPOConfig field"):
+    with pytest.raises(SystemExit, match="field 'learning_rat': unknown field"):
         parse_config("typo:learning_rat=1e-5")
 
 

@@ -50,8 +50,8 @@ annotate:
   n_rollouts: 2
   max_new_tokens: 40
 reward_models:
-  - {{name: prm, objective: prm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
-  - {{name: orm, objective: orm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
+  - {{name: prm, kind: prm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
+  - {{name: orm, kind: orm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
 sample:
   datasets: [{{name: sums, split: test, limit: 6}}]
   samples: 4

@@ -1,5 +1,6 @@
 """Every paper recipe in benchmarks/math/recipes runs end to end under --smoke (tiny local model, real rows)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -7,14 +8,15 @@ import pytest
 RECIPES = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "math" / "recipes").glob("*.yaml"))
 
 
-def test_there_are_recipes_for_both_tables():
+def test_there_are_recipes_for_every_table_and_the_reward_models():
     names = {p.stem for p in RECIPES}
-    assert {"table1-llama2-70b", "table1-llemma-34b", "table1-deepseek-67b", "table2-mistral7b", "table2-llama2-7b"} <= names
+    assert {"reward-models", "table1-llama2-70b", "table1-llemma-34b", "table1-deepseek-67b", "table2-mistral7b",
+            "table2-llama2-7b", "table3-mistral7b"} <= names
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", RECIPES, ids=[p.stem for p in RECIPES])
-def test_every_paper_recipe_passes_a_smoke_run(recipe, shared_data_dir, tmp_path):
+def test_every_paper_recipe_passes_a_smoke_run(recipe, paper_data_dir, tmp_path):
     from verikit.pipeline import load_recipe, reproduce
 
     full, _ = load_recipe(recipe)
@@ -24,11 +26,17 @@ def test_every_paper_recipe_passes_a_smoke_run(recipe, shared_data_dir, tmp_path
     for dataset, figures in full.paper.items():
         assert set(figures) <= set(tables[dataset]), dataset  # a measured row beside every paper figure
     assert report["paper"] == full.paper
+    if full.finetune is not None:  # the fine-tuning stage ran on the MetaMathQA-format rows and made every model
+        for spec in full.finetune.models:
+            assert (tmp_path / "run" / "finetuned" / spec.name / "config.json").exists(), spec.name
+    if full.sample is not None and full.sample.repeats > 1:  # the table is the mean of the sample sets, with its spread
+        point = next(iter(report["best_of_n"].values()))["sc"]
+        assert len(point["sets"]) == min(full.sample.repeats, 2)  # smoke: two sets
 
 
-def test_the_paper_recipes_check_their_hub_models(tmp_path, run_cli, monkeypatch):
+def test_the_paper_recipes_check_their_hub_models(tmp_path, run_cli, monkeypatch, paper_data_dir):
     """Outside --smoke the models must be reachable: here (no hub) a paper recipe stops at its first model."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here: fail at once instead of retrying
     out = tmp_path / "never"
     code, output = run_cli(["reproduce", "--recipe", RECIPES[0], "--out", out])
-    assert code != 0 and "models.generator" in output and not out.exists()
+    assert code != 0 and re.search(r"field '(models|finetune\.models\.\d)\.\w+': hub model", output) and not out.exists()

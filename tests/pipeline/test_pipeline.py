@@ -31,10 +31,16 @@ class DoublingChecker(AnswerChecker):
         return pred is not None and pred.strip() == gold.strip()
 
 
+#: problem id → another question, as a plugin author's regenerated dataset would have it (same ids, new rows)
+EDITED_ROWS: dict[str, tuple[str, str]] = {}
+
+
 def load_doubling(split="test", data_dir=None, limit=None):
     start = {"train": 1, "dev": 100, "test": 200}[split]
-    return [Problem(id=f"double-{split}-{n}", question=f"Double {n}.", gold_answer=str(2 * n), domain="doubling")
-            for n in range(start, start + (limit or 20))]
+    problems = [Problem(id=f"double-{split}-{n}", question=f"Double {n}.", gold_answer=str(2 * n), domain="doubling")
+                for n in range(start, start + (limit or 20))]
+    return [p.model_copy(update=dict(zip(("question", "gold_answer"), EDITED_ROWS[p.id]))) if p.id in EDITED_ROWS else p
+            for p in problems]
 
 
 @hookimpl
@@ -65,8 +71,8 @@ annotate:
   max_new_tokens: 16
   chunk_size: 2
 reward_models:
-  - {{name: prm, objective: prm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
-  - {{name: orm, objective: orm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
+  - {{name: prm, kind: prm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
+  - {{name: orm, kind: orm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
 sample:
   datasets: [{{name: doubling, split: test, limit: 5}}]
   samples: 3
@@ -126,15 +132,15 @@ def test_a_domain_defined_in_a_test_file_gets_table_1_from_a_recipe_alone(doubli
 
 def test_killing_the_sample_stage_and_resuming_gives_identical_samples(doubling, doubling_lm, tmp_path):
     from verikit.pipeline.recipe import load_recipe
-    from verikit.pipeline.run import _models_stage
-    from verikit.pipeline.sampling import run_sample
+    from verikit.pipeline.stages.models import run_models
+    from verikit.pipeline.stages.sample import run_sample
     from verikit.pipeline.workspace import Workspace
 
     recipe, _ = load_recipe(_recipe(tmp_path, doubling_lm))
 
     def workspace(name):
         ws = Workspace(recipe, tmp_path / name)
-        _models_stage(ws)
+        run_models(ws)
         return ws
 
     whole = workspace("whole")
@@ -160,12 +166,14 @@ def test_killing_the_sample_stage_and_resuming_gives_identical_samples(doubling,
 def test_a_new_prm_rescores_the_saved_samples_without_generating(doubling, doubling_lm, tmp_path, monkeypatch):
     from verikit import components
     from verikit.pipeline import reproduce
+    from verikit.pipeline.reuse import stored_fingerprint
 
     path = _recipe(tmp_path, doubling_lm)
     out = tmp_path / "run"
     reproduce(path, out)
     shards = {p: p.stat().st_mtime_ns for p in (out / "samples").rglob("shard-*.jsonl")}
     old_scores = (out / "scores" / "doubling-test" / "prm.json").read_text()
+    old_model = stored_fingerprint(out / "scores" / "doubling-test" / "prm.json")["model"]
 
     real_lookup = components.lookup
 
@@ -182,8 +190,69 @@ def test_a_new_prm_rescores_the_saved_samples_without_generating(doubling, doubl
     assert {p: p.stat().st_mtime_ns for p in shards} == shards
     scoring = report["stages"]["score"]["result"]["doubling-test"]
     assert scoring["prm"]["reused"] is False and scoring["orm"]["reused"] is True
-    assert report["stages"]["train"]["result"]["orm"] == {"reused": True}
-    assert json.loads((out / "scores" / "doubling-test" / "prm.json").read_text())["model"] != json.loads(old_scores)["model"]
+    assert report["stages"]["train"]["result"]["orm"]["reused"] is True
+    assert json.loads((out / "scores" / "doubling-test" / "prm.json").read_text()) != json.loads(old_scores)
+    assert stored_fingerprint(out / "scores" / "doubling-test" / "prm.json")["model"] != old_model
+
+
+def _reused(report) -> dict[str, bool]:
+    """``stage/artifact`` → whether this run reused it, from the run's own report."""
+    stages = report["stages"]
+    flags = {f"annotate/{k}": v["reused"] for k, v in stages["annotate"]["result"].items()}
+    flags |= {f"train/{k}": v["reused"] for k, v in stages["train"]["result"].items()}
+    flags |= {f"sample/{k}": v["reused"] for k, v in stages["sample"]["result"].items()}
+    flags |= {f"score/{k}/{rm}": v["reused"] for k, by_rm in stages["score"]["result"].items() for rm, v in by_rm.items()}
+    return flags
+
+
+def _retrain_in_place(folder: str, texts: list[str]) -> None:
+    """A model folder overwritten by another training (same path, other weights), as a provider would."""
+    import shutil
+
+    shutil.rmtree(folder)
+    build_tiny_causal_lm(folder, texts, vocab_size=300)
+
+
+@pytest.mark.slow
+def test_a_changed_input_reruns_exactly_the_stages_downstream_of_it(doubling, doubling_lm, tmp_path, monkeypatch):
+    """The plugin author's case: retraining a model into the same folder or regenerating a dataset (same ids, other
+    rows) reruns what depends on it and reuses everything else, and the run says which."""
+    import shutil
+
+    from verikit.pipeline import reproduce
+
+    policy, base = tmp_path / "policy", tmp_path / "base"
+    shutil.copytree(doubling_lm, policy)
+    shutil.copytree(doubling_lm, base)
+    text = RECIPE.replace("models: {{generator: {model}}}", "models: {{generator: {model}, reward_model_base: " + str(base) + "}}")
+    path = _recipe(tmp_path, str(policy), text)
+    out = tmp_path / "run"
+    first = _reused(reproduce(path, out))
+    assert not any(first.values())
+    every = set(first)
+
+    def rerun() -> set[str]:
+        return {name for name, reused in _reused(reproduce(path, out)).items() if not reused}
+
+    assert rerun() == set()  # nothing changed: everything reused
+
+    # the reward models' base retrained in place: the reward models and their scores, nothing else
+    _retrain_in_place(str(base), [f"Question: Double {n}.\nSteps:\n{2 * n}\nThe answer is {2 * n}." for n in range(300)])
+    assert rerun() == {"train/prm", "train/orm", "score/doubling-test/prm", "score/doubling-test/orm"}
+
+    # a test row regenerated: the samples and their scores; the annotation and the reward models are reused
+    monkeypatch.setitem(EDITED_ROWS, "double-test-201", ("Double 7.", "14"))
+    assert rerun() == {"sample/doubling-test", "score/doubling-test/prm", "score/doubling-test/orm"}
+
+    # a training row regenerated: its annotation, the reward models trained on it and their scores; not the samples
+    monkeypatch.setitem(EDITED_ROWS, "double-train-2", ("Double 9.", "18"))
+    assert rerun() == {"annotate/doubling-train", "train/prm", "train/orm", "score/doubling-test/prm",
+                       "score/doubling-test/orm"}
+
+    # the generator (policy and completer) retrained in place: everything it made, i.e. everything
+    _retrain_in_place(str(policy), [f"Question: Double {n}.\nSteps:\n{n} + {n} = {2 * n}\nThe answer is {2 * n}."
+                                    for n in range(0, 300, 2)])
+    assert rerun() == every
 
 
 def test_the_medqa_plugin_gets_table_1_from_a_recipe_alone(tmp_path):
@@ -203,7 +272,7 @@ annotate:
   n_rollouts: 2
   max_new_tokens: 16
 reward_models:
-  - {{name: prm, objective: prm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
+  - {{name: prm, kind: prm, training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}
 sample:
   datasets: [{{name: medqa-sample, split: test, limit: 4}}]
   samples: 3
@@ -241,7 +310,7 @@ def test_a_bad_recipe_fails_before_any_work_naming_file_and_field(doubling, doub
 def test_an_unknown_stage_fails_before_any_work(doubling, doubling_lm, tmp_path, run_cli):
     out = tmp_path / "never"
     code, output = run_cli(["reproduce", "--recipe", _recipe(tmp_path, doubling_lm), "--out", out, "--stage", "smaple"])
-    assert code != 0 and "unknown stage 'smaple'" in output and not out.exists()
+    assert code != 0 and "unknown pipeline stage 'smaple'" in output and "did you mean 'sample'" in output and not out.exists()
 
 
 def test_a_gpu_precision_on_a_cpu_machine_fails_before_any_work(doubling, doubling_lm, tmp_path, run_cli):
@@ -311,7 +380,7 @@ annotate:
   n_rollouts: 2
   max_new_tokens: 12
 reward_models:
-  - {{name: prm, objective: prm, launcher: accelerate, accelerate_config: {config},
+  - {{name: prm, kind: prm, launcher: accelerate, accelerate_config: {config},
      training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 2}}}}
 """)
     from verikit.pipeline import reproduce

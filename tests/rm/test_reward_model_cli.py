@@ -40,8 +40,10 @@ def test_train_score_and_evaluate_from_the_command_line(toy, toy_lm, tmp_path, a
     common = ["--data", ann, "--base", toy_lm, "--epochs", 1, "--batch-size", 4]
     _ok(["train-prm", *common, "--labels", "soft", "--out", tmp_path / "prm-soft"])
     _ok(["train-orm", *common, "--out", tmp_path / "orm"])
-    output = _ok(["train-prm", "--data", ann, "--base", toy_lm, "--head", "likelihood", "--out", tmp_path / "lprm"])
-    assert "likelihood PRM" in output
+    output = _ok(["train-prm", "--data", ann, "--base", toy_lm, "--kind", "likelihood", "--set", "regularization=0.5",
+                  "--out", tmp_path / "lprm"])
+    assert "likelihood reward model" in output and "--head is deprecated" not in output
+    assert json.loads((tmp_path / "lprm" / "verikit_rm.json").read_text())["kind"] == "likelihood"
 
     rows = tmp_path / "rows.jsonl"
     rows.write_text(json.dumps({"question": "2+3=?", "steps": ["Step 1: 2+3=5", "The answer is 5"]}) + "\n")

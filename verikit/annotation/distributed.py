@@ -68,7 +68,8 @@ def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 
     ray = _import_ray()
     started = time.perf_counter()
     store, summary, chunks, todo = open_run(config, out, retry_errors=retry_errors)
-    bar, _ = progress_bar(config, sum(len(chunks[c]) for c in todo) * config.samples_per_problem, started, progress)
+    bar, _ = progress_bar(config, sum(len(chunks[c]) for c in todo) * config.samples_per_problem * len(config.generator),
+                          started, progress)
     if not todo:
         bar.close()
         return summarize(store, summary, started)

@@ -1,8 +1,11 @@
 """The annotation pipeline: sample solutions, split them, roll out from their steps, label, store.
 
-Work is done chunk by chunk (``chunk_size`` problems). Inside a chunk every solution's strategy runs side
-by side and each round of probes is answered with batched completer calls; identical prefixes (two
-samples that share their first steps) share their rollouts. With a completer that takes per-sample seeds
+Work is done chunk by chunk (``chunk_size`` problems). Each generator samples ``samples_per_problem``
+solutions of every problem (the paper: 15 from each of its two weak generators); with ``deduplicate`` a
+solution whose text an earlier one of the same problem already has is stored as a duplicate
+(``duplicate_of``) and not rolled out. Inside a chunk every solution's strategy runs side by side and each
+round of probes is answered with batched completer calls; identical prefixes (two samples that share their
+first steps) share their rollouts. With a completer that takes per-sample seeds
 (:meth:`~verikit.interfaces.Completer.supports_sample_seeds`; the transformers backend does), the ``j``-th
 solution of a problem and the ``i``-th rollout of a step prefix are seeded by the run's seed and those
 coordinates alone, so the labels do not depend on the chunk, round or batch sizes; otherwise each chunk's
@@ -12,7 +15,6 @@ gives the same records.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from verikit.errors import DataError
 from verikit.interfaces import Completions, Probe, StrategyOptions, accepted_settings
 from verikit.models import require_model
 from verikit.records import AnnotationRecord
+from verikit.seeding import derived_seed, rollout_seeds, sample_seeds
 from verikit.types import StepLabel
 
 
@@ -43,15 +46,11 @@ class AnnotationSummary:
     repairs: list[str] = field(default_factory=list)
     gold_errors: list[str] = field(default_factory=list)  # problems whose gold answer the checker cannot read
     retried: int = 0  # records of chunks holding an error, dropped by ``retry_errors`` (the chunks ran again)
+    duplicates: int = 0  # solutions with the text of an earlier one of their problem (not rolled out)
 
     @property
     def labelled(self) -> int:
-        return self.solutions - sum(self.errors.values())
-
-
-def derived_seed(base: int, *parts: Any) -> int:
-    """A seed for one unit of work (a chunk, a round, a shard) from the run's seed and the unit's coordinates."""
-    return int(hashlib.sha256(repr((base, *parts)).encode()).hexdigest()[:8], 16)
+        return self.solutions - sum(self.errors.values()) - self.duplicates
 
 
 #: How a run's randomness is laid out, stored in its folder's manifest: a folder annotated under another scheme
@@ -71,21 +70,13 @@ def run_manifest(config: AnnotationConfig) -> dict[str, Any]:
     return {**config.model_dump(), "seeding_scheme": SEEDING_SCHEME}
 
 
-def rollout_seeds(base: int, key: tuple[str, str], start: int, count: int) -> list[int]:
-    """The seeds of rollouts ``start .. start+count-1`` from one step prefix (``key``: problem id, prefix).
-
-    With a completer that takes per-sample seeds, the ``i``-th rollout of a prefix is the same whatever
-    round, chunk or batch asks for it, so a step's label does not depend on how the run is scheduled:
-    chunk size, round size and batch size change the speed, not the labels."""
-    return [derived_seed(base, "rollout", *key, index) for index in range(start, start + count)]
-
-
 @dataclass
 class _Item:
     """One sampled solution being annotated."""
 
     problem: Any
     sample_index: int
+    generator: str
     solution: str
     steps: list[str]
     final_answer: str | None
@@ -99,6 +90,7 @@ class _Item:
     verdicts: dict[int, list[bool]] = field(default_factory=dict)
     rollouts_generated: int = 0
     rollout_tokens: int = 0
+    duplicate_of: int | None = None
 
 
 class Annotator:
@@ -106,15 +98,17 @@ class Annotator:
 
     def __init__(self, config: AnnotationConfig, generator=None, completer=None):
         self.config = config
-        self.generator = generator or self._completer(config.generator)
+        self.generators = [generator or self._completer(config.generator[0])]
+        self.generators += [self._completer(model) for model in config.generator[1:]]
         if completer is not None:
             self.completer = completer
-        elif config.completer in (None, config.generator):
-            self.completer = self.generator
+        elif config.rollout_model == config.generator[0]:
+            self.completer = self.generators[0]
         else:
-            self.completer = self._completer(config.completer)
+            self.completer = self._completer(config.rollout_model)
         self.strategy = components.strategy(config.strategy)
-        self.options = StrategyOptions(estimator=components.estimator(config.estimator), round_size=config.round_size)
+        self.options = StrategyOptions(estimator=components.estimator(config.estimator, **config.estimator_options),
+                                       round_size=config.round_size)
 
     def _completer(self, model: str):
         """The configured backend for ``model``, given the run's device and batch size where it takes them."""
@@ -123,6 +117,15 @@ class Annotator:
                                                                     "max_new_tokens": self.config.max_new_tokens,
                                                                     "prompt_cache_mb": PROMPT_CACHE_MB,
                                                                     **self.config.backend_options}))
+
+    @property
+    def generator(self):
+        """The first generator (the only one, usually)."""
+        return self.generators[0]
+
+    def models(self) -> list:
+        """Every engine this annotator holds, each once (to release them)."""
+        return list({id(m): m for m in [*self.generators, self.completer]}.values())
 
     # -- one chunk ---------------------------------------------------------------------------------
     def annotate_chunk(self, chunk: int, problems: list, on_rollouts=None) -> list[dict]:
@@ -135,33 +138,67 @@ class Annotator:
         gold_errors = {p.id: gold_error(p, checkers[p.domain]) for p in problems}
         sampled = [p for p in problems if gold_errors[p.id] is None]  # nothing is sampled for a gold not understood
         prompts = [domains[p.domain].prompt(p) for p in sampled]
-        keyed = {"sample_seeds": [[derived_seed(config.seed, "sample", p.id, j) for j in range(config.samples_per_problem)]
-                                  for p in sampled]} if self.generator.supports_sample_seeds() else {}
-        samples = self.generator.complete(prompts, n=config.samples_per_problem, temperature=config.temperature,
-                                          top_p=config.top_p, max_new_tokens=config.max_new_tokens,
-                                          seed=derived_seed(config.seed, "sample", chunk), **keyed) if sampled else []
-        texts_by_id = {p.id: texts for p, texts in zip(sampled, samples)}
+        k = config.samples_per_problem
+        texts_by_id: dict[str, list[tuple[int, str, str]]] = {p.id: [] for p in sampled}  # (sample index, generator, text)
+        for g, (name, generator) in enumerate(zip(config.generator, self.generators)):
+            keyed = {"sample_seeds": [sample_seeds(config.seed, p.id, g, k) for p in sampled]} \
+                if generator.supports_sample_seeds() else {}
+            samples = generator.complete(prompts, n=k, temperature=config.temperature, top_p=config.top_p,
+                                         max_new_tokens=config.max_new_tokens,
+                                         seed=derived_seed(config.seed, "sample", chunk, *([g] if g else [])), **keyed) \
+                if sampled else []
+            for p, texts in zip(sampled, samples):
+                texts_by_id[p.id] += [(g * k + j, name, text) for j, text in enumerate(texts)]
         items: list[_Item] = []
         for problem in problems:
             checker, splitter = checkers[problem.domain], splitters[problem.domain]
             if gold_errors[problem.id] is not None:
-                items.extend(_Item(problem, index, "", [], None, None, error=gold_errors[problem.id])
-                             for index in range(config.samples_per_problem))
+                items.extend(_Item(problem, index, config.generator[index // k], "", [], None, None,
+                                   error=gold_errors[problem.id]) for index in range(k * len(config.generator)))
                 continue
-            for index, text in enumerate(texts_by_id[problem.id]):
+            first_of: dict[str, int] = {}
+            for index, name, text in texts_by_id[problem.id]:
                 solution = text.rstrip()
                 steps = splitter.split(solution)
                 answer = checker.extract(solution)
-                item = _Item(problem, index, solution, steps, answer,
+                item = _Item(problem, index, name, solution, steps, answer,
                              None if answer is None else checker.equivalent(answer, problem.gold_answer))
-                if not steps:
+                if config.deduplicate and solution in first_of:
+                    item.duplicate_of = first_of[solution]  # stored, counted, never rolled out
+                elif not steps:
                     item.error = "solution has no steps"
                 else:
                     item.run = self.strategy(len(steps), config.n_rollouts, item.final_correct, self.options)
+                first_of.setdefault(solution, index)
                 items.append(item)
         self._run_strategies(chunk, items, prompts_by_id={p.id: prompt for p, prompt in zip(sampled, prompts)},
                              checkers=checkers, splitters=splitters, on_rollouts=on_rollouts)
         return [self._record(chunk, item) for item in items]
+
+    def label_solutions(self, solutions: list[tuple[Any, list[str]]], on_rollouts=None) -> list[list[StepLabel] | None]:
+        """Monte Carlo labels of given solutions — ``(problem, steps)`` pairs, e.g. human-labelled ones — with this
+        annotator's completer, strategy, estimator and N; ``None`` for a problem whose gold answer is not understood.
+        Rollouts are seeded by (problem, prefix, index) as in annotation, and solutions sharing a prefix share them."""
+        config = self.config
+        domains = {p.domain: components.domain(config.domain or p.domain) for p, _ in solutions}
+        if config.prompt_template is not None:
+            domains = {name: d.model_copy(update={"prompt_template": config.prompt_template}) for name, d in domains.items()}
+        checkers = {name: components.answer_checker(d.answer_checker) for name, d in domains.items()}
+        splitters = {name: components.step_splitter(d.step_splitter) for name, d in domains.items()}
+        items = []
+        for index, (problem, steps) in enumerate(solutions):
+            checker, text = checkers[problem.domain], splitters[problem.domain].join(steps)
+            answer = checker.extract(text)
+            item = _Item(problem, index, "given", text, list(steps), answer,
+                         None if answer is None else checker.equivalent(answer, problem.gold_answer))
+            if gold_error(problem, checker) is not None:
+                item.error = "gold answer not understood"
+            elif steps:
+                item.run = self.strategy(len(steps), config.n_rollouts, item.final_correct, self.options)
+            items.append(item)
+        prompts = {p.id: domains[p.domain].prompt(p) for p, _ in solutions}
+        self._run_strategies(0, items, prompts_by_id=prompts, checkers=checkers, splitters=splitters, on_rollouts=on_rollouts)
+        return [None if item.error else item.labels for item in items]
 
     def _advance(self, item: _Item, verdicts: list[bool] | None) -> None:
         try:
@@ -246,8 +283,9 @@ class Annotator:
             "error": item.error,
             "strategy": config.strategy,
             "n_rollouts": config.n_rollouts,
-            "generator": config.generator,
-            "completer": config.completer or config.generator,
+            "generator": item.generator,
+            "completer": config.rollout_model,
+            "duplicate_of": item.duplicate_of,
             "seed": config.seed,
             "config_hash": config_hash(config.model_dump()),
         }).model_dump()
@@ -291,7 +329,7 @@ def prepare_run(config: AnnotationConfig) -> tuple[list, list[str]]:
         raise DataError(f"dataset {config.dataset!r} split {config.split!r} has no problems")
     gold_errors = check_gold_answers(problems, config)
     if config.backend == "transformers":
-        for model in (config.generator, config.completer):
+        for model in [*config.generator, config.completer]:
             if model is not None:
                 require_model(model)
     return problems, gold_errors
@@ -311,7 +349,8 @@ def open_run(config: AnnotationConfig, out: str | Path, retry_errors: bool = Fal
     if retry_errors:
         summary.retried = store.drop_errors()
     chunks = [problems[i : i + config.chunk_size] for i in range(0, len(problems), config.chunk_size)]
-    todo = [c for c, chunk in enumerate(chunks) if len(store.keys(c)) < config.samples_per_problem * len(chunk)]
+    per_problem = config.samples_per_problem * len(config.generator)
+    todo = [c for c, chunk in enumerate(chunks) if len(store.keys(c)) < per_problem * len(chunk)]
     summary.skipped_chunks = len(chunks) - len(todo)
     summary.problems = len(problems)
     return store, summary, chunks, todo
@@ -335,7 +374,9 @@ def summarize(store: AnnotationStore, summary: AnnotationSummary, started: float
     """Fill the summary's counts from every stored record."""
     for record in store.records():
         summary.solutions += 1
-        if record["error"]:
+        if record.get("duplicate_of") is not None:
+            summary.duplicates += 1
+        elif record["error"]:
             kind = record["error"].split(":")[0]  # "solution has no steps", "gold answer not understood"
             summary.errors[kind] = summary.errors.get(kind, 0) + 1
         summary.rollouts_used += record["rollouts_used"]
@@ -355,7 +396,8 @@ def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, a
     prepared = prepare_run(config)
     annotator = annotator or Annotator(config)  # a model that does not load fails here, before the folder is made
     store, summary, chunks, todo = open_run(config, out, retry_errors=retry_errors, prepared=prepared)
-    bar, count_rollouts = progress_bar(config, sum(len(chunks[c]) for c in todo) * config.samples_per_problem, started, progress)
+    per_problem = config.samples_per_problem * len(config.generator)
+    bar, count_rollouts = progress_bar(config, sum(len(chunks[c]) for c in todo) * per_problem, started, progress)
     for chunk_index in todo:
         records = annotator.annotate_chunk(chunk_index, chunks[chunk_index], on_rollouts=count_rollouts)
         store.append(chunk_index, records)

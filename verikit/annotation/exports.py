@@ -7,13 +7,12 @@ from pathlib import Path
 
 from verikit.errors import DataError
 from verikit.format import math_shepherd_line, to_math_shepherd, to_trl
+from verikit.records import is_labelled
 
 
 def _labelled_records(records: list[dict]):
-    for record in records:
-        if record.get("error"):
-            continue  # no labels to export; the record stays in the annotation folder and its counts
-        yield record
+    # an error or a duplicate has no labels to export; the record stays in the annotation folder and its counts
+    return (record for record in records if is_labelled(record))
 
 
 LABELS = ("hard_labels", "soft_labels")

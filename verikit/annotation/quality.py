@@ -13,6 +13,7 @@ from verikit import components
 from verikit.annotation.strategies import run_with_pool
 from verikit.errors import DataError
 from verikit.metrics import label_agreement_scores, roc_auc
+from verikit.records import is_labelled
 from verikit.types import Problem
 
 
@@ -21,7 +22,7 @@ def label_agreement(records: list[dict], gold_labeller: Callable, problems: dict
 
     ``problems`` (id → Problem) gives the labeller the loaded problems, metadata included; without it each is
     rebuilt from its record."""
-    usable = [r for r in records if not r.get("error")]
+    usable = [r for r in records if is_labelled(r)]
     if not usable:
         raise DataError("no annotated solutions to evaluate")
     problems = problems or {}
@@ -40,7 +41,7 @@ def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[i
     ``"soft"`` (naive soft values: accuracy at 0.5 and step AUC) and ``"counts"``. ``strategies``: every
     registered one by default."""
     strategies = components.names("strategies") if strategies is None else strategies
-    usable = [r for r in records if not r.get("error")]
+    usable = [r for r in records if is_labelled(r)]
     if not usable:
         raise DataError("no annotated solutions to evaluate")
     largest = max(ns)

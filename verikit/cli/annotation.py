@@ -22,27 +22,33 @@ ANNOTATION_FLAGS = {"samples_per_problem": "samples", "n_rollouts": "n", "backen
 def annotate(
     config: AnnotationConfig,
     out: Path = typer.Option(..., help="Annotation folder (created; an existing one is resumed)."),
-    backend: str = typer.Option("local", help="local (this process) or ray (chunks shared out to Ray workers)."),
-    workers: int = typer.Option(2, help="Ray workers (with --backend ray)."),
+    executor: str = typer.Option("local", "--executor", "--backend", help=(
+        "local (this process) or ray (chunks shared out to Ray workers). The completer backend is --completer-backend; "
+        "--backend, this option's old name, is deprecated."), show_default=True),
+    workers: int = typer.Option(2, help="Ray workers (with --executor ray)."),
     ray_address: Optional[str] = typer.Option(None, help="Join this Ray cluster (default: start a local one)."),
     retry_errors: bool = typer.Option(False, help="Recompute the solutions stored with an error (e.g. after fixing a checker)."),
 ) -> None:
     """Monte Carlo process annotation: sample solutions, roll out from every step, label, store (resumable)."""
+    import sys
+
     from verikit.annotation.driver import annotate as run_locally
 
-    if backend == "ray":
+    if "--backend" in sys.argv:
+        console.print("[yellow]warning:[/yellow] --backend (local|ray) is deprecated: it is --executor", markup=True)
+    if executor == "ray":
         from verikit.annotation.distributed import annotate_with_ray
 
         run = partial(annotate_with_ray, workers=workers, address=ray_address, retry_errors=retry_errors)
-    elif backend == "local":
+    elif executor == "local":
         run = partial(run_locally, retry_errors=retry_errors)
     else:
-        raise typer.BadParameter(f"choose local or ray, not {backend!r}", param_hint="--backend")
+        raise typer.BadParameter(f"choose local or ray, not {executor!r}", param_hint="--executor")
     summary = run(config, out)
     for repair in summary.repairs:
         console.print(f"[yellow]repaired[/yellow] {repair}", markup=True, highlight=False)
     console.print(
-        f"{summary.solutions} solutions of {summary.problems} problems in {out} "
+        f"{summary.solutions} solutions ({summary.duplicates} duplicates, not rolled out) of {summary.problems} problems in {out} "
         f"({summary.skipped_chunks} chunks already done); rollouts used {summary.rollouts_used}, "
         f"generated {summary.rollouts_generated} ({summary.rollout_tokens} tokens) in {summary.seconds:.0f}s"
     )

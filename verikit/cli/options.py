@@ -22,9 +22,19 @@ from verikit.errors import VerikitError
 _PREFIX = "_config_"
 
 
+def _is_mapping(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation) or annotation
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_mapping(a) for a in typing.get_args(annotation) if a is not type(None))
+    return origin is dict
+
+
 def _cli_type(annotation: Any) -> Any:
-    """The type typer parses for a field: ``X | None`` → ``Optional[X]``, a ``Literal`` of strings → ``str``
-    (the model's own validation names the allowed values)."""
+    """The type typer parses for a field: ``X | None`` → ``Optional[X]``, a ``Literal`` of strings → ``str`` (the
+    model's own validation names the allowed values), a mapping → ``str`` read as YAML here (``--backend-options
+    '{dtype: bfloat16}'``), so no option needs a typer that parses mappings itself."""
+    if _is_mapping(annotation):
+        return str
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -55,6 +65,18 @@ def build_config(model: type[BaseModel], values: dict[str, Any], rename: dict[st
         raise VerikitError("; ".join(lines)) from None
 
 
+def _mapping(text: str, option: str) -> dict:
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise VerikitError(f"{option}: not YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(value, dict):
+        raise VerikitError(f"{option}: expected a mapping such as '{{key: value}}', got {text!r}")
+    return value
+
+
 def config_options(model: type[BaseModel], *, rename: dict[str, str] | None = None, exclude: Iterable[str] = (),
                    param: str = "config") -> Callable:
     """Decorate a typer command whose parameter ``param`` is a ``model``: each field becomes an option."""
@@ -69,7 +91,9 @@ def config_options(model: type[BaseModel], *, rename: dict[str, str] | None = No
         for name, info in fields.items():
             default = ... if info.is_required() else None  # None: the model's default applies (shown in the help)
             shown = None if info.is_required() else info.get_default(call_default_factory=True)
-            help_text = (info.description or "") + ("" if shown is None else f" (default: {shown})")
+            help_text = (info.description or "") + ("" if shown is None or shown == {} else f" (default: {shown})")
+            if _is_mapping(info.annotation):
+                help_text += " A YAML mapping: '{key: value}'."
             annotation = _cli_type(info.annotation)
             if default is None and typing.get_origin(annotation) is not typing.Union:
                 annotation = Optional[annotation]
@@ -78,12 +102,15 @@ def config_options(model: type[BaseModel], *, rename: dict[str, str] | None = No
             else:
                 names = [flag(name, rename)]
             option = typer.Option(default, *names, help=help_text.strip(), show_default=False)
-            added.append(inspect.Parameter(_PREFIX + name, inspect.Parameter.KEYWORD_ONLY, default=option,
+            added.append(inspect.Parameter(f"{_PREFIX}{param}_{name}", inspect.Parameter.KEYWORD_ONLY, default=option,
                                            annotation=annotation))
 
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> Any:
-            values = {name: kwargs.pop(_PREFIX + name) for name in fields}
+            values = {name: kwargs.pop(f"{_PREFIX}{param}_{name}") for name in fields}
+            for name, info in fields.items():
+                if _is_mapping(info.annotation) and values[name] is not None:
+                    values[name] = _mapping(values[name], flag(name, rename))
             return command(**kwargs, **{param: build_config(model, values, rename)})
 
         wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]

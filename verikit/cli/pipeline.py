@@ -13,8 +13,8 @@ from verikit.cli.app import app
 @app.command("reproduce")
 def reproduce_command(
     recipe: str = typer.Option(..., help="A recipe file (YAML) or the name of one a plugin registered (verikit recipes)."),
-    stage: Optional[str] = typer.Option(None, help="Comma list of stages to run (models, annotate, train, sample, score, "
-                                                   "select, rl, report); default: every stage the recipe has."),
+    stage: Optional[str] = typer.Option(None, help="Comma list of stages to run (verikit stages lists them); default: "
+                                                   "every stage the recipe has."),
     out: Optional[Path] = typer.Option(None, help="Output folder (default out/reproduce/<recipe name>); stages there are reused."),
     smoke: bool = typer.Option(False, help="A CPU plumbing check: one tiny local model, a few real rows per dataset."),
     set_: list[str] = typer.Option([], "--set", help="Override a recipe field: --set sample.samples=16 (repeatable)."),
@@ -26,9 +26,21 @@ def reproduce_command(
     stages = [s.strip() for s in stage.split(",") if s.strip()] if stage else None
     if check:
         loaded, path, order, folder = prepare(recipe, out, stages, smoke, set_)
-        typer.echo(f"{path}: valid; would run {', '.join(order)} into {folder}")
+        typer.echo(f"{path}: valid (names, files, data{'' if smoke else ', models'} checked); would run "
+                   f"{', '.join(order)} into {folder}")
         return
     reproduce(recipe, out, stages=stages, smoke=smoke, overrides=set_)
+
+
+@app.command("stages")
+def stages_command() -> None:
+    """List the pipeline stages (the core's and plugins'), in the order a run takes them, with their recipe sections."""
+    from verikit.pipeline.stage import registered
+
+    for name, stage in registered().items():
+        section = stage.section or ("(every run)" if stage.always else "")
+        after = f" after {', '.join(stage.after)}" if stage.after else ""
+        typer.echo(f"{name}\t{section}\t{stage.description}{after}")
 
 
 @app.command("recipes")

@@ -28,25 +28,34 @@ def train_prm(
     config: PRMConfig,
     data: Path = typer.Option(..., help="Annotation folder, Math-Shepherd JSONL or TRL stepwise JSONL."),
     out: Path = typer.Option(..., help="Folder for the trained PRM (an interrupted run resumes from it)."),
-    head: str = typer.Option("tag", help="tag: fine-tune the LM to predict +/- at each step tag (the paper); "
-                                         "likelihood: logistic regression on the frozen base's per-step log-probs."),
+    kind: str = typer.Option("prm", help="Registered reward-model kind: prm (the paper's tag head; the options above are "
+                                         "its settings), likelihood (beyond the paper: a logistic head on the frozen "
+                                         "base's per-step log-probs; its settings with --set), or a plugin's."),
+    set_: list[str] = typer.Option([], "--set", help="A setting of a kind other than prm: --set regularization=0.5."),
+    head: Optional[str] = typer.Option(None, hidden=True, help="Deprecated: --kind."),
     domain: Optional[str] = typer.Option(None, help="Domain whose prompt and step format the likelihood head reads (default: the annotations')."),
 ) -> None:
-    """Train a process reward model: + / - at every step tag (Math-Shepherd), or the likelihood head."""
-    from verikit.rm.training import train_reward_model
+    """Train a process reward model: + / - at every step tag (Math-Shepherd), or another registered kind."""
+    if head is not None:
+        typer.echo("warning: --head is deprecated; use --kind", err=True)
+        kind = "prm" if head == "tag" else head
+    if kind == "prm":
+        if set_:
+            raise typer.BadParameter("the tag head's settings are options of this command, not --set", param_hint="--set")
+        from verikit.rm.training import train_reward_model
 
-    if head == "likelihood":
-        from verikit.rm.data import load_examples
-        from verikit.rm.likelihood import train_likelihood_prm
-
-        examples = load_examples(data, "prm", config.labels)
-        summary = train_likelihood_prm(config.base, examples, out, domain=domain or examples.domain)
-        typer.echo(f"likelihood PRM ({config.labels} labels) on {summary['examples']} solutions "
-                   f"({summary['trained_steps']} steps) over frozen {config.base} in {summary['train_seconds']:.0f}s; saved to {out}")
+        _echo_summary(f"PRM ({config.labels} labels)", out, train_reward_model(config, data, out))
         return
-    if head != "tag":
-        raise typer.BadParameter(f"--head must be tag or likelihood, not {head!r}")
-    _echo_summary(f"PRM ({config.labels} labels)", out, train_reward_model(config, data, out))
+    from verikit.overrides import overridden
+    from verikit.rm.data import load_examples
+    from verikit.rm.kinds import trainable_kind
+
+    chosen = trainable_kind(kind)
+    settings = overridden(chosen.settings, {}, set_)
+    examples = load_examples(data, chosen.targets, config.labels)
+    summary = chosen.train(settings, config.base, examples, out, labels=config.labels, domain=domain or examples.domain)
+    typer.echo(f"{kind} reward model ({config.labels} labels) on {summary.get('examples')} solutions over {config.base} in "
+               f"{summary.get('train_seconds', 0):.0f}s; saved to {out}")
 
 
 @app.command("train-orm")
@@ -135,13 +144,14 @@ def make_processbench(
     temperature: float = typer.Option(1.0),
     seed: int = typer.Option(0),
     max_new_tokens: int = typer.Option(256),
+    backend: str = typer.Option("transformers", help="Registered completer backend that samples."),
 ) -> None:
     """Sample solutions and label them with the domain's exact gold labeller, as ProcessBench rows."""
     from verikit.jsonl import write_jsonl
     from verikit.rm.processbench import make_rows
 
     rows, counts = make_rows(dataset, split, generator, problems, samples, temperature=temperature, seed=seed,
-                             max_new_tokens=max_new_tokens)
+                             max_new_tokens=max_new_tokens, backend=backend)
     write_jsonl(out, rows)
     typer.echo(f"wrote {counts['rows']} rows to {out}: {counts['erroneous']} with an error, {counts['final_correct']} "
                f"with a correct final answer; {counts['no_steps']} samples without steps and {counts['step_tag_in_text']} "

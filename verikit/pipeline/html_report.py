@@ -22,13 +22,14 @@ from collections import Counter
 from pathlib import Path
 
 from verikit.pipeline.recipe import Recipe
+from verikit.records import is_labelled
 from verikit.pipeline.workspace import Workspace
 
 DROP = 0.5  # a step "drops" when its score falls below this (the PRM's own +/- boundary)
 
 
 def _step_scores(ws: Workspace, ref, name: str, readable) -> dict[tuple[int, int], list[float]]:
-    from verikit.pipeline.scoring import load_step_scores
+    from verikit.pipeline.stages.score import load_step_scores
 
     scores = load_step_scores(ws, ref, name)
     return {(r.problem_index, r.sample_index): s for r, s in zip(readable, scores)}
@@ -43,7 +44,7 @@ def collect(ws: Workspace, ref, top_k: int = 100, per_problem: int = 8) -> dict:
     from verikit.bon import gather_samples
     from verikit.components import selector
     from verikit.metrics import aggregate, first_error, predicted_first_error
-    from verikit.pipeline.sampling import load_samples
+    from verikit.pipeline.stages.sample import load_samples
 
     recipe = ws.recipe
     problems, greedy, samples = load_samples(ws, ref)
@@ -51,7 +52,9 @@ def collect(ws: Workspace, ref, top_k: int = 100, per_problem: int = 8) -> dict:
     checker, splitter = ws.checker_and_splitter(domain)
     entries, readable, _ = gather_samples(problems, samples, checker, splitter)
     steps_of = {(r.problem_index, r.sample_index): r.steps for r in readable}
-    models = [spec.name for spec in recipe.reward_models]
+    specs = {spec.name: spec for spec in ws.reward_models_scoring(ref)}
+    models = list(specs)
+    aggregation = {name: spec.aggregation_under(recipe.score.aggregation) for name, spec in specs.items()}
     step_scores = {name: _step_scores(ws, ref, name, readable) for name in models}
     labeller = domain.load_gold_labeller()
     gold_cache: dict = {}
@@ -79,7 +82,7 @@ def collect(ws: Workspace, ref, top_k: int = 100, per_problem: int = 8) -> dict:
 
     def solution_score(model, pi, si):
         steps = step_scores[model].get((pi, si))
-        return aggregate(steps, recipe.score.aggregation) if steps else 0.0
+        return aggregate(steps, aggregation[model]) if steps else 0.0
 
     lists: dict[str, dict[str, list]] = {}
     for model in models:
@@ -136,8 +139,9 @@ def collect(ws: Workspace, ref, top_k: int = 100, per_problem: int = 8) -> dict:
     select = ws.out / "select" / f"{ref.key}.json"
     selection = json.loads(select.read_text()) if select.exists() else {}
     # the paper's PRM first in the reward-model menu, then the others in the recipe's order
-    models = sorted(models, key=lambda m: next(spec.objective != "prm" for spec in recipe.reward_models if spec.name == m))
+    models = sorted(models, key=lambda m: specs[m].kind != "prm")
     return {"dataset": ref.key, "problems": problem_rows, "samples": shown, "lists": lists, "models": models,
+            "aggregation": aggregation,
             "table": selection.get("table", {}), "curves": selection.get("curves", {}),
             "pairwise_auc": selection.get("pairwise_auc", {}), "has_gold": labeller is not None,
             "limits": {"top_k": top_k, "per_problem": per_problem, "total_samples": sum(len(s) for s in samples),
@@ -158,7 +162,7 @@ def mc_vs_gold(ws: Workspace, top_k: int) -> list[dict]:
         if labeller is None:
             continue
         for record in load_records(folder):
-            if record.get("error") or record["problem_id"] not in problems:
+            if not is_labelled(record) or record["problem_id"] not in problems:
                 continue
             gold = [bool(x) for x in labeller(problems[record["problem_id"]], record["steps"])]
             if gold != list(map(bool, record["hard_labels"])):

@@ -1,20 +1,29 @@
 """A recipe: one validated YAML file that says which models, data and settings every pipeline stage uses.
 
-Validation happens in two passes, both before anything is written: pydantic checks the shape (an unknown
-field, a wrong type), then :func:`check_names` checks every name against the plugin registries (domain,
-datasets, strategy, estimator, backend, selectors, model providers) and every model against what exists.
-Either failure is one line naming the recipe file and the field.
+A stage's section *is* the library's configuration of that work, not a copy of it: ``annotate`` is
+:class:`~verikit.annotation.config.AnnotationSettings` plus the datasets, a reward model's ``training`` is its kind's
+settings (:class:`~verikit.rm.config.PRMTrainingSettings` for the tag head), ``rl.settings`` is
+:class:`~verikit.rl.config.RLSettings`, ``finetune`` models are :class:`~verikit.sft.SFTSettings`. A field added to
+one of them is a recipe field, a CLI option and a library argument at once, with one default and one help.
+
+A plugin's stage (:mod:`verikit.pipeline.stage`) reads a top-level section of its own, validated by the stage's
+``settings`` model when the recipe is loaded. Names (domain, datasets, strategy, …) and models are checked by
+:mod:`verikit.pipeline.checks` before anything is written; every failure is one line naming the file and field.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from verikit.annotation.config import AnnotationSettings
 from verikit.errors import DataError, UnknownNameError
+from verikit.rl.config import RLSettings
+from verikit.sft import SFTSettings
 
 ROLES = ("generator", "completer", "reward_model_base", "policy")
 
@@ -24,7 +33,7 @@ class _Strict(BaseModel):
 
 
 class DatasetRef(_Strict):
-    name: str = Field(description="Registered dataset, e.g. gsm8k, math500, arith-easy.")
+    name: str = Field(description="Registered dataset, e.g. gsm8k, math500, math-test, arith-easy.")
     split: str = "test"
     limit: int | None = Field(default=None, ge=1, description="Only the first N problems.")
 
@@ -35,19 +44,31 @@ class DatasetRef(_Strict):
 
 
 class Models(_Strict):
-    """Each role is a model folder, a hub id, or ``provider:spec`` for a model a plugin provides (trains, downloads)."""
+    """Each role is a model folder, a hub id, ``provider:spec`` for a model a plugin provides (trains, downloads), or
+    ``finetuned:NAME`` for a model this run's finetune stage makes."""
 
-    generator: str = Field(description="Samples the solutions that get annotated.")
-    completer: str | None = Field(default=None, description="Rolls out from their step prefixes (default: the generator).")
+    generator: str | list[str] = Field(description="Samples the solutions that get annotated; a list: each samples K per "
+                                       "problem (the paper: two weak models).")
+    completer: str | None = Field(default=None, description="Rolls out from their step prefixes (default: the first generator).")
     reward_model_base: str | None = Field(default=None, description="PRM and ORM start from it (default: the completer).")
-    policy: str | None = Field(default=None, description="The model verified by best-of-N and trained by RL (default: the generator).")
+    policy: str | None = Field(default=None, description="The model verified by best-of-N and trained by RL (default: the "
+                               "first generator).")
 
     @model_validator(mode="after")
     def _defaults(self) -> Models:
-        self.completer = self.completer or self.generator
+        self.completer = self.completer or self.generators[0]
         self.reward_model_base = self.reward_model_base or self.completer
-        self.policy = self.policy or self.generator
+        self.policy = self.policy or self.generators[0]
         return self
+
+    @property
+    def generators(self) -> list[str]:
+        return [self.generator] if isinstance(self.generator, str) else list(self.generator)
+
+    def values(self) -> list[tuple[str, str]]:
+        """``(field, model)`` for every model the roles name (``generator.1`` for the second generator)."""
+        named = [(f"generator.{i}" if len(self.generators) > 1 else "generator", m) for i, m in enumerate(self.generators)]
+        return named + [(role, getattr(self, role)) for role in ROLES[1:]]
 
 
 class Backend(_Strict):
@@ -64,64 +85,126 @@ class RayOptions(_Strict):
     address: str | None = Field(default=None, description="An existing Ray cluster ('auto'); default: a local one.")
 
 
-class AnnotateStage(_Strict):
+class AnnotateStage(AnnotationSettings):
+    """The annotate stage: :class:`~verikit.annotation.config.AnnotationSettings` for each of its datasets."""
+
     datasets: list[DatasetRef]
-    samples_per_problem: int = Field(default=15, ge=1, description="The paper: 15 solutions per problem.")
-    n_rollouts: int = Field(default=8, ge=1, description="The paper: N = 8.")
-    strategy: str = "naive"
-    estimator: str = "hard"
-    round_size: int = Field(default=2, ge=1)
-    temperature: float = Field(default=0.7, ge=0)
-    rollout_temperature: float | None = Field(default=None, ge=0)
-    max_new_tokens: int = Field(default=1024, ge=1)
-    chunk_size: int = Field(default=8, ge=1, description="Problems per resumable chunk.")
-    batch_size: int = Field(default=256, ge=1)
-    seed: int = 0
     ray: RayOptions | None = Field(default=None, description="Annotate with Ray actors (paper scale) instead of in-process.")
 
 
-class RewardModelSpec(_Strict):
+class Launch(_Strict):
+    """Where a training runs: in this process, or in ``accelerate launch`` (DDP, FSDP, ZeRO-3 over the machine's GPUs)."""
+
+    launcher: str = Field(default="in-process", pattern="^(in-process|accelerate)$", description=(
+        "accelerate: train in `accelerate launch --config_file accelerate_config` (multi-GPU: DDP, FSDP, ZeRO-3)."))
+    accelerate_config: str | None = Field(default=None, description="An accelerate config file (relative to the recipe).")
+
+    @model_validator(mode="after")
+    def _config_for_accelerate(self):
+        if self.launcher == "accelerate" and not self.accelerate_config:
+            raise ValueError("launcher 'accelerate' needs accelerate_config (verikit-math ships configs: ddp, fsdp, zero3, "
+                             "zero3-offload)")
+        return self
+
+
+class FinetuneSpec(Launch):
+    """One supervised fine-tuning: ``base`` trained on ``datasets`` into ``finetuned/<name>`` (``finetuned:NAME``)."""
+
+    name: str = Field(description="Its folder under finetuned/, and the model's name in roles: finetuned:NAME.")
+    base: str = Field(description="The model to fine-tune (folder, hub id, provider:spec).")
+    datasets: list[DatasetRef] = Field(description="Training data: problems with gold solutions (the paper: MetaMathQA).")
+    settings: SFTSettings = Field(default_factory=SFTSettings)
+
+    @model_validator(mode="after")
+    def _lora_in_process(self) -> FinetuneSpec:
+        if self.launcher == "accelerate" and self.settings.lora_rank:
+            raise ValueError("LoRA under the accelerate launcher would save adapters, not a merged model; train LoRA in-process")
+        return self
+
+
+class FinetuneStage(_Strict):
+    """The paper fine-tunes its generators and completer on MetaMathQA (3 epochs) before anything else."""
+
+    models: list[FinetuneSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> FinetuneStage:
+        names = [m.name for m in self.models]
+        if len(set(names)) != len(names):
+            raise ValueError(f"finetuned model names repeat: {names}")
+        return self
+
+
+class RewardModelSpec(Launch):
     """One reward model: trained from the annotations, or an existing one (``path``) used as it is."""
 
     name: str = Field(description="Its folder under reward_models/ and its name in the selection methods.")
-    objective: Literal["prm", "orm", "likelihood"] = "prm"
-    labels: Literal["hard", "soft"] = "hard"
+    kind: str = Field(default="prm", description="Registered reward-model kind: prm, orm (the paper), likelihood (beyond "
+                      "the paper), or a plugin's.")
+    labels: str = Field(default="hard", pattern="^(hard|soft)$", description="hard: 0/1 step targets; soft: rollout fractions.")
     base: str | None = Field(default=None, description="Start from this model (default: models.reward_model_base).")
-    path: str | None = Field(default=None, description="Use this trained reward model (folder, hub id, http address); no training.")
+    path: str | None = Field(default=None, description=(
+        "Use this trained reward model (folder, hub id, http address; '{runs}/RECIPE/reward_models/NAME' is another "
+        "recipe's, in the same parent output folder); no training."))
     released_convention: bool = Field(default=False, description="Read a folder without verikit_rm.json as Math-Shepherd's release.")
+    datasets: list[str] | None = Field(default=None, description=(
+        "Keys of the annotation datasets it trains on (gsm8k-train …); default: every one (the paper: one RM per dataset)."))
+    scores: list[str] | None = Field(default=None, description=(
+        "Keys of the sample datasets it scores (gsm8k-test …); default: every one."))
+    aggregation: str | None = Field(default=None, description=(
+        "Step scores → solution score for this model (default: its kind's: last for an ORM, else score.aggregation)."))
     training: dict[str, Any] = Field(default_factory=dict, description=(
-        "verikit.rm.config.PRMConfig fields (learning_rate, epochs, precision, gradient_checkpointing, lora …)."))
-    launcher: Literal["in-process", "accelerate"] = Field(default="in-process", description=(
-        "accelerate: train in `accelerate launch --config_file accelerate_config` (multi-GPU: DDP, FSDP, ZeRO-3)."))
-    accelerate_config: str | None = None
+        "The kind's training settings (the tag head's: verikit.rm.config.PRMTrainingSettings — learning_rate, epochs, "
+        "max_length, precision, gradient_checkpointing, lora_rank …)."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _objective_is_kind(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "objective" in values:
+            warnings.warn("reward_models[*].objective is now 'kind' (prm, orm, likelihood, …)", DeprecationWarning, stacklevel=2)
+            values = dict(values)
+            values.setdefault("kind", values.pop("objective"))
+        return values
 
     @model_validator(mode="after")
-    def _training_is_a_prm_config(self) -> RewardModelSpec:
-        if self.objective == "likelihood":
-            unknown = set(self.training) - {"batch_size", "regularization"}
-            if unknown:
-                raise ValueError(f"a likelihood PRM takes training batch_size and regularization only, not {sorted(unknown)}")
+    def _training_is_the_kinds_settings(self) -> RewardModelSpec:
+        if self.path is not None:
             return self
-        from verikit.rm.config import PRMConfig
-
         try:
-            PRMConfig(base="-", objective=self.objective, labels=self.labels, **self.training)
+            self.training_settings()
+        except UnknownNameError as exc:
+            raise ValueError(f"kind: {exc}") from None
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"training.{where}: {first['msg']}") from None
-        except TypeError as exc:
-            raise ValueError(f"training: {exc}") from None
+            message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+            raise ValueError(f"training.{where}: {message}") from None
         if self.launcher == "accelerate" and self.training.get("lora_rank"):
             raise ValueError("LoRA under the accelerate launcher would save adapters, not a merged model; train LoRA in-process")
-        if self.launcher == "accelerate" and not self.accelerate_config:
-            raise ValueError("launcher 'accelerate' needs accelerate_config (one of the files in benchmarks/math/accelerate/)")
         return self
+
+    def training_settings(self):
+        """``training`` as the kind's settings model (validated)."""
+        from verikit.records import strict_settings
+        from verikit.rm.kinds import trainable_kind
+
+        return strict_settings(trainable_kind(self.kind).settings, self.training)
+
+    def aggregation_under(self, recipe_default: str) -> str:
+        from verikit import components
+
+        return self.aggregation or components.reward_model_kind(self.kind).aggregation or recipe_default
 
 
 class SampleStage(_Strict):
     datasets: list[DatasetRef]
     samples: int = Field(default=256, ge=1, description="N per problem (the paper: best-of-256).")
+    repeats: int = Field(default=1, ge=1, description=(
+        "Independent sets of N samples per problem, each selected from on its own; the table reports their mean and "
+        "spread (the paper: the mean of 3 samplings)."))
+    policy: str | None = Field(default=None, description=(
+        "The model sampled (default: models.policy); rl:METHOD is the policy this run's rl stage trained with METHOD "
+        "(the paper's Table 3: step-PPO, then verification)."))
     temperature: float = Field(default=0.7, ge=0)
     top_p: float = Field(default=1.0, gt=0, le=1)
     max_new_tokens: int = Field(default=1024, ge=1)
@@ -131,55 +214,83 @@ class SampleStage(_Strict):
 
 
 class ScoreStage(_Strict):
-    aggregation: str = Field(default="min", description="Step scores → solution score (the paper: min).")
+    aggregation: str = Field(default="min", description="Step scores → solution score (the paper: min) for reward models "
+                             "whose kind and spec do not say otherwise.")
     batch_size: int = Field(default=16, ge=1)
 
 
 class Method(_Strict):
     selector: str = Field(description="Registered selector: self-consistency, best-of-n, sc+rm …")
-    reward_model: str | None = None
+    reward_model: str | dict[str, str] | None = Field(default=None, description=(
+        "The reward model, or one per sample dataset ({gsm8k-test: prm-gsm8k, math500-test: prm-math})."))
+
+    def reward_model_for(self, dataset: str) -> str | None:
+        return self.reward_model.get(dataset) if isinstance(self.reward_model, dict) else self.reward_model
 
 
 class SelectStage(_Strict):
     methods: dict[str, Method] | None = Field(default=None, description=(
         "Table rows; default: SC, then best-of-N and SC+RM for every reward model."))
     ns: list[int] | None = Field(default=None, description="Curve points (default: powers of two up to samples).")
-    repeats: int = Field(default=20, ge=1)
+    repeats: int = Field(default=20, ge=1, description="Random subsets per curve point below N.")
     seed: int = 0
 
 
 class RLMethod(_Strict):
-    algo: Literal["step-ppo", "orm-ppo", "rft", "grpo-process"]
+    algo: str = Field(description="Registered RL algorithm: rft, orm-ppo, step-ppo, grpo-process, or a plugin's.")
     reward_model: str | None = None
 
 
 class RLStage(_Strict):
-    """Table 2: each method trains the policy on ``dataset``; every result is a greedy accuracy on ``eval``."""
+    """Table 2: each method trains the policy on ``datasets``; every result is a greedy accuracy on ``eval``."""
 
-    dataset: DatasetRef
+    datasets: list[DatasetRef] = Field(description="Train problems are drawn from all of them (the paper: GSM8K and MATH).")
     methods: dict[str, RLMethod]
     eval: list[DatasetRef]
-    settings: dict[str, Any] = Field(default_factory=dict, description=(
-        "verikit.rl.config.RLConfig fields (steps, train_problems, rft_samples, ppo: {...}, grpo: {...})."))
+    domain: str | None = Field(default=None, description="The one domain of the RL problems (default: the recipe's, or "
+                               "the datasets' when they share one).")
+    settings: RLSettings = Field(default_factory=RLSettings)
     max_new_tokens: int = Field(default=512, ge=1, description="Longest greedy evaluation answer.")
 
-    @model_validator(mode="after")
-    def _settings_are_an_rl_config(self) -> RLStage:
-        from verikit.rl.config import RLConfig
+    @model_validator(mode="before")
+    @classmethod
+    def _one_dataset(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "dataset" in values:
+            values = dict(values)
+            values.setdefault("datasets", [values.pop("dataset")])
+        return values
 
-        for key in ("algo", "policy", "dataset", "rm"):
-            if key in self.settings:
-                raise ValueError(f"settings.{key} comes from the recipe (methods, models, dataset), not from settings")
-        try:
-            RLConfig(algo="rft", policy="-", dataset="-", **self.settings)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise ValueError(f"settings.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
-        return self
+    @field_validator("settings", mode="before")
+    @classmethod
+    def _settings_from_the_recipe(cls, settings: Any) -> Any:
+        if isinstance(settings, dict):
+            for key in ("algo", "policy", "dataset", "datasets", "rm"):
+                if key in settings:
+                    raise ValueError(f"{key} comes from the recipe (methods, models, datasets), not from settings")
+        return settings
 
 
-class Recipe(_Strict):
+class HumanLabelsStage(_Strict):
+    """The paper's check of automatic labels against human ones: the completer's Monte Carlo labels of human-labelled
+    solutions (ProcessBench: the first wrong step) against the human verdicts."""
+
+    sources: list[str] = Field(default_factory=lambda: ["processbench_dev", "processbench_dev_correct"], description=(
+        "ProcessBench files or folders (relative to the recipe, or to the data folder)."))
+    gold: list[str] = Field(default_factory=lambda: ["gsm8k-test", "gsm8k-train", "math500", "math-train", "math-test"],
+                            description="Datasets whose problems give the rows their gold answers (joined by text).")
+    limit: int | None = Field(default=None, ge=1, description="Rows per file.")
+    n_rollouts: int = Field(default=8, ge=1, description="N rollouts per step (the paper: 8).")
+    estimator: str = Field(default="hard")
+    rollout_temperature: float = Field(default=0.7, ge=0)
+    max_new_tokens: int = Field(default=1024, ge=1)
+    batch_size: int = Field(default=256, ge=1)
+    seed: int = 0
+
+
+class Recipe(BaseModel):
     """Everything a run needs. Stages the recipe leaves out are not run (a Table 2 recipe may have no sample stage)."""
+
+    model_config = ConfigDict(extra="allow")  # plugin stages' sections; checked against the stage registry
 
     name: str
     description: str = ""
@@ -188,15 +299,18 @@ class Recipe(_Strict):
     model_notes: dict[str, str] = Field(default_factory=dict, description="Per role: what differs from the paper's model.")
     prompt_template: str | None = Field(default=None, description="'{question}' → the generator's prompt (default: the domain's).")
     backend: Backend = Field(default_factory=Backend)
+    finetune: FinetuneStage | None = None
     annotate: AnnotateStage | None = None
     reward_models: list[RewardModelSpec] = Field(default_factory=list)
+    rl: RLStage | None = None
     sample: SampleStage | None = None
     score: ScoreStage = Field(default_factory=ScoreStage)
     select: SelectStage = Field(default_factory=SelectStage)
-    rl: RLStage | None = None
+    human_labels: HumanLabelsStage | None = None
     paper: dict[str, dict[str, float]] = Field(default_factory=dict, description=(
         "The paper's figures (%) to print beside the measured ones: {'gsm8k-test': {'prm': 93.2, …}}."))
     paper_note: str = ""
+    _sections: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @field_validator("prompt_template")
     @classmethod
@@ -216,58 +330,75 @@ class Recipe(_Strict):
         trains = any(rm.path is None for rm in self.reward_models)
         if trains and self.annotate is None:
             raise ValueError("reward_models to train need an annotate stage (or a path to a trained one)")
-        used = [(f"select.methods.{k}", m.reward_model) for k, m in (self.select.methods or {}).items()]
+        used = [(f"select.methods.{k}", m.reward_model_for(d))
+                for k, m in (self.select.methods or {}).items() for d in self._sample_keys(m)]
         used += [(f"rl.methods.{k}", m.reward_model) for k, m in (self.rl.methods.items() if self.rl else ())]
         for where, name in used:
             if name is not None and name not in names:
                 raise ValueError(f"{where}: reward model {name!r} is not in reward_models ({', '.join(names) or 'none'})")
-        for key, method in (self.rl.methods.items() if self.rl else ()):
-            if method.algo != "rft" and method.reward_model is None:
-                raise ValueError(f"rl.methods.{key}: {method.algo} needs a reward_model")
+        annotated = {ref.key for ref in self.annotate.datasets} if self.annotate else set()
+        sampled = {ref.key for ref in self.sample.datasets} if self.sample else set()
+        for i, rm in enumerate(self.reward_models):
+            for key in set(rm.datasets or ()) - annotated:
+                raise ValueError(f"reward_models.{i}.datasets: {key!r} is not an annotation dataset ({', '.join(sorted(annotated)) or 'none'})")
+            for key in set(rm.scores or ()) - sampled:
+                raise ValueError(f"reward_models.{i}.scores: {key!r} is not a sample dataset ({', '.join(sorted(sampled)) or 'none'})")
+        policy = self.sample.policy if self.sample else None
+        if policy and policy.startswith("rl:") and (self.rl is None or policy[3:] not in self.rl.methods):
+            raise ValueError(f"sample.policy: {policy!r} names no method of this recipe's rl stage")
+        finetuned = {m.name for m in self.finetune.models} if self.finetune else set()
+        for field, model in self.models.values():
+            if model.startswith("finetuned:") and model.removeprefix("finetuned:") not in finetuned:
+                raise ValueError(f"models.{field}: {model!r} names no model of this recipe's finetune stage "
+                                 f"({', '.join(sorted(finetuned)) or 'none'})")
         return self
 
-    def methods(self) -> dict[str, tuple[str, str | None]]:
-        """The selection table: row → (selector, reward model or None)."""
+    def _sample_keys(self, method: Method) -> list[str]:
+        if isinstance(method.reward_model, dict):
+            return list(method.reward_model)
+        return [ref.key for ref in self.sample.datasets] if self.sample else [""]
+
+    def methods(self) -> dict[str, tuple[str, Method]]:
+        """The selection table: row → (selector, its method record)."""
         if self.select.methods is not None:
-            return {k: (m.selector, m.reward_model) for k, m in self.select.methods.items()}
-        table: dict[str, tuple[str, str | None]] = {"self-consistency": ("self-consistency", None)}
+            return {k: (m.selector, m) for k, m in self.select.methods.items()}
+        table: dict[str, tuple[str, Method]] = {"self-consistency": ("self-consistency", Method(selector="self-consistency"))}
         for rm in self.reward_models:
-            table[rm.name] = ("best-of-n", rm.name)
-            table[f"sc+{rm.name}"] = ("sc+rm", rm.name)
+            table[rm.name] = ("best-of-n", Method(selector="best-of-n", reward_model=rm.name))
+            table[f"sc+{rm.name}"] = ("sc+rm", Method(selector="sc+rm", reward_model=rm.name))
         return table
 
-    def stages(self) -> list[str]:
-        """The stages this recipe has, in order."""
-        present = {"models": True, "annotate": self.annotate is not None,
-                   "train": any(rm.path is None for rm in self.reward_models), "sample": self.sample is not None,
-                   "score": self.sample is not None and bool(self.reward_models), "select": self.sample is not None,
-                   "rl": self.rl is not None, "report": True}
-        return [stage for stage, here in present.items() if here]
+    def section(self, name: str) -> Any:
+        """A stage's section: a field of this model, or a plugin stage's (validated when the recipe was loaded)."""
+        if name in type(self).model_fields:
+            return getattr(self, name)
+        return self._sections.get(name, (self.__pydantic_extra__ or {}).get(name))
 
+    def plugin_sections(self, path: str | Path | None = None) -> None:
+        """Validate every top-level key that is not a recipe field as the section of a registered stage."""
+        from verikit.pipeline.stage import registered
+        from verikit.records import validated
 
-STAGES = ("models", "annotate", "train", "sample", "score", "select", "rl", "report")
-
-
-def set_override(data: dict, assignment: str) -> None:
-    """Apply ``a.b.c=value`` (value parsed as YAML) to the recipe mapping ``data``; list items by index."""
-    import yaml
-
-    path, sep, raw = assignment.partition("=")
-    if not sep or not path:
-        raise DataError(f"an override is key.path=value, got {assignment!r}")
-    value = yaml.safe_load(raw)
-    parts = path.split(".")
-    node: Any = data
-    for part in parts[:-1]:
-        if isinstance(node, list):
-            node = node[int(part)]
-        else:
-            node = node.setdefault(part, {})
-    last = parts[-1]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
+        extra = self.__pydantic_extra__ or {}
+        if not extra:
+            return
+        by_section = {stage.section: (name, stage) for name, stage in registered().items() if stage.section}
+        for key, value in extra.items():
+            if key not in by_section:
+                raise DataError(f"unknown field: neither a recipe field nor the section of a registered stage (plugin "
+                                f"stages: {', '.join(sorted(k for k in by_section if k not in type(self).model_fields)) or 'none'})",
+                                path=path, field=key)
+            name, stage = by_section[key]
+            if stage.settings is not None:
+                unknown = sorted(set(value) - set(stage.settings.model_fields)) if isinstance(value, dict) else []
+                if unknown:  # strict whatever the plugin's model says: a misspelt setting must not be ignored
+                    raise DataError("unknown field", path=path, field=f"{key}.{unknown[0]}")
+                try:
+                    self._sections[key] = validated(stage.settings, value)
+                except DataError as exc:
+                    raise DataError(exc.reason, path=path, field=f"{key}.{exc.field}" if exc.field else key) from None
+            else:
+                self._sections[key] = value
 
 
 def recipe_source(source: str | Path) -> Path:
@@ -283,12 +414,23 @@ def recipe_source(source: str | Path) -> Path:
         raise DataError(str(exc), path=source) from None
 
 
+def _relative_to(recipe_file: Path, value: str | None) -> str | None:
+    """A ``./`` or ``../`` path of a recipe, resolved against the recipe's folder (not the current one)."""
+    if value is None or not value.startswith(("./", "../")):
+        return value
+    return str((recipe_file.parent / value).resolve())
+
+
 def load_recipe(source: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> tuple[Recipe, Path]:
     """The validated recipe of a file or registered name, with ``key=value`` overrides applied; and its file.
 
-    Only the shape is checked here; :func:`check_names` checks the names against the registries.
+    Only the shape is checked here (plugin stages' sections included); :func:`verikit.pipeline.checks.check_recipe`
+    checks names and models. Paths that start with ``./`` or ``../`` are read relative to the recipe file.
     """
     import yaml
+
+    from verikit.overrides import apply_override
+    from verikit.records import validated
 
     path = recipe_source(source)
     try:
@@ -299,76 +441,16 @@ def load_recipe(source: str | Path, overrides: list[str] | tuple[str, ...] = ())
         raise DataError("a recipe is a YAML mapping", path=path)
     for assignment in overrides:
         try:
-            set_override(data, assignment)
-        except (ValueError, IndexError, TypeError, AttributeError) as exc:
-            raise DataError(f"cannot apply override {assignment!r}: {exc}", path=path) from None
-    from verikit.records import validated
-
-    return validated(Recipe, data, path=path), path
-
-
-def check_names(recipe: Recipe, path: str | Path, check_models: bool = True) -> None:
-    """Every registered name and every model the recipe mentions exists; else a DataError naming the field."""
-    from verikit import components
-
-    def registered(kind: str, name: str, field: str) -> None:
-        try:
-            components.lookup(kind, name)
-        except UnknownNameError as exc:
-            raise DataError(str(exc), path=path, field=field) from None
-
-    def dataset(ref: DatasetRef, field: str) -> None:
-        registered("datasets", ref.name, f"{field}.name")
-
-    if recipe.domain:
-        registered("domains", recipe.domain, "domain")
-    registered("completers", recipe.backend.name, "backend.name")
-    if recipe.annotate:
-        for i, ref in enumerate(recipe.annotate.datasets):
-            dataset(ref, f"annotate.datasets.{i}")
-        registered("strategies", recipe.annotate.strategy, "annotate.strategy")
-        registered("estimators", recipe.annotate.estimator, "annotate.estimator")
-    if recipe.sample:
-        for i, ref in enumerate(recipe.sample.datasets):
-            dataset(ref, f"sample.datasets.{i}")
-    from verikit.metrics import AGGREGATIONS
-
-    if recipe.score.aggregation not in AGGREGATIONS:
-        raise DataError(f"unknown aggregation {recipe.score.aggregation!r} (one of {', '.join(AGGREGATIONS)})", path=path,
-                        field="score.aggregation")
-    for row, (selector, _) in recipe.methods().items():
-        registered("selectors", selector, f"select.methods.{row}.selector")
-    if recipe.rl:
-        dataset(recipe.rl.dataset, "rl.dataset")
-        for i, ref in enumerate(recipe.rl.eval):
-            dataset(ref, f"rl.eval.{i}")
-    if check_models:
-        _check_precision(recipe, path)
-        from verikit.pipeline.models import check_model
-
-        for role in ROLES:
-            check_model(getattr(recipe.models, role), path, f"models.{role}")
-        for i, rm in enumerate(recipe.reward_models):
-            if rm.base:
-                check_model(rm.base, path, f"reward_models.{i}.base")
-            if rm.path and not rm.path.startswith(("http://", "https://")):
-                from verikit.models import RM_MANIFEST
-
-                if not (Path(rm.path).expanduser() / RM_MANIFEST).is_file():  # a likelihood PRM has no weights of its own
-                    check_model(rm.path, path, f"reward_models.{i}.path")
-
-
-def _check_precision(recipe: Recipe, path) -> None:
-    """A GPU-only precision asked for on a machine without CUDA fails now, not after hours of annotation."""
-    wanted = [(f"reward_models.{i}.training.precision", rm.training.get("precision", "auto"))
-              for i, rm in enumerate(recipe.reward_models) if rm.path is None and rm.launcher == "in-process"]
-    if recipe.rl:
-        wanted.append(("rl.settings.ppo.precision", recipe.rl.settings.get("ppo", {}).get("precision", "auto")))
-    gpu_only = [(field, value) for field, value in wanted if str(value).endswith("-mixed")]
-    if gpu_only:
-        import torch
-
-        if not torch.cuda.is_available():
-            field, value = gpu_only[0]
-            raise DataError(f"precision {value!r} needs a CUDA GPU and this machine has none (use auto or fp32, or --smoke)",
-                            path=path, field=field)
+            apply_override(data, assignment)
+        except DataError as exc:
+            raise DataError(exc.reason, path=path) from None
+    recipe = validated(Recipe, data, path=path)
+    recipe.plugin_sections(path)
+    for spec in recipe.reward_models:
+        spec.accelerate_config = _relative_to(path, spec.accelerate_config)
+        spec.path = _relative_to(path, spec.path)
+    for spec in recipe.finetune.models if recipe.finetune else ():
+        spec.accelerate_config = _relative_to(path, spec.accelerate_config)
+    if recipe.human_labels:
+        recipe.human_labels.sources = [_relative_to(path, s) for s in recipe.human_labels.sources]
+    return recipe, path

@@ -1,9 +1,9 @@
-"""One reward-model training inside ``accelerate launch`` (every process runs this; Trainer shards the work).
+"""One training inside ``accelerate launch`` (every process runs this; Trainer shards the work).
 
     accelerate launch --config_file CONFIG -m verikit.pipeline.train_worker REQUEST.json OUT
 
-``REQUEST.json`` holds the :class:`~verikit.rm.config.PRMConfig` and the annotation folders; written by the
-pipeline's train stage.
+``REQUEST.json`` says the job: ``{"job": "reward-model", "kind", "labels", "base", "settings", "annotations"}``
+(written by the train stage) or ``{"job": "sft", "base", "settings", "pairs"}`` (the finetune stage).
 """
 
 from __future__ import annotations
@@ -14,15 +14,20 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> None:
-    from verikit.pipeline.training import merged_examples
-    from verikit.rm.config import PRMConfig
-    from verikit.rm.training import train_reward_model
-
     request_path, out = (argv if argv is not None else sys.argv[1:])[:2]
     request = json.loads(Path(request_path).read_text())
-    config = PRMConfig(**request["config"])
-    examples = merged_examples([Path(f) for f in request["annotations"]], config.objective, config.labels)
-    train_reward_model(config, examples, out)
+    if request["job"] == "sft":
+        from verikit.sft import SFTSettings, finetune
+
+        finetune(SFTSettings(**request["settings"]), request["base"], [tuple(p) for p in request["pairs"]], out)
+        return
+    from verikit.pipeline.stages.train import merged_examples
+    from verikit.rm.kinds import trainable_kind
+
+    kind = trainable_kind(request["kind"])
+    examples = merged_examples([Path(f) for f in request["annotations"]], kind.targets, request["labels"])
+    kind.train(kind.settings(**request["settings"]), request["base"], examples, out, labels=request["labels"],
+               domain=examples.domain)
 
 
 if __name__ == "__main__":

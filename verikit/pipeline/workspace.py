@@ -2,10 +2,14 @@
 
 Layout under the output folder (each stage reads what the ones before it wrote, so any stage can run alone):
 
-- ``recipe.json`` (the recipe as run), ``models.json`` (each role's folder or hub id)
-- ``annotations/<dataset>-<split>/`` (resumable chunks), ``reward_models/<name>/``
-- ``samples/<dataset>-<split>/shard-*.jsonl`` (resumable shards), ``scores/<dataset>-<split>/<reward model>.json``
-- ``select/<dataset>-<split>.json`` and ``.png``, ``rl/<method>/``, ``report.json``
+- ``recipe.json`` (the recipe as run), ``models.json`` (each role's folder or hub id), ``stages/<stage>.json``
+- ``finetuned/<name>/`` (supervised fine-tuning), ``annotations/<dataset>-<split>/`` (resumable chunks),
+  ``reward_models/<name>/``, ``rl/<method>/``
+- ``samples/<dataset>-<split>[.set-<k>]/shard-*.jsonl`` (resumable shards; ``.set-<k>``: the k-th repeat),
+  ``scores/<dataset>-<split>[.set-<k>]/<rm>.json``
+- ``select/<dataset>-<split>.json`` and ``.png``, ``human_labels/``, ``report.json``, ``report.html``
+
+Every artifact keeps a fingerprint of what it was made from (:mod:`verikit.pipeline.reuse`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from verikit import components
 from verikit.domains import Domain
+from verikit.errors import VerikitError
 from verikit.pipeline.recipe import DatasetRef, Recipe, RewardModelSpec
 
 
@@ -32,7 +37,7 @@ def write_json_atomically(path: Path, data: Any) -> None:
 class Workspace:
     recipe: Recipe
     out: Path
-    models: dict[str, str] = field(default_factory=dict)  # role → folder or hub id (filled by the models stage)
+    models: dict[str, Any] = field(default_factory=dict)  # role → folder or hub id (filled by the models stage)
     _problems: dict[str, list] = field(default_factory=dict)
 
     # -- data -----------------------------------------------------------------------------------
@@ -54,11 +59,22 @@ class Workspace:
 
     # -- models ---------------------------------------------------------------------------------
     def model(self, role: str) -> str:
+        """The folder or hub id of a role (the first generator for ``generator``)."""
         if role not in self.models:
-            from verikit.errors import VerikitError
-
             raise VerikitError(f"the models stage has not run in {self.out} (no models.json): run it first")
-        return self.models[role]
+        value = self.models[role]
+        return value[0] if isinstance(value, list) else value
+
+    def generators(self) -> list[str]:
+        return list(self.models.get("generators") or [self.model("generator")])
+
+    def resolve(self, value: str) -> str:
+        """A model value of the recipe as a folder or hub id: ``finetuned:NAME`` is this run's fine-tuned model."""
+        if value.startswith("finetuned:"):
+            return str((self.out / "finetuned" / value.removeprefix("finetuned:")).resolve())
+        from verikit.pipeline.model_roles import provide
+
+        return provide(value)
 
     def generation_backend(self, model: str, **defaults: Any):
         """A completer of the recipe's backend for ``model``; the recipe's backend options win over ``defaults``."""
@@ -70,20 +86,43 @@ class Workspace:
 
     def reward_model_path(self, spec: RewardModelSpec) -> str:
         if spec.path is not None:
-            from verikit.pipeline.models import provide
+            if spec.path.startswith(("http://", "https://")):
+                return spec.path
+            from verikit.pipeline.model_roles import provide
 
-            return spec.path if spec.path.startswith(("http://", "https://")) else provide(spec.path)
+            return provide(spec.path.replace("{runs}", str(self.out.resolve().parent)))
         return str(self.out / "reward_models" / spec.name)
+
+    def reward_models_scoring(self, ref: DatasetRef) -> list[RewardModelSpec]:
+        """The reward models that score the samples of ``ref`` (each spec's ``scores``, default: every dataset)."""
+        return [spec for spec in self.recipe.reward_models if spec.scores is None or ref.key in spec.scores]
+
+    def sample_policy(self) -> str:
+        """The model the sample stage draws from: ``sample.policy`` (``rl:METHOD``: this run's RL model) or the policy."""
+        chosen = self.recipe.sample.policy if self.recipe.sample else None
+        if chosen is None:
+            return self.model("policy")
+        if chosen.startswith("rl:"):
+            return str((self.out / "rl" / chosen.removeprefix("rl:") / "model").resolve())
+        return self.resolve(chosen)
 
     # -- folders --------------------------------------------------------------------------------
     def annotations(self, ref: DatasetRef) -> Path:
         return self.out / "annotations" / ref.key
 
-    def samples(self, ref: DatasetRef) -> Path:
-        return self.out / "samples" / ref.key
+    def sample_sets(self) -> list[int]:
+        return list(range(self.recipe.sample.repeats)) if self.recipe.sample else []
 
-    def scores(self, ref: DatasetRef) -> Path:
-        return self.out / "scores" / ref.key
+    @staticmethod
+    def _set_key(ref: DatasetRef, sample_set: int) -> str:
+        # the first set keeps the name a run of one set has always used; the others sit beside it
+        return f"{ref.key}.set-{sample_set}" if sample_set else ref.key
+
+    def samples(self, ref: DatasetRef, sample_set: int = 0) -> Path:
+        return self.out / "samples" / self._set_key(ref, sample_set)
+
+    def scores(self, ref: DatasetRef, sample_set: int = 0) -> Path:
+        return self.out / "scores" / self._set_key(ref, sample_set)
 
     def load_models(self) -> None:
         path = self.out / "models.json"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import warnings
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -48,8 +49,10 @@ class StepPPOConfig(BaseModel):
     train_embeddings: bool = Field(default=True, description="False: token embeddings stay as the SFT model left them.")
     warmup_updates: int = Field(default=0, ge=0, description="Optimiser updates over which the learning rates rise from 0.")
     lr_decay: Literal["constant", "linear", "cosine"] = Field(default="constant", description=(
-        "linear/cosine: the learning rates fall to 0 over the run's PPO steps (an SFT policy at the end of its "
-        "decay is jolted by constant-rate noise; see docs/studies/ppo.md)."))
+        "linear/cosine: the learning rates fall to min_learning_rate over the run's PPO steps (an SFT policy at the end "
+        "of its decay is jolted by constant-rate noise; see docs/studies/ppo.md)."))
+    min_learning_rate: float = Field(default=0.0, ge=0, description=(
+        "The floor a linear/cosine decay ends at (the paper: 1e-8); the critic's rate falls in proportion."))
     lora_rank: int = Field(default=0, ge=0, description=(
         "0: every weight learns. r > 0: only LoRA adapters of rank r on all linear layers (peft; verikit[lora]), "
         "which usually want a learning rate ~10x full fine-tuning's."))
@@ -64,10 +67,12 @@ class StepPPOConfig(BaseModel):
     def _group_needs_samples(self) -> StepPPOConfig:
         if self.baseline == "group" and self.samples_per_prompt < 2:
             raise ValueError("baseline='group' needs samples_per_prompt >= 2 (a group of one has no baseline)")
+        if self.min_learning_rate >= self.learning_rate:
+            raise ValueError(f"min_learning_rate {self.min_learning_rate} is not below learning_rate {self.learning_rate}")
         return self
 
 
-class GRPORecipe(BaseModel):
+class GRPOSettings(BaseModel):
     """The settings of ``grpo-process`` that TRL's ``GRPOConfig`` takes (beyond steps, learning rate and seed)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -79,30 +84,94 @@ class GRPORecipe(BaseModel):
     checkpoints: int = Field(default=4, ge=1, description="Checkpoints over the run (at least every 10 steps).")
 
 
-class RLConfig(BaseModel):
-    """One RL run: the algorithm, its data and reward model, and the algorithm's own settings."""
+GRPORecipe = GRPOSettings  # the old name (it was never a recipe); kept for scripts, to be removed in 0.3
+
+
+class RFTSettings(BaseModel):
+    """Rejection-sampling fine-tuning: K samples per question, the distinct correct ones fine-tuned on (SFT)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    algo: Literal["step-ppo", "orm-ppo", "rft", "grpo-process"] = Field(description=(
-        "step-ppo (PRM reward on each step's last token), orm-ppo, rft (rejection-sampling fine-tuning) or grpo-process."))
-    policy: str = Field(description="The SFT policy to start from (folder or hub id).")
-    dataset: str = Field(description="Registered dataset with train and dev splits, e.g. arith-easy or gsm8k.")
-    rm: str | None = Field(default=None, description="Reward model (a PRM for step-ppo/grpo-process, an ORM for orm-ppo).")
-    released_convention: bool = Field(default=False, description=(
-        "Read an rm without verikit_rm.json as a Math-Shepherd PRM (+/- at ки)."))
-    train_problems: int = Field(default=2000, ge=1)
+    samples: int = Field(default=8, ge=1, description="K: responses sampled per question (the paper: 8 per MetaMathQA "
+                         "question).")
+    datasets: list[str] | None = Field(default=None, description=(
+        "Registered datasets whose train questions are sampled (the paper: metamathqa); default: the run's datasets."))
+    problems: int | None = Field(default=None, ge=1, description="Questions per dataset (default: the run's train_problems).")
+    temperature: float = Field(default=1.0, ge=0, description="Sampling temperature (the paper is silent).")
+    learning_rate: float = Field(default=2e-5, gt=0, description=(
+        "The SFT learning rate of the fine-tuning (the paper uses its SFT rates: 5e-6 Mistral-7B, 2e-5 7B/13B)."))
+    min_learning_rate: float = Field(default=0.0, ge=0, description="The cosine schedule's floor.")
+    epochs: float = Field(default=3.0, gt=0, description="Passes over the kept samples (the paper's SFT: 3).")
+    batch_size: int = Field(default=32, ge=1)
+    max_length: int = Field(default=512, ge=8)
+
+
+class RLSettings(BaseModel):
+    """How an RL run trains (everything but the algorithm, the policy, the data and the reward model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train_problems: int = Field(default=2000, ge=1, description="Train problems per dataset.")
     eval_problems: int = Field(default=200, ge=0, description=(
         "Dev problems for the periodic greedy evaluation (0: none; the pipeline evaluates on its own datasets)."))
     prompt_template: str | None = Field(default=None, description="'{question}' → the policy's prompt (default: the domain's).")
     steps: int = Field(default=50, ge=1, description="PPO steps (or GRPO steps).")
     eval_every: int = Field(default=10, ge=1)
-    rft_samples: int = Field(default=4, ge=1, description="K: samples per problem for rft.")
+    backend: str = Field(default="transformers", description="Registered completer backend that samples for RFT and "
+                         "evaluates (PPO samples with its own policy in this process).")
+    rft: RFTSettings = Field(default_factory=RFTSettings)
     ppo: StepPPOConfig = Field(default_factory=StepPPOConfig)
-    grpo: GRPORecipe = Field(default_factory=GRPORecipe)
+    grpo: GRPOSettings = Field(default_factory=GRPOSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_rft_samples(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "rft_samples" in values:
+            warnings.warn("RL setting rft_samples is now rft.samples", DeprecationWarning, stacklevel=2)
+            values = dict(values)
+            rft = dict(values.get("rft") or {})
+            rft.setdefault("samples", values.pop("rft_samples"))
+            values["rft"] = rft
+        return values
+
+
+class RLConfig(RLSettings):
+    """One RL run: the algorithm, its policy, data and reward model, and how it trains (:class:`RLSettings`)."""
+
+    algo: str = Field(description="Registered RL algorithm: step-ppo (PRM reward on each step's last token), orm-ppo, rft "
+                      "(rejection-sampling fine-tuning), grpo-process, or a plugin's.")
+    policy: str = Field(description="The SFT policy to start from (folder or hub id).")
+    datasets: list[str] = Field(description="Registered datasets with a train split (and dev, for evaluate-every), e.g. "
+                                "gsm8k and math-train; problems are drawn from all of them.")
+    rm: str | None = Field(default=None, description="Reward model (a PRM for step-ppo/grpo-process, an ORM for orm-ppo).")
+    released_convention: bool = Field(default=False, description=(
+        "Read an rm without verikit_rm.json as a Math-Shepherd PRM (+/- at ки)."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_dataset(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "dataset" in values:
+            values = dict(values)
+            single = values.pop("dataset")
+            values.setdefault("datasets", [single] if isinstance(single, str) else single)
+        if isinstance(values, dict) and isinstance(values.get("datasets"), str):
+            values = {**values, "datasets": [values["datasets"]]}
+        return values
 
     @model_validator(mode="after")
-    def _reward_model_where_needed(self) -> RLConfig:
-        if self.algo != "rft" and self.rm is None:
+    def _registered_algorithm_and_reward_model(self) -> RLConfig:
+        from verikit import components
+        from verikit.errors import UnknownNameError
+
+        try:
+            algorithm = components.lookup("rl_algorithms", self.algo)
+        except UnknownNameError as exc:
+            raise ValueError(str(exc).strip("\"'")) from None
+        if getattr(algorithm, "needs_reward_model", False) and self.rm is None:
             raise ValueError(f"{self.algo} needs a reward model (rm)")
         return self
+
+    @property
+    def dataset(self) -> str:
+        """The first dataset (the run's only one, usually)."""
+        return self.datasets[0]

@@ -36,25 +36,16 @@ from verikit.rm.data import padding_id, right_padded
 from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
 from verikit.rl.grpo import group_advantages_tensor
 from verikit.rl.rewards import place_rewards, reward_placements
-from verikit.rl.tokens import prompt_and_response_ids
+from verikit.tokens import prompt_and_response_ids
 
 
 def parse_overrides(text: str) -> dict:
-    """``"key=value,key=value"`` → StepPPOConfig field overrides, each value validated as its field's type
-    (``none`` for an optional field's None; the command-line form of a config: ``--ppo baseline=group,samples_per_prompt=8``)."""
-    from pydantic import TypeAdapter, ValidationError
+    """``"key=value,key=value"`` → StepPPOConfig field overrides, validated (the command-line form of a config:
+    ``--ppo baseline=group,samples_per_prompt=8``): :func:`verikit.overrides.overridden`'s syntax, values in YAML."""
+    from verikit.overrides import overridden
 
-    known = StepPPOConfig.model_fields
-    overrides = {}
-    for item in filter(None, text.split(",")):
-        key, _, value = item.partition("=")
-        if key not in known:
-            raise ValueError(f"{text!r}: {key!r} is not a StepPPOConfig field ({', '.join(known)})")
-        try:
-            overrides[key] = TypeAdapter(known[key].annotation).validate_python(None if value.lower() == "none" else value)
-        except ValidationError as exc:
-            raise ValueError(f"{text!r}: {key}={value!r}: {exc.errors()[0]['msg']}") from None
-    return overrides
+    config = overridden(StepPPOConfig, {}, text)
+    return {name: getattr(config, name) for name in config.model_fields_set}
 
 
 @dataclass
@@ -275,7 +266,9 @@ class StepPPOTrainer:
         factor = min(1.0, (done + 1) / self.config.warmup_updates) if self.config.warmup_updates else 1.0
         if self.config.lr_decay != "constant" and self.total_steps:
             progress = min(1.0, self.steps_done / self.total_steps)
-            factor *= 1.0 - progress if self.config.lr_decay == "linear" else 0.5 * (1.0 + math.cos(math.pi * progress))
+            decay = 1.0 - progress if self.config.lr_decay == "linear" else 0.5 * (1.0 + math.cos(math.pi * progress))
+            floor = self.config.min_learning_rate / self.config.learning_rate  # the policy's rate ends at the floor
+            factor *= floor + (1.0 - floor) * decay
         return factor
 
     def _set_learning_rates(self) -> None:

@@ -44,6 +44,9 @@ def examples_from_records(records: list[dict], objective: str = "prm", labels: s
     result = ExampleSet([], domain=next((r.get("domain") for r in records if r.get("domain")), None))
     for record in records:
         source = f"annotation {record.get('key')}"
+        if record.get("duplicate_of") is not None:
+            result.skip("duplicate solution")
+            continue
         if record.get("error"):
             result.skip(record["error"].split(":")[0])
             continue

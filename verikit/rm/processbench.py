@@ -30,7 +30,8 @@ def load_processbench(path: str | Path) -> list[dict]:
 
 
 def make_rows(dataset: str, split: str, generator: str, problems: int, samples: int, temperature: float = 1.0,
-              seed: int = 0, max_new_tokens: int = 256, batch_size: int = 512, device: str = "auto") -> tuple[list[dict], dict]:
+              seed: int = 0, max_new_tokens: int = 256, batch_size: int = 512, device: str = "auto",
+              backend: str = "transformers") -> tuple[list[dict], dict]:
     """Sample ``samples`` solutions per problem with ``generator`` and label them with the domain's gold labeller.
 
     Returns the rows and counts, including solutions left out because they have no steps (never silently).
@@ -44,7 +45,11 @@ def make_rows(dataset: str, split: str, generator: str, problems: int, samples: 
     if labeller is None:
         raise DataError(f"domain {domain.name!r} has no gold step labeller, so rows cannot be labelled", field="domain")
     checker, splitter = components.answer_checker(domain.answer_checker), components.step_splitter(domain.step_splitter)
-    completer = components.completer("transformers", model=generator, batch_size=batch_size, device=device, max_new_tokens=max_new_tokens)
+    from verikit.interfaces import accepted_settings
+
+    factory = components.lookup("completers", backend)
+    completer = factory(model=generator, **accepted_settings(factory, batch_size=batch_size, device=device,
+                                                            max_new_tokens=max_new_tokens))
     outputs = completer.complete([domain.prompt(p) for p in loaded], n=samples, temperature=temperature, seed=seed)
     from verikit.format import STEP_TAG
 

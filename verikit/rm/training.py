@@ -121,6 +121,15 @@ def weights_dtype(precision: str, lora: bool):
     return half[precision] if lora and precision in half else torch.float32
 
 
+def schedule_arguments(learning_rate: float, min_learning_rate: float) -> dict:
+    """TrainingArguments' cosine schedule, decaying to ``min_learning_rate`` instead of 0 when it is set."""
+    if not min_learning_rate:
+        return {"lr_scheduler_type": "cosine"}
+    if min_learning_rate >= learning_rate:
+        raise VerikitError(f"min_learning_rate {min_learning_rate} is not below learning_rate {learning_rate}")
+    return {"lr_scheduler_type": "cosine_with_min_lr", "lr_scheduler_kwargs": {"min_lr": min_learning_rate}}
+
+
 def checkpointing_arguments(enabled: bool) -> dict:
     """TrainingArguments' activation (gradient) checkpointing, under whichever name this transformers has."""
     import dataclasses
@@ -196,7 +205,7 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         num_train_epochs=config.epochs,
         learning_rate=config.learning_rate,
-        lr_scheduler_type="cosine",
+        **schedule_arguments(config.learning_rate, config.min_learning_rate),
         warmup_steps=max(1, int(config.warmup_ratio * total_steps)),
         weight_decay=config.weight_decay,
         logging_steps=10,

@@ -76,9 +76,31 @@ def test_the_throughput_benchmark_annotates_as_each_presets_recipe_does():
         for name, schedule in SCHEDULES.items():
             config = schedule_config(name, "policy", "completer", 10, "dev", preset)
             assert (config.dataset, config.split, config.limit) == (annotate.datasets[0].name, "dev", 10)
-            assert (config.generator, config.completer) == ("policy", "completer")
+            assert (config.generator, config.completer) == (["policy"], "completer")
             for field in ("samples_per_problem", "n_rollouts", "strategy", "estimator", "temperature",
-                          "rollout_temperature", "max_new_tokens", "seed"):
+                          "rollout_temperature", "max_new_tokens", "seed", "deduplicate", "estimator_options"):
                 assert getattr(config, field) == getattr(annotate, field), (preset, name, field)
             assert (config.round_size, config.batch_size, config.backend_options) == \
                 (schedule["round_size"], schedule["batch_size"], schedule["backend_options"])
+
+
+def test_the_model_provider_takes_a_generator_seed():
+    import pytest
+
+    from verikit_arith.plugin import provide_generator
+
+    assert provide_generator("arith-easy/policy?seed=2", check=True) is None
+    with pytest.raises(ValueError, match=r"\[\?seed=N\]"):
+        provide_generator("arith-easy/policy?seed=two", check=True)
+
+
+def test_generators_train_under_pinned_cpu_numerics(monkeypatch):
+    """The kernels that make other CPUs train other generators are pinned (x86-64); elsewhere nothing is pinned."""
+    import platform
+
+    from verikit_arith import training
+
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    assert training.pinned_numerics() == {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    assert training.pinned_numerics() == {}

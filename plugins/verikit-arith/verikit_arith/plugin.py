@@ -42,15 +42,23 @@ def register_recipes(register):
 
 
 def provide_generator(spec: str, *, check: bool = False):
-    """``arith-easy/policy`` → the folder of that tiny generator, trained on first use and cached after."""
-    preset, _, role = spec.partition("/")
-    if preset not in ("arith-easy", "arith-hard") or role not in ("policy", "completer"):
-        raise ValueError(f"no arith model {spec!r}; use <arith-easy|arith-hard>/<policy|completer>")
+    """``arith-easy/policy`` → the folder of that tiny generator, trained on first use and cached after;
+    ``arith-easy/policy?seed=2`` trains it at another seed (data stream and initialisation)."""
+    import dataclasses
+
+    name, _, query = spec.partition("?")
+    preset, _, role = name.partition("/")
+    seed = query.removeprefix("seed=")
+    if preset not in ("arith-easy", "arith-hard") or role not in ("policy", "completer") or (query and not seed.isdigit()):
+        raise ValueError(f"no arith model {spec!r}; use <arith-easy|arith-hard>/<policy|completer>[?seed=N]")
     if check:
         return None
-    from verikit_arith.training import train_generator
+    from verikit_arith.training import default_config, train_generator
 
-    return train_generator(preset, role=role)
+    config = default_config(preset, role)
+    if query:
+        config = dataclasses.replace(config, seed=int(seed))
+    return train_generator(preset, role=role, config=config)
 
 
 @hookimpl

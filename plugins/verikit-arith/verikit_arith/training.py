@@ -39,7 +39,15 @@ from verikit_arith.presets import get_preset
 from verikit_arith.problems import PROMPT_TEMPLATE, canonical_steps, question_text, training_expressions
 from verikit_arith.tokenizer import build_tokenizer
 
-CACHE_VERSION = 3  # 3: the tokenizer's word tokens and the hand-written loop
+CACHE_VERSION = 4  # 3: the tokenizer's word tokens and the hand-written loop; 4: trained under pinned CPU numerics
+
+#: The miniature's generators are trained in a child process whose kernels are pinned to AVX2 (PyTorch's own
+#: vectorised kernels, ATEN_CPU_CAPABILITY) and to MKL's conditional-numerical-reproducibility AVX2 path (MKL_CBWR).
+#: Measured here (benchmarks/generator_numerics.py): the same seed gives bit-identical weights at 1 and 2 threads and
+#: from run to run, but other weights under PyTorch's AVX-512, AVX2 or default kernels and under MKL's native or
+#: compatible path - which is why machines with other CPUs trained other generators (greedy 33.2 to 39.8 at one seed).
+#: Pinned, every x86-64 machine with AVX2 computes what this one does, at the same speed here.
+PINNED_CPU_NUMERICS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
 
 
 @dataclass
@@ -300,6 +308,30 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
     return summary
 
 
+def pinned_numerics() -> dict[str, str]:
+    """The environment that pins the CPU kernels (x86-64 only: other CPUs have no AVX2 to pin to, and train with
+    their own kernels)."""
+    import platform
+
+    return dict(PINNED_CPU_NUMERICS) if platform.machine().lower() in ("x86_64", "amd64") else {}
+
+
+def train_with_pinned_numerics(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -> dict:
+    """:func:`train` in a child process under :func:`pinned_numerics` (the kernels are chosen when torch loads, so
+    the pins cannot be applied to this process); its summary."""
+    import os
+    import subprocess
+    import sys
+
+    request = json.dumps({"config": dataclasses.asdict(config), "out": str(out_dir), "progress": progress})
+    script = ("import json, sys\nfrom verikit_arith.training import GeneratorConfig, train\n"
+              "r = json.loads(sys.argv[1])\ntrain(GeneratorConfig(**r['config']), r['out'], progress=r['progress'])\n")
+    done = subprocess.run([sys.executable, "-c", script, request], env={**os.environ, **pinned_numerics()})
+    if done.returncode != 0:
+        raise RuntimeError(f"training the {config.preset} generator failed (exit {done.returncode}); its output is above")
+    return json.loads((Path(out_dir) / "verikit_generator.json").read_text())
+
+
 def train_generator(preset: str = "arith-easy", out: str | Path | None = None, config: GeneratorConfig | None = None,
                     force: bool = False, progress: bool = True, role: str = "policy") -> Path:
     """A trained generator for ``preset``: from the cache when one with the same config exists, else trained now.
@@ -314,7 +346,7 @@ def train_generator(preset: str = "arith-easy", out: str | Path | None = None, c
         partial = cached.with_name(cached.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        train(config, partial, progress=progress)
+        train_with_pinned_numerics(config, partial, progress=progress)
         shutil.rmtree(cached, ignore_errors=True)
         partial.rename(cached)  # atomic: a killed run never leaves a half-written model in the cache
     if out is not None:

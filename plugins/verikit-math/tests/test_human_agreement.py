@@ -3,7 +3,7 @@ dev sample (erroneous and correct solutions), at least math-verify's, and the sa
 
 from verikit.checking import human_agreement
 
-GOLD = ["gsm8k-test", "gsm8k-train", "math500", "math-train"]
+GOLD = ["gsm8k-test", "gsm8k-train", "math500", "math-test", "math-train"]
 
 
 def _sources(root):

@@ -20,10 +20,16 @@ def register_step_splitters(register):
 def register_datasets(register):
     register("gsm8k", "verikit_math.datasets:load_gsm8k", description="GSM8K train/test")
     register("math500", "verikit_math.datasets:load_math500", description="MATH-500 test")
-    register("math-train", "verikit_math.datasets:load_math_train", description="MATH train (12k)")
+    register("math-test", "verikit_math.datasets:load_math_test", description="MATH test, all 5,000 (MATH-500 + 4,500)")
+    register("math-train", "verikit_math.datasets:load_math_train", description="MATH train (7,500, no test problem)")
+    register("metamathqa", "verikit_math.datasets:load_metamathqa", description="MetaMathQA (395k), the paper's SFT data")
 
 
 @hookimpl
 def register_domains(register):
     register("gsm8k", Domain(name="gsm8k", answer_checker="gsm8k", step_splitter="gsm8k", datasets=["gsm8k"]))
-    register("math", Domain(name="math", answer_checker="math", step_splitter="math", datasets=["math500", "math-train"]))
+    register("math", Domain(name="math", answer_checker="math", step_splitter="math", datasets=["math500", "math-test", "math-train"]))
+    # The paper's models write MetaMath's format whatever the dataset: one step per line (Math-Shepherd puts its
+    # step tag at each line's end) and "The answer is: X", which the MATH checker reads for numbers and LaTeX alike.
+    register("metamath", Domain(name="metamath", answer_checker="math", step_splitter="lines",
+                                datasets=["gsm8k", "math500", "math-test", "math-train", "metamathqa"]))

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 import verikit
 from verikit.cli import app
+from verikit.records import is_labelled
 from verikit.tiny_models import build_tiny_causal_lm
 
 runner = CliRunner()
@@ -28,7 +29,7 @@ def test_annotate_train_and_score_medical_questions_with_the_core_commands(tmp_p
          "--max-new-tokens", 40, "--out", tmp_path / "ann"])
     records = list(verikit.load_annotations(tmp_path / "ann"))
     assert len(records) == 12 and {r["domain"] for r in records} == {"medqa"}
-    labelled = [r for r in records if r["error"] is None]
+    labelled = [r for r in records if is_labelled(r)]
     assert labelled, "no sample had steps to label"
     splitter = verikit.step_splitter("clinical-sentences")
     for record in labelled:  # steps are the medqa splitter's, with one label per step

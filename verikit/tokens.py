@@ -1,4 +1,4 @@
-"""How a prompt and a sampled response become token ids for training, the same way for PPO and RFT."""
+"""How a prompt and a response become token ids for training, the same way for SFT, RFT and PPO."""
 
 from __future__ import annotations
 
