@@ -10,7 +10,7 @@ STAMP := $(VENV)/.verikit-installed
 OUT ?= out
 export VERIKIT_DATA ?= $(abspath ../shared/data)
 
-.PHONY: install demo benchmarks benchmarks-verification demo-hard test test-fast clean
+.PHONY: install demo benchmarks benchmarks-verification demo-hard test test-fast lint clean
 
 install: $(STAMP)
 
@@ -74,6 +74,11 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+# ruff's lint (pycodestyle, pyflakes, import order) and its formatter, configured in pyproject.toml; CI runs both
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) $(OUT)

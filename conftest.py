@@ -66,13 +66,33 @@ def annotation_record():
     def build(**fields):
         steps = fields.get("steps", ["Step 1: a"])
         hard = fields.get("hard_labels", [True] * len(steps))
-        record = {"chunk": 0, "problem_id": "p", "domain": "toy", "question": "q", "gold_answer": "1",
-                  "sample_index": 0, "solution": "\n".join(steps), "steps": steps, "final_answer": "1",
-                  "final_correct": all(hard), "hard_labels": hard, "soft_labels": [float(x) for x in hard],
-                  "step_rollouts": [1] * len(steps), "step_correct": [int(x) for x in hard],
-                  "verdicts": ["1" if x else "0" for x in hard], "rollouts_used": 0, "rollouts_generated": 0,
-                  "rollout_tokens": 0, "error": None, "strategy": "naive", "n_rollouts": 1, "generator": "g",
-                  "completer": "g", "seed": 0, "config_hash": "0"}
+        record = {
+            "chunk": 0,
+            "problem_id": "p",
+            "domain": "toy",
+            "question": "q",
+            "gold_answer": "1",
+            "sample_index": 0,
+            "solution": "\n".join(steps),
+            "steps": steps,
+            "final_answer": "1",
+            "final_correct": all(hard),
+            "hard_labels": hard,
+            "soft_labels": [float(x) for x in hard],
+            "step_rollouts": [1] * len(steps),
+            "step_correct": [int(x) for x in hard],
+            "verdicts": ["1" if x else "0" for x in hard],
+            "rollouts_used": 0,
+            "rollouts_generated": 0,
+            "rollout_tokens": 0,
+            "error": None,
+            "strategy": "naive",
+            "n_rollouts": 1,
+            "generator": "g",
+            "completer": "g",
+            "seed": 0,
+            "config_hash": "0",
+        }
         record.update(fields)
         record.setdefault("key", record_key(record["problem_id"], record["sample_index"], record["solution"]))
         return AnnotationRecord(**record).model_dump()
@@ -120,8 +140,13 @@ def paper_data_dir(shared_data_dir, tmp_path, monkeypatch):
     for line in (shared_data_dir / "gsm8k" / "train.jsonl").read_text().splitlines()[:40]:
         row = json.loads(line)
         work, answer = row["answer"].rsplit("####", 1)
-        rows.append({"query": row["question"], "response": f"{work.strip()}\nThe answer is: {answer.strip()}",
-                     "type": "GSM_AnsAug"})
+        rows.append(
+            {
+                "query": row["question"],
+                "response": f"{work.strip()}\nThe answer is: {answer.strip()}",
+                "type": "GSM_AnsAug",
+            }
+        )
     (folder / "metamathqa").mkdir()
     (folder / "metamathqa" / "MetaMathQA-395K.json").write_text(json.dumps(rows))
     monkeypatch.setenv("VERIKIT_DATA", str(folder))

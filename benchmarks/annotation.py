@@ -22,23 +22,38 @@ from verikit.annotation.storage import load_records
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--generator", required=True, help="Trained miniature generator (the policy whose solutions are labelled).")
-    parser.add_argument("--completer", default=None, help="Model that rolls out from step prefixes (default: the generator).")
+    parser.add_argument(
+        "--generator", required=True, help="Trained miniature generator (the policy whose solutions are labelled)."
+    )
+    parser.add_argument(
+        "--completer", default=None, help="Model that rolls out from step prefixes (default: the generator)."
+    )
     parser.add_argument("--preset", default="arith-easy")
     parser.add_argument("--split", default="dev", help="Problems to annotate (dev: never the test split).")
     parser.add_argument("--problems", type=int, default=200)
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--ns", default="1,2,4,8,16")
-    parser.add_argument("--rollout-temperature", type=float, default=None, help="Completer temperature (default: 1.0, as sampling).")
+    parser.add_argument(
+        "--rollout-temperature", type=float, default=None, help="Completer temperature (default: 1.0, as sampling)."
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/annotation"))
     args = parser.parse_args(argv)
     ns = [int(n) for n in args.ns.split(",")]
-    config = AnnotationConfig(dataset=args.preset, split=args.split, limit=args.problems, generator=args.generator,
-                              completer=args.completer,
-                              samples_per_problem=args.samples, n_rollouts=max(ns), strategy="naive", seed=args.seed,
-                              rollout_temperature=args.rollout_temperature,
-                              max_new_tokens=160, deduplicate=False)  # every sample, as measured before dedup
+    config = AnnotationConfig(
+        dataset=args.preset,
+        split=args.split,
+        limit=args.problems,
+        generator=args.generator,
+        completer=args.completer,
+        samples_per_problem=args.samples,
+        n_rollouts=max(ns),
+        strategy="naive",
+        seed=args.seed,
+        rollout_temperature=args.rollout_temperature,
+        max_new_tokens=160,
+        deduplicate=False,
+    )  # every sample, as measured before dedup
     summary = annotate(config, args.out / "annotations")
     records = load_records(args.out / "annotations")
     labeller = verikit.domain("arith").load_gold_labeller()
@@ -47,10 +62,15 @@ def main(argv: list[str] | None = None) -> dict:
     plot_quality(quality, args.out / "annotation_quality.png")
 
     rows = {}
-    print(f"\n{quality['counts']['solutions']} solutions, {quality['counts']['steps']} steps "
-          f"({quality['counts']['bad_steps']} bad by gold); naive annotation took {summary.seconds:.0f}s, "
-          f"{summary.rollouts_generated} rollouts generated for {summary.rollouts_used} used (prefix sharing)")
-    print(f"{'N':>3} | {'naive acc':>9} {'r/sol':>6} | {'early-exit acc':>14} {'ratio':>6} | {'binary acc':>10} {'ratio':>6} | {'soft acc':>8}")
+    print(
+        f"\n{quality['counts']['solutions']} solutions, {quality['counts']['steps']} steps "
+        f"({quality['counts']['bad_steps']} bad by gold); naive annotation took {summary.seconds:.0f}s, "
+        f"{summary.rollouts_generated} rollouts generated for {summary.rollouts_used} used (prefix sharing)"
+    )
+    print(
+        f"{'N':>3} | {'naive acc':>9} {'r/sol':>6} | {'early-exit acc':>14} {'ratio':>6} | {'binary acc':>10} "
+        f"{'ratio':>6} | {'soft acc':>8}"
+    )
     for n in ns:
         naive, early, binary = (quality[s][n] for s in ("naive", "early-exit", "binary-search"))
         rows[n] = {
@@ -63,10 +83,12 @@ def main(argv: list[str] | None = None) -> dict:
             "soft_accuracy": quality["soft"][n]["accuracy"],
         }
         r = rows[n]
-        print(f"{n:>3} | {100 * r['naive_accuracy']:>8.1f}% {r['naive_rollouts_per_solution']:>6.1f} | "
-              f"{100 * r['early_exit_accuracy']:>13.1f}% {r['early_exit_rollout_ratio']:>6.2f} | "
-              f"{100 * r['binary_search_accuracy']:>9.1f}% {r['binary_search_rollout_ratio']:>6.2f} | "
-              f"{100 * r['soft_accuracy']:>7.1f}%")
+        print(
+            f"{n:>3} | {100 * r['naive_accuracy']:>8.1f}% {r['naive_rollouts_per_solution']:>6.1f} | "
+            f"{100 * r['early_exit_accuracy']:>13.1f}% {r['early_exit_rollout_ratio']:>6.2f} | "
+            f"{100 * r['binary_search_accuracy']:>9.1f}% {r['binary_search_rollout_ratio']:>6.2f} | "
+            f"{100 * r['soft_accuracy']:>7.1f}%"
+        )
     result = {"config": config.model_dump(), "summary": vars(summary), "by_n": rows}
     (args.out / "annotation_benchmark.json").write_text(json.dumps(result, indent=2))
     print(f"wrote {args.out / 'annotation_benchmark.json'} and {args.out / 'annotation_quality.png'}")

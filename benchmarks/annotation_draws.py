@@ -69,8 +69,10 @@ def _git(*args: str) -> str:
 
 def current_revision() -> dict:
     """This checkout's commit and whether its work tree differs from it (a draw is then not of that commit)."""
-    return {"revision": _git("rev-parse", "HEAD") or "unknown",
-            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no"))}
+    return {
+        "revision": _git("rev-parse", "HEAD") or "unknown",
+        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
 
 
 def draw_overrides(vary: str, seed: int, recipe: str) -> list[str]:
@@ -79,20 +81,34 @@ def draw_overrides(vary: str, seed: int, recipe: str) -> list[str]:
         return [f"annotate.seed={seed}"]
     preset = Path(recipe).stem
     policy, completer = f"arith:{preset}/policy?seed={seed}", f"arith:{preset}/completer?seed={seed}"
-    return [f"models.generator={policy}", f"models.policy={policy}", f"models.completer={completer}",
-            f"models.reward_model_base={completer}"]
+    return [
+        f"models.generator={policy}",
+        f"models.policy={policy}",
+        f"models.completer={completer}",
+        f"models.reward_model_base={completer}",
+    ]
 
 
-def run_draw(folder: Path, seed: int, recipe: str, smoke: bool, log: Path, tree: Path | None, revision: dict,
-             vary: str = "annotation") -> None:
+def run_draw(
+    folder: Path,
+    seed: int,
+    recipe: str,
+    smoke: bool,
+    log: Path,
+    tree: Path | None,
+    revision: dict,
+    vary: str = "annotation",
+) -> None:
     """One ``verikit reproduce`` of draw ``seed`` into ``folder`` (resumed if begun), on ``tree``'s code (``None``: the
     installed, current code). Raises SystemExit naming the log when it fails."""
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "draw.json"
     begun_on = json.loads(record.read_text())["revision"] if record.exists() else revision["revision"]
     if begun_on != revision["revision"]:
-        raise SystemExit(f"{folder}: an unfinished draw begun on revision {begun_on}, not {revision['revision']}; "
-                         f"delete the folder to draw this seed again on this code")
+        raise SystemExit(
+            f"{folder}: an unfinished draw begun on revision {begun_on}, not {revision['revision']}; "
+            f"delete the folder to draw this seed again on this code"
+        )
     record.write_text(json.dumps({"seed": seed, **revision}) + "\n")
     command = [str(Path(sys.executable).with_name("verikit")), "reproduce", "--recipe", recipe, "--out", str(folder)]
     command += [part for override in draw_overrides(vary, seed, recipe) for part in ("--set", override)]
@@ -104,7 +120,9 @@ def run_draw(folder: Path, seed: int, recipe: str, smoke: bool, log: Path, tree:
         env["PYTHONPATH"] = revision_pythonpath(tree)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as handle:
-        done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=tree or Path.cwd(), check=False)
+        done = subprocess.run(
+            command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=tree or Path.cwd(), check=False
+        )
     if done.returncode != 0 or not (folder / "report.json").exists():
         tail = log.read_text(errors="replace")[-2000:]
         raise SystemExit(f"draw seed {seed} in {folder} failed (exit {done.returncode}); its log {log} ends:\n{tail}")
@@ -116,8 +134,10 @@ def draw_figures(folder: Path) -> dict:
     from verikit.records import is_labelled
 
     report = json.loads((folder / "report.json").read_text())
-    rows = {dataset: {row: round(100 * table[row]["acc"], 1) for row in ROWS if row in table}
-            for dataset, table in report["best_of_n"].items()}
+    rows = {
+        dataset: {row: round(100 * table[row]["acc"], 1) for row in ROWS if row in table}
+        for dataset, table in report["best_of_n"].items()
+    }
     annotate = json.loads((folder / "stages" / "annotate.json").read_text())["result"]
     annotation = {}
     for name, summary in annotate.items():
@@ -127,7 +147,8 @@ def draw_figures(folder: Path) -> dict:
         annotation[name] = {
             "labels_agreeing_with_gold": None if "accuracy" not in quality else round(100 * quality["accuracy"], 1),
             "correct_solutions": round(100 * sum(bool(r["final_correct"]) for r in records) / max(1, len(records)), 1),
-            "positive_steps": round(100 * sum(steps) / max(1, len(steps)), 1)}
+            "positive_steps": round(100 * sum(steps) / max(1, len(steps)), 1),
+        }
     return {"best_of_n": rows, "annotation": annotation}
 
 
@@ -143,8 +164,15 @@ def permutation_p(first: list[float], second: list[float]) -> float | None:
         return x.mean(axis=axis) - y.mean(axis=axis)
 
     exact = math.comb(len(first) + len(second), len(first)) <= PERMUTATIONS
-    result = permutation_test((first, second), difference, permutation_type="independent", vectorized=True,
-                              alternative="two-sided", n_resamples=math.inf if exact else PERMUTATIONS, random_state=0)
+    result = permutation_test(
+        (first, second),
+        difference,
+        permutation_type="independent",
+        vectorized=True,
+        alternative="two-sided",
+        n_resamples=math.inf if exact else PERMUTATIONS,
+        random_state=0,
+    )
     return float(result.pvalue)
 
 
@@ -168,11 +196,17 @@ def compare(sides: dict[str, dict[int, dict]]) -> dict:
         for row in ROWS:
             entry = {}
             for side in names:
-                values = {seed: f["best_of_n"][dataset][row] for seed, f in sorted(sides[side].items())
-                          if row in f["best_of_n"].get(dataset, {})}
+                values = {
+                    seed: f["best_of_n"][dataset][row]
+                    for seed, f in sorted(sides[side].items())
+                    if row in f["best_of_n"].get(dataset, {})
+                }
                 if values:
-                    entry[side] = {"values": values, "mean": round(statistics.mean(values.values()), 2),
-                                   "sd": round(statistics.stdev(values.values()), 2) if len(values) > 1 else None}
+                    entry[side] = {
+                        "values": values,
+                        "mean": round(statistics.mean(values.values()), 2),
+                        "sd": round(statistics.stdev(values.values()), 2) if len(values) > 1 else None,
+                    }
             if not entry:
                 continue
             if len(names) == 2 and all(side in entry for side in names):
@@ -200,22 +234,34 @@ def markdown(comparison: dict, sides: dict[str, dict[int, dict]], labels: dict[s
             cells = [row]
             for side in names:
                 e = entry.get(side)
-                cells.append("" if e is None else f"{e['mean']:.1f} ({e['sd'] if e['sd'] is not None else '-'}), "
-                                                  f"{len(e['values'])}")
+                cells.append(
+                    ""
+                    if e is None
+                    else f"{e['mean']:.1f} ({e['sd'] if e['sd'] is not None else '-'}), {len(e['values'])}"
+                )
             if len(names) == 2:
                 p, holm_p = entry.get("p"), entry.get("p_holm")
-                cells += [f"{entry['difference']:+.2f}" if "difference" in entry else "",
-                          "" if p is None else f"{p:.3f}", "" if holm_p is None else f"{holm_p:.3f}"]
+                cells += [
+                    f"{entry['difference']:+.2f}" if "difference" in entry else "",
+                    "" if p is None else f"{p:.3f}",
+                    "" if holm_p is None else f"{holm_p:.3f}",
+                ]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-    lines.append("Per draw (seed: figures in the row order above, then the annotation's agreement with gold, correct "
-                 "solutions and `+` steps, %):\n")
+    lines.append(
+        "Per draw (seed: figures in the row order above, then the annotation's agreement with gold, correct "
+        "solutions and `+` steps, %):\n"
+    )
     for side in names:
         lines.append(f"- {labels[side]}:")
         for seed, figures in sorted(sides[side].items()):
-            table = "; ".join(f"{d}: " + " ".join(f"{v:.1f}" for v in rows.values()) for d, rows in figures["best_of_n"].items())
-            stats = "; ".join(f"{a}: {s['labels_agreeing_with_gold']} / {s['correct_solutions']} / {s['positive_steps']}"
-                              for a, s in figures["annotation"].items())
+            table = "; ".join(
+                f"{d}: " + " ".join(f"{v:.1f}" for v in rows.values()) for d, rows in figures["best_of_n"].items()
+            )
+            stats = "; ".join(
+                f"{a}: {s['labels_agreeing_with_gold']} / {s['correct_solutions']} / {s['positive_steps']}"
+                for a, s in figures["annotation"].items()
+            )
             lines.append(f"  - seed {seed}: {table} | {stats}")
     return "\n".join(lines) + "\n"
 
@@ -237,8 +283,14 @@ def plot(comparison: dict, labels: dict[str, str], path: Path) -> None:
                 if entry is None:
                     continue
                 values = list(entry["values"].values())
-                axis.scatter([x + offset] * len(values), values, s=12, alpha=0.6, color=colour,
-                             label=labels[side] if x == 0 else None)
+                axis.scatter(
+                    [x + offset] * len(values),
+                    values,
+                    s=12,
+                    alpha=0.6,
+                    color=colour,
+                    label=labels[side] if x == 0 else None,
+                )
                 axis.hlines(entry["mean"], x + offset - 0.12, x + offset + 0.12, color=colour, linewidth=2)
         axis.set_xticks(range(len(rows)), rows, rotation=30, ha="right")
         axis.set_ylabel("best-of-N accuracy (%)")
@@ -250,14 +302,24 @@ def plot(comparison: dict, labels: dict[str, str], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.annotation_draws", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.annotation_draws",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--recipe", default="arith-easy", help="A recipe name or file (default: the demo's).")
     parser.add_argument("--seeds", default="0-9", help="Seeds: 0-9, 0,3,5 or 0-4,7.")
-    parser.add_argument("--vary", choices=("annotation", "generator"), default="annotation", help=(
-        "What each seed draws: the annotation's labels, or the miniature's generators (arith recipes)."))
-    parser.add_argument("--baseline", metavar="REV", help="Also draw on git revision REV's code (e.g. b4062df, the "
-                        "code before per-sample seeds).")
+    parser.add_argument(
+        "--vary",
+        choices=("annotation", "generator"),
+        default="annotation",
+        help=("What each seed draws: the annotation's labels, or the miniature's generators (arith recipes)."),
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="Also draw on git revision REV's code (e.g. b4062df, the code before per-sample seeds).",
+    )
     parser.add_argument("--smoke", action="store_true", help="Pass --smoke to each reproduce (a plumbing check).")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/annotation_draws"))
     args = parser.parse_args(argv)
@@ -280,23 +342,42 @@ def main(argv: list[str] | None = None) -> dict:
             if (folder / "report.json").exists():
                 continue
             finished = sorted((out / "draws" / side).glob("seed*/report.json"))
-            if finished and args.vary == "annotation" and not (folder / "samples").exists():  # not on the annotation's seed
+            if (
+                finished and args.vary == "annotation" and not (folder / "samples").exists()
+            ):  # not on the annotation's seed
                 shutil.copytree(finished[0].parent / "samples", folder / "samples")
             tree, revision = sides[side]
-            run_draw(folder, seed, args.recipe, args.smoke, out / "logs" / f"{side}-seed{seed}.log", tree, revision,
-                     args.vary)
+            run_draw(
+                folder,
+                seed,
+                args.recipe,
+                args.smoke,
+                out / "logs" / f"{side}-seed{seed}.log",
+                tree,
+                revision,
+                args.vary,
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     figures = {side: {seed: draw_figures(out / "draws" / side / f"seed{seed}") for seed in seeds} for side in sides}
-    revisions = {side: {seed: json.loads((out / "draws" / side / f"seed{seed}" / "draw.json").read_text())
-                        for seed in seeds} for side in sides}
+    revisions = {
+        side: {seed: json.loads((out / "draws" / side / f"seed{seed}" / "draw.json").read_text()) for seed in seeds}
+        for side in sides
+    }
     labels = {}  # each side with the commits its draws ran on, as the table shows them
     for side in sides:
         commits = sorted({r["revision"][:7] + ("+modified" if r["dirty"] else "") for r in revisions[side].values()})
         labels[side] = f"{'this code' if side == 'current' else 'revision'} ({', '.join(commits)})"
     comparison = compare(figures)
-    result = {"recipe": args.recipe, "vary": args.vary, "seeds": seeds, "sides": labels, "revisions": revisions,
-              "comparison": comparison, "draws": figures}
+    result = {
+        "recipe": args.recipe,
+        "vary": args.vary,
+        "seeds": seeds,
+        "sides": labels,
+        "revisions": revisions,
+        "comparison": comparison,
+        "draws": figures,
+    }
     (out / "annotation_draws.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / "annotation_draws.md").write_text(markdown(comparison, figures, labels))
     plot(comparison, labels, out / "annotation_draws.png")

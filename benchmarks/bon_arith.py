@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> dict:
     pairwise = {}
     for spec in args.rm:
         name, _, path = spec.partition("=")
-        step_scores = score_unique(load_scorer(path, batch_size=64), [r.question for r in readable], [r.steps for r in readable])
+        step_scores = score_unique(
+            load_scorer(path, batch_size=64), [r.question for r in readable], [r.steps for r in readable]
+        )
         for agg in ("min", "prod"):
             key = f"{name}/{agg}"
             set_scores(entries, readable, step_scores, key, agg)
@@ -59,23 +61,50 @@ def main(argv: list[str] | None = None) -> dict:
     ns = [n for n in (1, 2, 4, 8, 16, 32, 64, 128, 256) if n <= args.samples]
     curves = bon_curves(entries, methods, ns, repeats=args.repeats, seed=args.seed)
     pass_at = sum(any(e.correct) for e in entries) / len(entries)
-    print(f"\n{len(entries)} {args.split} problems × {args.samples} samples (sampled in {sampling_seconds:.0f}s); "
-          f"pass@{args.samples} {100 * pass_at:.1f}%; {unscorable} samples without readable steps scored 0")
+    print(
+        f"\n{len(entries)} {args.split} problems × {args.samples} samples (sampled in {sampling_seconds:.0f}s); "
+        f"pass@{args.samples} {100 * pass_at:.1f}%; {unscorable} samples without readable steps scored 0"
+    )
     print(f"{'method':<28}" + "".join(f"{'N=' + str(n):>16}" for n in ns) + f"{'pairwise':>10}")
     for name, points in curves.items():
-        cells = "".join(f"{100 * points[n]['acc']:>6.1f} [{100 * points[n]['ci_low']:.0f},{100 * points[n]['ci_high']:.0f}]".rjust(16) for n in ns)
+        cells = "".join(
+            f"{100 * points[n]['acc']:>6.1f} [{100 * points[n]['ci_low']:.0f},{100 * points[n]['ci_high']:.0f}]".rjust(
+                16
+            )
+            for n in ns
+        )
         rm = methods[name][1]
         auc = None if rm is None else pairwise[rm]  # None too when no problem has both a right and a wrong sample
         print(f"{name:<28}{cells}{'' if rm is None else ('n/a' if auc is None else f'{auc:.3f}').rjust(10)}")
-    result = {"config": vars(args) | {"out": str(args.out)}, "pass_at_n": pass_at, "curves": curves, "pairwise_auc": pairwise,
-              "sampling_seconds": sampling_seconds, "unscorable_samples": unscorable}
-    with open(args.out / "samples.jsonl", "w") as raw:  # every sample's answer, verdict and scores: curves can be recomputed
+    result = {
+        "config": vars(args) | {"out": str(args.out)},
+        "pass_at_n": pass_at,
+        "curves": curves,
+        "pairwise_auc": pairwise,
+        "sampling_seconds": sampling_seconds,
+        "unscorable_samples": unscorable,
+    }
+    with open(
+        args.out / "samples.jsonl", "w"
+    ) as raw:  # every sample's answer, verdict and scores: curves can be recomputed
         for problem, entry in zip(problems, entries):
-            raw.write(json.dumps({"problem_id": problem.id, "answers": entry.answers, "correct": entry.correct,
-                                  "scores": entry.scores}) + "\n")
+            raw.write(
+                json.dumps(
+                    {
+                        "problem_id": problem.id,
+                        "answers": entry.answers,
+                        "correct": entry.correct,
+                        "scores": entry.scores,
+                    }
+                )
+                + "\n"
+            )
     (args.out / "bon.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    plot_curves({k: v for k, v in curves.items() if "/min" in k or k == "self-consistency"}, args.out / "bon.png",
-                title=f"{args.preset} {args.split}: best-of-N")
+    plot_curves(
+        {k: v for k, v in curves.items() if "/min" in k or k == "self-consistency"},
+        args.out / "bon.png",
+        title=f"{args.preset} {args.split}: best-of-N",
+    )
     print(f"wrote {args.out / 'bon.json'} and {args.out / 'bon.png'}")
     return result
 

@@ -49,21 +49,32 @@ def ordering(pairs, scored) -> dict:
 def run_models(run: Path) -> dict[str, str]:
     """Every reward model a pipeline run trained or used, by name."""
     folder = run / "reward_models"
-    return {path.name: str(path) for path in sorted(folder.iterdir()) if (path / "verikit_rm.json").exists()} \
-        if folder.is_dir() else {}
+    return (
+        {path.name: str(path) for path in sorted(folder.iterdir()) if (path / "verikit_rm.json").exists()}
+        if folder.is_dir()
+        else {}
+    )
 
 
 def write_outputs(results: dict, out: Path, title: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "probe.json").write_text(json.dumps(results, indent=1) + "\n")
     models = results["models"]
-    keys = sorted({k for r in models.values() for k in r if k.startswith(("position_", "kind_"))},
-                  key=lambda k: (not k.startswith("position"), k))
-    lines = [f"# {title}", "", "| model | all | " + " | ".join(k.replace("_", " ") for k in keys) + " | P(+) correct / edited |",
-             "| --- " * (len(keys) + 3) + "|"]
+    keys = sorted(
+        {k for r in models.values() for k in r if k.startswith(("position_", "kind_"))},
+        key=lambda k: (not k.startswith("position"), k),
+    )
+    lines = [
+        f"# {title}",
+        "",
+        "| model | all | " + " | ".join(k.replace("_", " ") for k in keys) + " | P(+) correct / edited |",
+        "| --- " * (len(keys) + 3) + "|",
+    ]
     for name, r in models.items():
         cells = " | ".join(f"{r[k]['ordered']:.3f}" if k in r else "" for k in keys)
-        lines.append(f"| {name} | {r['all']['ordered']:.3f} | {cells} | {r['mean_p_good']:.3f} / {r['mean_p_edited']:.3f} |")
+        lines.append(
+            f"| {name} | {r['all']['ordered']:.3f} | {cells} | {r['mean_p_good']:.3f} / {r['mean_p_edited']:.3f} |"
+        )
     (out / "probe.md").write_text("\n".join(lines) + "\n")
     import matplotlib
 
@@ -73,7 +84,9 @@ def write_outputs(results: dict, out: Path, title: str) -> None:
     positions = [k for k in keys if k.startswith("position_")]
     figure, axis = plt.subplots(figsize=(7, 4))
     for name, r in models.items():
-        axis.plot([int(k.split("_")[1]) for k in positions], [r[k]["ordered"] for k in positions], marker="o", label=name)
+        axis.plot(
+            [int(k.split("_")[1]) for k in positions], [r[k]["ordered"] for k in positions], marker="o", label=name
+        )
     axis.axhline(0.5, color="grey", linestyle=":", label="chance")
     axis.axhline(0.9, color="grey", linestyle="--", linewidth=0.8)
     axis.set(xlabel="step position", ylabel="correct step scored above edited", ylim=(0, 1.02), title=title)
@@ -101,16 +114,28 @@ def main(argv: list[str] | None = None) -> dict:
     if not models:
         parser.error("no reward models: give --run with trained reward models, or --models NAME=PATH")
     pairs = probe_pairs(args.preset, args.split, limit=args.problems, seed=args.seed)
-    results = {"preset": args.preset, "split": args.split, "problems": args.problems, "seed": args.seed, "pairs": len(pairs),
-               "models": {}, "paths": models}
+    results = {
+        "preset": args.preset,
+        "split": args.split,
+        "problems": args.problems,
+        "seed": args.seed,
+        "pairs": len(pairs),
+        "models": {},
+        "paths": models,
+    }
     for name, path in models.items():
         started = time.perf_counter()
         scorer = verikit.scorer(path)
         results["models"][name] = ordering(pairs, score_pairs(scorer, pairs))
         row = results["models"][name]
-        positions = "  ".join(f"{k.split('_')[1]}:{v['ordered']:.2f}" for k, v in row.items() if k.startswith("position_"))
-        print(f"{name:<16} all {row['all']['ordered']:.3f}  by position {positions}  "
-              f"({time.perf_counter() - started:.0f}s)", flush=True)
+        positions = "  ".join(
+            f"{k.split('_')[1]}:{v['ordered']:.2f}" for k, v in row.items() if k.startswith("position_")
+        )
+        print(
+            f"{name:<16} all {row['all']['ordered']:.3f}  by position {positions}  "
+            f"({time.perf_counter() - started:.0f}s)",
+            flush=True,
+        )
     write_outputs(results, args.out, f"contrastive probe: {args.preset} {args.split}, {len(pairs)} pairs")
     print(f"wrote {args.out / 'probe.json'}, probe.md, probe.png")
     return results

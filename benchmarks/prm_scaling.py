@@ -45,8 +45,14 @@ def policy_solutions(policy: str, count: int, folder: Path, seed: int = 0) -> li
             steps = readable_steps(splitter, text)
             if not steps:
                 continue
-            rows.append({"question": problem.question, "steps": steps, "gold": [bool(x) for x in labeller(problem, steps)],
-                         "correct": checker.is_correct(text, problem.gold_answer)})
+            rows.append(
+                {
+                    "question": problem.question,
+                    "steps": steps,
+                    "gold": [bool(x) for x in labeller(problem, steps)],
+                    "correct": checker.is_correct(text, problem.gold_answer),
+                }
+            )
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rows))
     return rows
@@ -63,10 +69,23 @@ def mc_examples(policy: str, completer: str, count: int, folder: Path):
     if out.exists() and len(load_records(out)) == count:  # done (the first points ran with chunks of 40, rounds of 2)
         return load_examples(out, "prm", "hard"), load_examples(out, "orm", "hard"), None
     # the demo's schedule (one round of 8 per probed step, large chunks, shared-prefix attention)
-    config = AnnotationConfig(dataset="arith-easy", split="train", limit=count // 4, generator=policy, completer=completer,
-                              samples_per_problem=4, n_rollouts=8, strategy="early-exit", rollout_temperature=0.7,
-                              round_size=8, chunk_size=400, batch_size=2048, max_new_tokens=160, seed=0,
-                              deduplicate=False)  # the study's solutions are the demo's: every sample kept
+    config = AnnotationConfig(
+        dataset="arith-easy",
+        split="train",
+        limit=count // 4,
+        generator=policy,
+        completer=completer,
+        samples_per_problem=4,
+        n_rollouts=8,
+        strategy="early-exit",
+        rollout_temperature=0.7,
+        round_size=8,
+        chunk_size=400,
+        batch_size=2048,
+        max_new_tokens=160,
+        seed=0,
+        deduplicate=False,
+    )  # the study's solutions are the demo's: every sample kept
     summary = annotate(config, out)
     return load_examples(out, "prm", "hard"), load_examples(out, "orm", "hard"), summary.seconds
 
@@ -75,17 +94,24 @@ def gold_examples(rows: list[dict], objective: str):
     from verikit.rm.data import ExampleSet, StepExample
 
     if objective == "prm":
-        return ExampleSet([StepExample(r["question"], r["steps"], [float(g) for g in r["gold"]], r["correct"]) for r in rows])
-    return ExampleSet([StepExample(r["question"], r["steps"], [None] * (len(r["steps"]) - 1) + [float(r["correct"])],
-                                   r["correct"]) for r in rows])
+        return ExampleSet(
+            [StepExample(r["question"], r["steps"], [float(g) for g in r["gold"]], r["correct"]) for r in rows]
+        )
+    return ExampleSet(
+        [
+            StepExample(r["question"], r["steps"], [None] * (len(r["steps"]) - 1) + [float(r["correct"])], r["correct"])
+            for r in rows
+        ]
+    )
 
 
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def bigger_completer(preset: str, width: int = 1, depth: int = 1, learning_rate: float | None = None
-                     ) -> tuple[str, dict]:
+def bigger_completer(
+    preset: str, width: int = 1, depth: int = 1, learning_rate: float | None = None
+) -> tuple[str, dict]:
     """The demo's completer recipe at ``width`` times its width (hidden and MLP) and ``depth`` times its layers,
     optionally at another learning rate, trained (or found in the cache); its folder and training summary."""
     import dataclasses
@@ -93,13 +119,21 @@ def bigger_completer(preset: str, width: int = 1, depth: int = 1, learning_rate:
     from verikit_arith.training import default_config, train_generator
 
     config = default_config(preset, "completer")
-    config = dataclasses.replace(config, hidden_size=config.hidden_size * width, num_layers=config.num_layers * depth,
-                                 intermediate_size=config.intermediate_size * width,
-                                 learning_rate=learning_rate or config.learning_rate)
+    config = dataclasses.replace(
+        config,
+        hidden_size=config.hidden_size * width,
+        num_layers=config.num_layers * depth,
+        intermediate_size=config.intermediate_size * width,
+        learning_rate=learning_rate or config.learning_rate,
+    )
     folder = train_generator(preset, config=config, role="completer")
     summary = json.loads((folder / "verikit_generator.json").read_text())
-    return str(folder), {"base_parameters": summary["parameters"], "base_train_seconds": summary["train_seconds"],
-                         "base_train_loss": summary["train_loss"], "base_learning_rate": config.learning_rate}
+    return str(folder), {
+        "base_parameters": summary["parameters"],
+        "base_train_seconds": summary["train_seconds"],
+        "base_train_loss": summary["train_loss"],
+        "base_learning_rate": config.learning_rate,
+    }
 
 
 def capacity_key(spec: str) -> tuple[str, dict]:
@@ -107,9 +141,11 @@ def capacity_key(spec: str) -> tuple[str, dict]:
     PRM's, default 1e-3) → its result key and settings."""
     shape, _, rates = spec.partition("@")
     rate, _, prm_rate = rates.partition("/")
-    kind, factor = shape.rstrip("0123456789"), shape[len(shape.rstrip("0123456789")):]
+    kind, factor = shape.rstrip("0123456789"), shape[len(shape.rstrip("0123456789")) :]
     if kind not in ("width", "depth") or not factor:
-        raise ValueError(f"capacity {spec!r}: write width<k> or depth<k>, optionally @<learning rate>[/<PRM learning rate>]")
+        raise ValueError(
+            f"capacity {spec!r}: write width<k> or depth<k>, optionally @<learning rate>[/<PRM learning rate>]"
+        )
     settings = {kind: int(factor), "learning_rate": float(rate) if rate else None}
     key = f"prm-gold-{kind}{factor}x" + (f"-lr{rate}" if rate else "") + (f"-prm-lr{prm_rate}" if prm_rate else "")
     return key, {"base": settings, "prm_learning_rate": float(prm_rate) if prm_rate else 1e-3}
@@ -126,7 +162,9 @@ def train(base: str, examples, objective: str, size: int, out: Path, learning_ra
 
     if (out / RM_MANIFEST).exists():
         return json.loads((out / RM_MANIFEST).read_text())["train_seconds"]
-    config = PRMConfig(base=base, objective=objective, labels="hard", learning_rate=learning_rate, epochs=epochs_for(size))
+    config = PRMConfig(
+        base=base, objective=objective, labels="hard", learning_rate=learning_rate, epochs=epochs_for(size)
+    )
     return train_reward_model(config, examples, out, progress=False)["train_seconds"]
 
 
@@ -142,7 +180,9 @@ def evaluate(model: Path, ws, ref, n: int = 64) -> dict:
     domain = ws.domain(problems)
     checker, splitter = ws.checker_and_splitter(domain)
     entries, readable, _ = gather_samples(problems, samples, checker, splitter)
-    scores = score_unique(load_scorer(model, batch_size=64), [r.question for r in readable], [r.steps for r in readable])
+    scores = score_unique(
+        load_scorer(model, batch_size=64), [r.question for r in readable], [r.steps for r in readable]
+    )
     set_scores(entries, readable, scores, "rm", "min")
     labeller = domain.load_gold_labeller()
     seen, flat_scores, flat_gold, firsts, step_lists = set(), [], [], [], []
@@ -156,11 +196,18 @@ def evaluate(model: Path, ws, ref, n: int = 64) -> dict:
         flat_gold += gold
         firsts.append(first_error(gold))
         step_lists.append(steps_scores)
-    curves = bon_curves(entries, {"sc": ("self-consistency", None), "rm": ("best-of-n", "rm"), "sc+rm": ("sc+rm", "rm")},
-                        [n], repeats=20)
-    return {"step_auc": roc_auc(flat_scores, flat_gold), "pairwise_auc": within_problem_pairwise_auc(entries, "rm"),
-            "first_error_f1": first_error_scores(firsts, step_lists, 0.5)["first_error_f1"],
-            **{name: curves[name][n] for name in ("sc", "rm", "sc+rm")}}
+    curves = bon_curves(
+        entries,
+        {"sc": ("self-consistency", None), "rm": ("best-of-n", "rm"), "sc+rm": ("sc+rm", "rm")},
+        [n],
+        repeats=20,
+    )
+    return {
+        "step_auc": roc_auc(flat_scores, flat_gold),
+        "pairwise_auc": within_problem_pairwise_auc(entries, "rm"),
+        "first_error_f1": first_error_scores(firsts, step_lists, 0.5)["first_error_f1"],
+        **{name: curves[name][n] for name in ("sc", "rm", "sc+rm")},
+    }
 
 
 def plot(results: dict, path: Path) -> None:
@@ -176,8 +223,14 @@ def plot(results: dict, path: Path) -> None:
         acc = [100 * points[s]["rm"]["acc"] for s in sizes]
         low = [100 * points[s]["rm"]["ci_low"] for s in sizes]
         high = [100 * points[s]["rm"]["ci_high"] for s in sizes]
-        right.errorbar([int(s) for s in sizes], acc, yerr=[[a - lo for a, lo in zip(acc, low)], [h - a for a, h in zip(acc, high)]],
-                       marker="o", capsize=3, label=f"best-of-64, {key}")
+        right.errorbar(
+            [int(s) for s in sizes],
+            acc,
+            yerr=[[a - lo for a, lo in zip(acc, low)], [h - a for a, h in zip(acc, high)]],
+            marker="o",
+            capsize=3,
+            label=f"best-of-64, {key}",
+        )
     sc = next(iter(next(iter(results.values())).values()))["sc"]
     right.axhspan(100 * sc["ci_low"], 100 * sc["ci_high"], color="grey", alpha=0.2, label="SC@64 (95% interval)")
     for axis, label in ((left, "within-problem pairwise AUC"), (right, "test accuracy at N=64 (%)")):
@@ -196,15 +249,23 @@ def main(argv: list[str] | None = None) -> dict:
     from verikit.pipeline.recipe import Recipe
     from verikit.pipeline.workspace import Workspace
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.prm_scaling", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.prm_scaling",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--demo", type=Path, required=True, help="A verikit demo folder (its models and test samples).")
     parser.add_argument("--preset", default="arith-easy")
     parser.add_argument("--sizes", default="1600,6400,25600", help="Training solutions for gold labels and the ORM.")
     parser.add_argument("--mc-sizes", default="1600,6400", help="Training solutions for MC labels (N=8; costly).")
-    parser.add_argument("--capacity", default="", help="Verifier capacity: comma list of width<k> / depth<k> multipliers "
-                        "of the completer, each optionally @<its learning rate>[/<the PRM's>] (e.g. width2@1e-3/3e-4,depth2); each is trained "
-                        "like the demo's completer, then a gold-label PRM at --capacity-size solutions is fine-tuned from it.")
+    parser.add_argument(
+        "--capacity",
+        default="",
+        help="Verifier capacity: comma list of width<k> / depth<k> multipliers "
+        "of the completer, each optionally @<its learning rate>[/<the PRM's>] (e.g. width2@1e-3/3e-4,depth2); each is "
+        "trained "
+        "like the demo's completer, then a gold-label PRM at --capacity-size solutions is fine-tuned from it.",
+    )
     parser.add_argument("--capacity-size", type=int, default=1600)
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/prm_scaling"))
     args = parser.parse_args(argv)
@@ -245,24 +306,37 @@ def main(argv: list[str] | None = None) -> dict:
             learning_rate = capacities[key]["prm_learning_rate"]
             extra.update(summary, prm_learning_rate=learning_rate)
         extra["train_seconds"] = train(base, examples, "orm" if key == "orm" else "prm", size, model, learning_rate)
-        results.setdefault(key, {})[str(size)] = {**evaluate(model, ws, ref, recipe.sample.samples), **extra,
-                                                  "examples": len(examples.examples)}
+        results.setdefault(key, {})[str(size)] = {
+            **evaluate(model, ws, ref, recipe.sample.samples),
+            **extra,
+            "examples": len(examples.examples),
+        }
         args.out.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2) + "\n")
         point = results[key][str(size)]
-        print(f"{key} @ {size}: step AUC {_fmt(point['step_auc'])}  pairwise {_fmt(point['pairwise_auc'])}  "
-              f"best-of-64 {100 * point['rm']['acc']:.1f} [{100 * point['rm']['ci_low']:.1f}, {100 * point['rm']['ci_high']:.1f}]  "
-              f"SC {100 * point['sc']['acc']:.1f}  ({time.perf_counter() - step:.0f}s)", flush=True)
+        print(
+            f"{key} @ {size}: step AUC {_fmt(point['step_auc'])}  pairwise {_fmt(point['pairwise_auc'])}  "
+            f"best-of-64 {100 * point['rm']['acc']:.1f} [{100 * point['rm']['ci_low']:.1f}, "
+            f"{100 * point['rm']['ci_high']:.1f}]  "
+            f"SC {100 * point['sc']['acc']:.1f}  ({time.perf_counter() - step:.0f}s)",
+            flush=True,
+        )
     plot(results, args.out / "scaling.png")
-    lines = ["| reward model | solutions | step AUC | pairwise AUC | first-error F1 (τ=0.5) | best-of-64 % [95%] | SC+RM % | SC % |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| reward model | solutions | step AUC | pairwise AUC | first-error F1 (τ=0.5) | best-of-64 % [95%] | SC+RM % "
+        "| SC % |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
 
     for key, points in results.items():
         for size in sorted(points, key=int):
             p = points[size]
-            lines.append(f"| {key} | {int(size):,} | {_fmt(p['step_auc'])} | {_fmt(p['pairwise_auc'])} | {_fmt(p['first_error_f1'])} | "
-                         f"{100 * p['rm']['acc']:.1f} [{100 * p['rm']['ci_low']:.1f}, {100 * p['rm']['ci_high']:.1f}] | "
-                         f"{100 * p['sc+rm']['acc']:.1f} | {100 * p['sc']['acc']:.1f} |")
+            lines.append(
+                f"| {key} | {int(size):,} | {_fmt(p['step_auc'])} | {_fmt(p['pairwise_auc'])} | "
+                f"{_fmt(p['first_error_f1'])} | "
+                f"{100 * p['rm']['acc']:.1f} [{100 * p['rm']['ci_low']:.1f}, {100 * p['rm']['ci_high']:.1f}] | "
+                f"{100 * p['sc+rm']['acc']:.1f} | {100 * p['sc']['acc']:.1f} |"
+            )
     (args.out / "scaling.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {args.out}/scaling.json, scaling.md, scaling.png ({(time.perf_counter() - started) / 60:.1f} min)")

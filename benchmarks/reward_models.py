@@ -16,12 +16,12 @@ import json
 import time
 from pathlib import Path
 
+from verikit.components import load_scorer
+from verikit.rm.config import PRMConfig
 from verikit.rm.data import load_examples
 from verikit.rm.evaluation import evaluate_model
 from verikit.rm.likelihood import train_likelihood_prm
 from verikit.rm.processbench import load_processbench
-from verikit.components import load_scorer
-from verikit.rm.config import PRMConfig
 from verikit.rm.training import train_reward_model
 
 
@@ -43,14 +43,28 @@ def main(argv: list[str] | None = None) -> dict:
     training: dict = {}
     started = time.perf_counter()
     for name, objective, labels in (("prm-hard", "prm", "hard"), ("prm-soft", "prm", "soft"), ("orm", "orm", "hard")):
-        config = PRMConfig(base=args.base, objective=objective, labels=labels, learning_rate=args.learning_rate,
-                           epochs=args.epochs, lm_loss_weight=args.lm_loss_weight)
+        config = PRMConfig(
+            base=args.base,
+            objective=objective,
+            labels=labels,
+            learning_rate=args.learning_rate,
+            epochs=args.epochs,
+            lm_loss_weight=args.lm_loss_weight,
+        )
         summary = train_reward_model(config, args.annotations, args.out / name)
-        training[name] = {"seconds": summary["train_seconds"], "examples": summary["examples"], "loss": summary["train_loss"]}
+        training[name] = {
+            "seconds": summary["train_seconds"],
+            "examples": summary["examples"],
+            "loss": summary["train_loss"],
+        }
     tag_heads_seconds = time.perf_counter() - started
     for labels in ("hard", "soft"):
-        summary = train_likelihood_prm(args.base, load_examples(args.annotations, "prm", labels), args.out / f"likelihood-{labels}",
-                                       domain=args.domain)
+        summary = train_likelihood_prm(
+            args.base,
+            load_examples(args.annotations, "prm", labels),
+            args.out / f"likelihood-{labels}",
+            domain=args.domain,
+        )
         training[f"likelihood-{labels}"] = {"seconds": summary["train_seconds"], "examples": summary["examples"]}
     training["tag_heads_total_seconds"] = round(tag_heads_seconds, 1)
 
@@ -60,11 +74,20 @@ def main(argv: list[str] | None = None) -> dict:
         scorer = load_scorer(args.out / name)
         for agg in args.aggs.split(","):
             results[f"{name}/{agg}"] = evaluate_model(scorer, dev, test, agg=agg)
-    print(f"\ntag-head PRM (hard), PRM (soft) and ORM trained in {tag_heads_seconds / 60:.1f} min together "
-          f"({training['prm-hard']['examples']} solutions, base {args.base})")
+    print(
+        f"\ntag-head PRM (hard), PRM (soft) and ORM trained in {tag_heads_seconds / 60:.1f} min together "
+        f"({training['prm-hard']['examples']} solutions, base {args.base})"
+    )
     print(f"{'model/agg':<22} {'step AUC':>8} {'sol AUC':>8} {'pairwise':>8} {'FE F1':>7} {'err acc':>7} {'ok acc':>7}")
     for name, r in results.items():
-        cells = [r["step_auc"], r["solution_auc"], r["pairwise_auc"], r["first_error_f1"], r["acc_erroneous"], r["acc_correct"]]
+        cells = [
+            r["step_auc"],
+            r["solution_auc"],
+            r["pairwise_auc"],
+            r["first_error_f1"],
+            r["acc_erroneous"],
+            r["acc_correct"],
+        ]
         print(f"{name:<22} " + " ".join(f"{'n/a' if c is None else f'{c:.3f}':>8}" for c in cells))
     (args.out / "training.json").write_text(json.dumps(training, indent=2) + "\n")
     (args.out / "prm_eval.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -28,8 +28,11 @@ def _large_inputs(call) -> dict:
     results = {}
     for label, text in (("10MB", BIG), ("10k_steps", MANY_STEPS)):
         measured = measure_call(lambda: call(text))
-        results[label] = {"seconds": round(measured["seconds"], 3), "peak_mb": round(measured["peak_bytes"] / 1e6, 1),
-                          "error": measured["error"]}
+        results[label] = {
+            "seconds": round(measured["seconds"], 3),
+            "peak_mb": round(measured["peak_bytes"] / 1e6, 1),
+            "error": measured["error"],
+        }
     return results
 
 
@@ -42,8 +45,10 @@ def main(argv: list[str] | None = None) -> dict:
     host = get_host()
     strings = adversarial_strings(args.strings, seed=args.seed)
     result: dict = {"strings": args.strings, "seed": args.seed, "checkers": {}, "splitters": {}}
-    for kind, probe, make in (("checkers", probe_checker, verikit.answer_checker),
-                              ("splitters", probe_splitter, verikit.step_splitter)):
+    for kind, probe, make in (
+        ("checkers", probe_checker, verikit.answer_checker),
+        ("splitters", probe_splitter, verikit.step_splitter),
+    ):
         registry = host.registries["answer_checkers" if kind == "checkers" else "step_splitters"]
         for entry in sorted(registry.entries(), key=lambda e: e.name):
             component = make(entry.name)
@@ -55,11 +60,15 @@ def main(argv: list[str] | None = None) -> dict:
             else:
                 row["large"] = _large_inputs(lambda text: component.join(component.split(text)))
             result[kind][entry.name] = row
-            print(f"{kind[:-1]:<8} {entry.name:<20} inputs {row['inputs']:>6,}  exceptions {row['exceptions']}  "
-                  f"hangs {row['hangs']}  max {row['max_seconds'] * 1000:8.1f} ms  slowest {row['slowest_input'][:50]}")
+            print(
+                f"{kind[:-1]:<8} {entry.name:<20} inputs {row['inputs']:>6,}  exceptions {row['exceptions']}  "
+                f"hangs {row['hangs']}  max {row['max_seconds'] * 1000:8.1f} ms  slowest {row['slowest_input'][:50]}"
+            )
             for label, big in row["large"].items():
-                print(f"{'':<30}{label:<10} {big['seconds']:6.2f} s  peak {big['peak_mb']:7.1f} MB"
-                      + (f"  ERROR {big['error']}" if big["error"] else ""))
+                print(
+                    f"{'':<30}{label:<10} {big['seconds']:6.2f} s  peak {big['peak_mb']:7.1f} MB"
+                    + (f"  ERROR {big['error']}" if big["error"] else "")
+                )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     failures = sum(r["exceptions"] + r["hangs"] for kind in ("checkers", "splitters") for r in result[kind].values())

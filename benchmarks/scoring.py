@@ -3,7 +3,8 @@
     python -m benchmarks.scoring --model DIR [--solutions 64] [--steps 7] [--out out/benchmarks/scoring.json]
 
 The solutions are canonical arith-hard solutions with exactly ``--steps`` steps (the preset's longest have
-7: six operations and the answer line). Both ways run in this process on the same model, batch size and threads; the scores must
+7: six operations and the answer line). Both ways run in this process on the same model, batch size and threads; the
+scores must
 agree to 1e-5. Prints the speed ratio per batch size and the ratio of tokens read, and writes them as JSON.
 """
 
@@ -32,8 +33,10 @@ def solutions_with_steps(count: int, steps: int) -> tuple[list[str], list[list[s
                 solutions.append(solution)
             if len(questions) == count:
                 return questions, solutions
-    raise SystemExit(f"found only {len(questions)} arith-hard solutions with {steps} steps "
-                     f"(the preset's solutions have {', '.join(map(str, sorted(found)))} steps)")
+    raise SystemExit(
+        f"found only {len(questions)} arith-hard solutions with {steps} steps "
+        f"(the preset's solutions have {', '.join(map(str, sorted(found)))} steps)"
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -41,8 +44,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", required=True, help="A PRM folder (any causal LM whose tokenizer has the step tag).")
     parser.add_argument("--solutions", type=int, default=64)
     parser.add_argument("--steps", type=int, default=7)
-    parser.add_argument("--batch-sizes", default="1,16", help="Sequences per forward pass, the same for both ways; "
-                        "1 is how a per-prefix loop is usually written.")
+    parser.add_argument(
+        "--batch-sizes",
+        default="1,16",
+        help="Sequences per forward pass, the same for both ways; 1 is how a per-prefix loop is usually written.",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="Best of this many timings of each way.")
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/scoring.json"))
     args = parser.parse_args(argv)
@@ -51,8 +57,11 @@ def main(argv: list[str] | None = None) -> dict:
     scorer.score(questions[:2], solutions[:2])  # warm-up
 
     one_pass_tokens = sum(len(scorer.tokenizer(prm_input(q, s))["input_ids"]) for q, s in zip(questions, solutions))
-    prefix_tokens = sum(len(scorer.tokenizer(prm_input(q, s[:k]))["input_ids"])
-                        for q, s in zip(questions, solutions) for k in range(1, len(s) + 1))
+    prefix_tokens = sum(
+        len(scorer.tokenizer(prm_input(q, s[:k]))["input_ids"])
+        for q, s in zip(questions, solutions)
+        for k in range(1, len(s) + 1)
+    )
 
     def best_time(function):
         timings, result = [], None
@@ -62,10 +71,17 @@ def main(argv: list[str] | None = None) -> dict:
             timings.append(time.perf_counter() - started)
         return min(timings), result
 
-    result = {"model": str(args.model), "solutions": len(solutions), "steps_per_solution": args.steps,
-              "token_ratio": prefix_tokens / one_pass_tokens, "by_batch_size": {}}
-    print(f"{len(solutions)} solutions × {args.steps} steps; re-encoding every prefix reads "
-          f"{result['token_ratio']:.1f}× the tokens of one pass")
+    result = {
+        "model": str(args.model),
+        "solutions": len(solutions),
+        "steps_per_solution": args.steps,
+        "token_ratio": prefix_tokens / one_pass_tokens,
+        "by_batch_size": {},
+    }
+    print(
+        f"{len(solutions)} solutions × {args.steps} steps; re-encoding every prefix reads "
+        f"{result['token_ratio']:.1f}× the tokens of one pass"
+    )
     worst = 0.0
     for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
         scorer.batch_size = batch_size
@@ -73,10 +89,16 @@ def main(argv: list[str] | None = None) -> dict:
         per_prefix_seconds, per_prefix = best_time(scorer.score_per_prefix)
         difference = max(abs(a - b) for x, y in zip(one_pass, per_prefix) for a, b in zip(x, y))
         worst = max(worst, difference)
-        result["by_batch_size"][batch_size] = {"one_pass_seconds": one_pass_seconds, "per_prefix_seconds": per_prefix_seconds,
-                                               "speedup": per_prefix_seconds / one_pass_seconds, "max_abs_difference": difference}
-        print(f"  batch size {batch_size:>3}: one pass {one_pass_seconds:.3f}s, per prefix {per_prefix_seconds:.3f}s → "
-              f"{per_prefix_seconds / one_pass_seconds:.1f}× faster; max |Δscore| {difference:.2e}")
+        result["by_batch_size"][batch_size] = {
+            "one_pass_seconds": one_pass_seconds,
+            "per_prefix_seconds": per_prefix_seconds,
+            "speedup": per_prefix_seconds / one_pass_seconds,
+            "max_abs_difference": difference,
+        }
+        print(
+            f"  batch size {batch_size:>3}: one pass {one_pass_seconds:.3f}s, per prefix {per_prefix_seconds:.3f}s → "
+            f"{per_prefix_seconds / one_pass_seconds:.1f}× faster; max |Δscore| {difference:.2e}"
+        )
     result["max_abs_difference"] = worst
     result["same_scores_1e-5"] = worst <= 1e-5
     args.out.parent.mkdir(parents=True, exist_ok=True)

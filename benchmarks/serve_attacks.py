@@ -51,8 +51,12 @@ def rss_mb(proc) -> float:
 
 def attacks(url: str) -> list[tuple[str, callable]]:
     post = lambda body, **kw: httpx.post(url + "/v1/completions", json=body, timeout=60, **kw)  # noqa: E731
-    raw = lambda text: httpx.post(url + "/v1/completions", content=text.encode(),  # noqa: E731
-                                  headers={"content-type": "application/json"}, timeout=60)
+
+    def raw(text):
+        return httpx.post(
+            url + "/v1/completions", content=text.encode(), headers={"content-type": "application/json"}, timeout=60
+        )
+
     return [
         ("stop string of 2 MB", lambda: post({"prompt": "x", "stop": "y" * 2_000_000})),
         ("4 stop strings of 1 MB", lambda: post({"prompt": "x", "stop": ["y" * 1_000_000] * 4})),
@@ -99,8 +103,13 @@ def disconnect_then_next(url: str) -> dict:
 
 
 def sigterm_mid_request(proc, url: str) -> dict:
-    worker = threading.Thread(target=lambda: _quiet(lambda: httpx.post(
-        url + "/v1/completions", json={"prompt": ["x"] * 16, "n": 16, "max_tokens": 1024}, timeout=60)))
+    worker = threading.Thread(
+        target=lambda: _quiet(
+            lambda: httpx.post(
+                url + "/v1/completions", json={"prompt": ["x"] * 16, "n": 16, "max_tokens": 1024}, timeout=60
+            )
+        )
+    )
     worker.start()
     while not httpx.get(url + "/health", timeout=5).json()["busy"]:
         time.sleep(0.05)
@@ -133,7 +142,11 @@ def main(argv=None) -> dict:
         if model is None:
             from verikit.tiny_models import build_tiny_causal_lm
 
-            model = str(build_tiny_causal_lm(Path(scratch) / "tiny", ["Step 1: 2 + 3 = 5\nThe answer is 5."] * 20, vocab_size=300))
+            model = str(
+                build_tiny_causal_lm(
+                    Path(scratch) / "tiny", ["Step 1: 2 + 3 = 5\nThe answer is 5."] * 20, vocab_size=300
+                )
+            )
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         proc = start_server(model, port)
@@ -150,22 +163,40 @@ def main(argv=None) -> dict:
                 seconds = time.monotonic() - started
                 now = rss_mb(proc)
                 peak = max(peak, now)
-                rows.append({"attack": name, "status": outcome, "seconds": round(seconds, 3), "rss_mb": round(now, 1),
-                             "rss_over_idle_mb": round(now - idle, 1)})
+                rows.append(
+                    {
+                        "attack": name,
+                        "status": outcome,
+                        "seconds": round(seconds, 3),
+                        "rss_mb": round(now, 1),
+                        "rss_over_idle_mb": round(now - idle, 1),
+                    }
+                )
                 print(f"{name:>38}  {outcome!s:>14}  {seconds:7.3f} s  RSS {now:7.1f} MB ({now - idle:+.1f})")
             loris = slow_loris(url)
-            print(f"{'slow loris':>38}  {loris['closed_by_server']}/{loris['connections']} closed in {loris['seconds']} s")
+            print(
+                f"{'slow loris':>38}  {loris['closed_by_server']}/{loris['connections']} closed in {loris['seconds']} s"
+            )
             disconnect = disconnect_then_next(url)
-            print(f"{'client disconnects mid-request':>38}  next request {disconnect['next_request_status']} "
-                  f"{disconnect['free_after_s']} s after")
+            print(
+                f"{'client disconnects mid-request':>38}  next request {disconnect['next_request_status']} "
+                f"{disconnect['free_after_s']} s after"
+            )
             peak = max(peak, rss_mb(proc))
             term = sigterm_mid_request(proc, url)
             print(f"{'SIGTERM mid-request':>38}  exited after {term['exit_after_s']} s (code {term['exit_code']})")
         finally:
             if proc.poll() is None:
                 proc.kill()
-    result = {"idle_rss_mb": round(idle, 1), "peak_rss_mb": round(peak, 1), "peak_over_idle_mb": round(peak - idle, 1),
-              "attacks": rows, "slow_loris": loris, "disconnect": disconnect, "sigterm": term}
+    result = {
+        "idle_rss_mb": round(idle, 1),
+        "peak_rss_mb": round(peak, 1),
+        "peak_over_idle_mb": round(peak - idle, 1),
+        "attacks": rows,
+        "slow_loris": loris,
+        "disconnect": disconnect,
+        "sigterm": term,
+    }
     print(f"idle RSS {idle:.1f} MB, peak {peak:.1f} MB (+{peak - idle:.1f} MB)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

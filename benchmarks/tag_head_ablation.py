@@ -19,10 +19,10 @@ import json
 import time
 from pathlib import Path
 
-from verikit.rm.evaluation import evaluate_model
-from verikit.rm.processbench import load_processbench
 from verikit.components import load_scorer
 from verikit.rm.config import PRMConfig
+from verikit.rm.evaluation import evaluate_model
+from verikit.rm.processbench import load_processbench
 from verikit.rm.training import train_reward_model
 
 VARIANTS = {
@@ -56,17 +56,28 @@ def main(argv: list[str] | None = None) -> dict:
     for name in args.variants.split(","):
         settings = {"learning_rate": args.learning_rate, "epochs": args.epochs} | VARIANTS[name]
         started = time.perf_counter()
-        summary = train_reward_model(PRMConfig(base=args.base, objective="prm", **settings), args.annotations,
-                                     args.out / name, progress=False)
+        summary = train_reward_model(
+            PRMConfig(base=args.base, objective="prm", **settings), args.annotations, args.out / name, progress=False
+        )
         scorer = load_scorer(args.out / name)
-        results[name] = evaluate_model(scorer, dev, test) | {"settings": settings, "examples": summary["examples"],
-                                                            "minutes": round((time.perf_counter() - started) / 60, 2)}
-        cells = "  ".join(f"{label} {'n/a' if results[name][key] is None else format(results[name][key], '.3f')}"
-                          for label, key in (("step AUC", "step_auc"), ("solution AUC", "solution_auc"),
-                                             ("pairwise", "pairwise_auc"), ("first-error F1", "first_error_f1")))
+        results[name] = evaluate_model(scorer, dev, test) | {
+            "settings": settings,
+            "examples": summary["examples"],
+            "minutes": round((time.perf_counter() - started) / 60, 2),
+        }
+        cells = "  ".join(
+            f"{label} {'n/a' if results[name][key] is None else format(results[name][key], '.3f')}"
+            for label, key in (
+                ("step AUC", "step_auc"),
+                ("solution AUC", "solution_auc"),
+                ("pairwise", "pairwise_auc"),
+                ("first-error F1", "first_error_f1"),
+            )
+        )
         print(f"{name:<10} {cells}  ({results[name]['minutes']:.1f} min)", flush=True)
-    (args.out / "tag_head_ablation.json").write_text(json.dumps({"annotations": str(args.annotations), "base": args.base,
-                                                                 "variants": results}, indent=2) + "\n")
+    (args.out / "tag_head_ablation.json").write_text(
+        json.dumps({"annotations": str(args.annotations), "base": args.base, "variants": results}, indent=2) + "\n"
+    )
     print(f"wrote {args.out / 'tag_head_ablation.json'}")
     return results
 

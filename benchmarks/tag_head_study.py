@@ -84,8 +84,14 @@ def _make_rows(source: str, run: Path, sizes: dict) -> list[dict]:
             for text in samples:
                 steps = readable_steps(splitter, text)
                 if steps:
-                    rows.append({"question": problem.question, "steps": steps, "correct": checker.is_correct(text, problem.gold_answer),
-                                 "targets": [float(x) for x in step_correctness(problem, steps)]})
+                    rows.append(
+                        {
+                            "question": problem.question,
+                            "steps": steps,
+                            "correct": checker.is_correct(text, problem.gold_answer),
+                            "targets": [float(x) for x in step_correctness(problem, steps)],
+                        }
+                    )
         return rows
     from verikit_arith.expressions import parse
     from verikit_arith.mistakes import solution_with_mistake
@@ -98,16 +104,28 @@ def _make_rows(source: str, run: Path, sizes: dict) -> list[dict]:
         if source == "narrow-edits":
             pair = _narrow_edit(problem, rng)
             if pair is not None:
-                rows.append({"question": problem.question, "steps": list(pair.bad), "correct": False,
-                             "targets": [1.0] * (len(pair.bad) - 1) + [0.0]})
+                rows.append(
+                    {
+                        "question": problem.question,
+                        "steps": list(pair.bad),
+                        "correct": False,
+                        "targets": [1.0] * (len(pair.bad) - 1) + [0.0],
+                    }
+                )
             continue
         steps = solution_with_mistake(parse(problem.metadata["expression"]), rng)[0]
         targets = [float(x) for x in step_correctness(problem, steps)]
         if source == "scripted-first" and 0.0 in targets:
             first = targets.index(0.0)
             targets = targets[: first + 1] + [None] * (len(targets) - first - 1)
-        rows.append({"question": problem.question, "steps": steps, "correct": all(t in (None, 1.0) for t in targets),
-                     "targets": targets})
+        rows.append(
+            {
+                "question": problem.question,
+                "steps": steps,
+                "correct": all(t in (None, 1.0) for t in targets),
+                "targets": targets,
+            }
+        )
     return rows
 
 
@@ -124,7 +142,9 @@ def probe_callback(tokenizer, pairs, every: int, curve: list):
             if state.global_step % every:
                 return
             model.eval()
-            scorer = TagScorer(model, tokenizer, resolve_convention(tokenizer), batch_size=128, device=str(model.device))
+            scorer = TagScorer(
+                model, tokenizer, resolve_convention(tokenizer), batch_size=128, device=str(model.device)
+            )
             curve.append([state.global_step, ordering(pairs, score_pairs(scorer, pairs))["all"]["ordered"]])
             model.train()
 
@@ -150,9 +170,15 @@ def policy_dev_samples(run: Path, folder: Path, problems_count: int = 300) -> li
     for index, (problem, samples) in enumerate(zip(problems, texts)):
         for text in samples:
             steps = readable_steps(splitter, text)
-            rows.append({"problem": index, "question": problem.question, "steps": steps,
-                         "correct": checker.is_correct(text, problem.gold_answer),
-                         "gold": step_correctness(problem, steps) if steps else None})
+            rows.append(
+                {
+                    "problem": index,
+                    "question": problem.question,
+                    "steps": steps,
+                    "correct": checker.is_correct(text, problem.gold_answer),
+                    "gold": step_correctness(problem, steps) if steps else None,
+                }
+            )
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(rows))
     return rows
@@ -179,7 +205,10 @@ def dev_verification(scorer, rows: list[dict]) -> dict:
             for bad in (s for c, s in samples if not c):
                 pairs += 1
                 wins += 1.0 if good > bad else 0.5 if good == bad else 0.0
-    return {"pairwise_auc": round(wins / pairs, 4) if pairs else None, "step_auc": round(roc_auc_score(labels, values), 4)}
+    return {
+        "pairwise_auc": round(wins / pairs, 4) if pairs else None,
+        "step_auc": round(roc_auc_score(labels, values), 4),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -188,9 +217,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--experiments", default=",".join(EXPERIMENTS))
     parser.add_argument("--every", type=int, default=250, help="Optimiser steps between two probe points.")
     parser.add_argument("--train-problems", type=int, default=20000, help="Problems of the edits and scripted sources.")
-    parser.add_argument("--policy-problems", type=int, default=2500, help="Train problems x 4 policy samples (policy-gold).")
+    parser.add_argument(
+        "--policy-problems", type=int, default=2500, help="Train problems x 4 policy samples (policy-gold)."
+    )
     parser.add_argument("--probe-problems", type=int, default=500, help="Problems of the dev curve and the test probe.")
-    parser.add_argument("--dev-problems", type=int, default=300, help="Dev problems x 32 policy samples for pairwise AUC.")
+    parser.add_argument(
+        "--dev-problems", type=int, default=300, help="Dev problems x 32 policy samples for pairwise AUC."
+    )
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/tag_head_study"))
     args = parser.parse_args(argv)
     sizes = {"train": args.train_problems, "policy": args.policy_problems}
@@ -221,27 +254,46 @@ def main(argv: list[str] | None = None) -> dict:
             curve: list = []
             examples = training_examples(source, args.run, args.out, sizes)
             started = time.perf_counter()
-            trained = train_reward_model(PRMConfig(base=base, objective="prm", **settings), examples, folder, progress=False,
-                                         callbacks=[probe_callback(tokenizer, curve_pairs, args.every, curve)])
-            results[name] = {"source": source, "settings": settings, "examples": trained["examples"],
-                             "steps": trained["global_step"], "train_loss": trained["train_loss"],
-                             "minutes": round((time.perf_counter() - started) / 60, 1), "dev_probe_curve": curve}
+            trained = train_reward_model(
+                PRMConfig(base=base, objective="prm", **settings),
+                examples,
+                folder,
+                progress=False,
+                callbacks=[probe_callback(tokenizer, curve_pairs, args.every, curve)],
+            )
+            results[name] = {
+                "source": source,
+                "settings": settings,
+                "examples": trained["examples"],
+                "steps": trained["global_step"],
+                "train_loss": trained["train_loss"],
+                "minutes": round((time.perf_counter() - started) / 60, 1),
+                "dev_probe_curve": curve,
+            }
         scorer = verikit.scorer(folder)
         results[name]["test_probe"] = ordering(test_pairs, score_pairs(scorer, test_pairs))
         results[name]["policy_dev"] = dev_verification(scorer, dev_rows)
         row = results[name]
         pairwise = "n/a" if row["policy_dev"]["pairwise_auc"] is None else f"{row['policy_dev']['pairwise_auc']:.3f}"
-        print(f"{name:<22} curve {' '.join(f'{v:.2f}' for _, v in row['dev_probe_curve'])}  test probe "
-              f"{row['test_probe']['all']['ordered']:.3f}  dev pairwise {pairwise}  "
-              f"step AUC {row['policy_dev']['step_auc']:.3f}", flush=True)
+        print(
+            f"{name:<22} curve {' '.join(f'{v:.2f}' for _, v in row['dev_probe_curve'])}  test probe "
+            f"{row['test_probe']['all']['ordered']:.3f}  dev pairwise {pairwise}  "
+            f"step AUC {row['policy_dev']['step_auc']:.3f}",
+            flush=True,
+        )
         args.out.mkdir(parents=True, exist_ok=True)
         summary_path.write_text(json.dumps(results, indent=1) + "\n")
-    lines = ["| experiment | examples | optimiser steps | dev probe at the end | test probe (all kinds) | "
-             "policy dev pairwise AUC | policy dev step AUC |", "| --- " * 7 + "|"]
+    lines = [
+        "| experiment | examples | optimiser steps | dev probe at the end | test probe (all kinds) | "
+        "policy dev pairwise AUC | policy dev step AUC |",
+        "| --- " * 7 + "|",
+    ]
     for name, row in results.items():
         end = row["dev_probe_curve"][-1][1] if row["dev_probe_curve"] else float("nan")
-        lines.append(f"| {name} | {row['examples']} | {row['steps']} | {end:.3f} | {row['test_probe']['all']['ordered']:.3f} | "
-                     f"{row['policy_dev']['pairwise_auc'] or float('nan'):.3f} | {row['policy_dev']['step_auc']:.3f} |")
+        lines.append(
+            f"| {name} | {row['examples']} | {row['steps']} | {end:.3f} | {row['test_probe']['all']['ordered']:.3f} | "
+            f"{row['policy_dev']['pairwise_auc'] or float('nan'):.3f} | {row['policy_dev']['step_auc']:.3f} |"
+        )
     (args.out / "study.md").write_text("\n".join(lines) + "\n")
     import matplotlib
 
@@ -253,8 +305,12 @@ def main(argv: list[str] | None = None) -> dict:
         if row["dev_probe_curve"]:
             axis.plot(*zip(*row["dev_probe_curve"]), marker=".", label=name)
     axis.axhline(0.5, color="grey", linestyle=":")
-    axis.set(xlabel="optimiser step", ylabel="dev probe: correct step above edited", ylim=(0.3, 1.02),
-             title="the tag head's training curve on the contrastive probe")
+    axis.set(
+        xlabel="optimiser step",
+        ylabel="dev probe: correct step above edited",
+        ylim=(0.3, 1.02),
+        title="the tag head's training curve on the contrastive probe",
+    )
     axis.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(args.out / "study.png", dpi=120)

@@ -25,8 +25,12 @@ def texts_and_offsets(pair_steps, question: str, prompt_template: str) -> list[t
     """The PRM text (read at its last three tokens) and the generator-layout text (read at its last token)."""
     from verikit.format import prm_input
 
-    return [(prm_input(question, pair_steps), 0), (prm_input(question, pair_steps), 1), (prm_input(question, pair_steps), 2),
-            (prompt_template.format(question=question) + "\n".join(pair_steps) + "\n", 0)]
+    return [
+        (prm_input(question, pair_steps), 0),
+        (prm_input(question, pair_steps), 1),
+        (prm_input(question, pair_steps), 2),
+        (prompt_template.format(question=question) + "\n".join(pair_steps) + "\n", 0),
+    ]
 
 
 def hidden_states(model, tokenizer, texts: list[str], back: int, batch_size: int = 256):
@@ -36,7 +40,7 @@ def hidden_states(model, tokenizer, texts: list[str], back: int, batch_size: int
 
     rows = []
     for start in range(0, len(texts), batch_size):
-        encoded = [tokenizer(t)["input_ids"] for t in texts[start:start + batch_size]]
+        encoded = [tokenizer(t)["input_ids"] for t in texts[start : start + batch_size]]
         from verikit.rm.data import padding_id, right_padded
 
         ids, mask = right_padded(encoded, padding_id(tokenizer))
@@ -93,15 +97,24 @@ def main(argv: list[str] | None = None) -> dict:
             back = layouts[0][1]
             good = hidden_states(model, tokenizer, [t for t, _ in layouts], back)
             bad = hidden_states(model, tokenizer, [t for t, _ in edited], back)
-            table[position] = [round(probe_accuracy(good[:, layer], bad[:, layer], train_mask), 4)
-                               for layer in range(good.shape[1])]
-            print(f"{name:<12} {position:<28} " + " ".join(f"L{i}:{v:.2f}" for i, v in enumerate(table[position])),
-                  flush=True)
+            table[position] = [
+                round(probe_accuracy(good[:, layer], bad[:, layer], train_mask), 4) for layer in range(good.shape[1])
+            ]
+            print(
+                f"{name:<12} {position:<28} " + " ".join(f"L{i}:{v:.2f}" for i, v in enumerate(table[position])),
+                flush=True,
+            )
         results["models"][name] = {"path": path, "by_position": table}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "tag_probes.json").write_text(json.dumps(results, indent=1) + "\n")
-    lines = ["| model | position | " + " | ".join(f"layer {i}" for i in range(max(len(v) for r in results["models"].values()
-                                                                               for v in r["by_position"].values()))) + " |"]
+    lines = [
+        "| model | position | "
+        + " | ".join(
+            f"layer {i}"
+            for i in range(max(len(v) for r in results["models"].values() for v in r["by_position"].values()))
+        )
+        + " |"
+    ]
     lines.append("| --- " * (len(lines[0].split("|")) - 2) + "|")
     for name, r in results["models"].items():
         for position, values in r["by_position"].items():

@@ -1,6 +1,7 @@
 """Choose the policy's sampling temperature for best-of-N on the dev split (never on test).
 
-    python -m benchmarks.temperature_dev --policy DIR --rm DIR [--temperatures 0.6,0.8,1.0] [--problems 200] [--samples 16]
+    python -m benchmarks.temperature_dev --policy DIR --rm DIR [--temperatures 0.6,0.8,1.0] [--problems 200] [--samples
+    16]
 
 For each temperature: self-consistency, the reward model's best-of-N and SC+RM at N=``--samples``, pass@N
 and the per-sample accuracy, on the first ``--problems`` dev problems. ``verikit demo`` uses the winner:
@@ -38,20 +39,36 @@ def main(argv: list[str] | None = None) -> dict:
 
     policy = verikit.completer("transformers", model=args.policy, max_new_tokens=MAX_NEW_TOKENS.get(args.preset, 320))
     scorer = load_scorer(args.rm, batch_size=64)
-    methods = {"self-consistency": ("self-consistency", None), "best-of-n": ("best-of-n", "rm"), "sc+rm": ("sc+rm", "rm")}
+    methods = {
+        "self-consistency": ("self-consistency", None),
+        "best-of-n": ("best-of-n", "rm"),
+        "sc+rm": ("sc+rm", "rm"),
+    }
     result = {}
     for temperature in [float(t) for t in args.temperatures.split(",")]:
         started = time.perf_counter()
         texts = policy.complete([domain.prompt(p) for p in problems], n=args.samples, temperature=temperature, seed=0)
         entries, readable, _ = gather_samples(problems, texts, checker, splitter)
-        set_scores(entries, readable, score_unique(scorer, [r.question for r in readable], [r.steps for r in readable]), "rm", "min")
+        set_scores(
+            entries,
+            readable,
+            score_unique(scorer, [r.question for r in readable], [r.steps for r in readable]),
+            "rm",
+            "min",
+        )
         curves = bon_curves(entries, methods, [args.samples], repeats=5)
         row = {name: curves[name][args.samples]["acc"] for name in methods}
-        row.update(pass_at_n=sum(any(e.correct) for e in entries) / len(entries),
-                   sample_acc=sum(sum(e.correct) for e in entries) / (args.samples * len(entries)),
-                   seconds=round(time.perf_counter() - started, 1))
+        row.update(
+            pass_at_n=sum(any(e.correct) for e in entries) / len(entries),
+            sample_acc=sum(sum(e.correct) for e in entries) / (args.samples * len(entries)),
+            seconds=round(time.perf_counter() - started, 1),
+        )
         result[temperature] = row
-        print(f"T={temperature}: " + ", ".join(f"{k} {100 * v:.1f}" if k != "seconds" else f"{v:.0f}s" for k, v in row.items()), flush=True)
+        print(
+            f"T={temperature}: "
+            + ", ".join(f"{k} {100 * v:.1f}" if k != "seconds" else f"{v:.0f}s" for k, v in row.items()),
+            flush=True,
+        )
     best = max(result, key=lambda t: (result[t]["best-of-n"], result[t]["self-consistency"]))
     print(f"best on dev: T={best}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

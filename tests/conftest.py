@@ -40,5 +40,9 @@ def toy_lm(tmp_path_factory):
     to stop now and then (so that rows of one batch end at different steps)."""
     import toy_domain
 
-    return build_tiny_causal_lm(tmp_path_factory.mktemp("toy") / "model", tokenizer=toy_domain.char_tokenizer(),
-                                favour={"\n": 0.5, "T": 0.5, "1": 0.5, "+": 0.5, "</s>": 0.55}, max_positions=256)
+    return build_tiny_causal_lm(
+        tmp_path_factory.mktemp("toy") / "model",
+        tokenizer=toy_domain.char_tokenizer(),
+        favour={"\n": 0.5, "T": 0.5, "1": 0.5, "+": 0.5, "</s>": 0.55},
+        max_positions=256,
+    )

@@ -21,12 +21,18 @@ ROOT = Path(__file__).resolve().parents[1] / "verikit"
 LAYERS = {
     "verikit.completers": 1,
     "verikit.annotation": 2,
-    "verikit.rm": 3, "verikit.sft": 3,
-    "verikit.bon": 4, "verikit.beam": 4,
+    "verikit.rm": 3,
+    "verikit.sft": 3,
+    "verikit.bon": 4,
+    "verikit.beam": 4,
     "verikit.rl": 5,
-    "verikit.serve": 6, "verikit.serve_guard": 6, "verikit.serve_schemas": 6, "verikit.serve_gate": 6,
+    "verikit.serve": 6,
+    "verikit.serve_guard": 6,
+    "verikit.serve_schemas": 6,
+    "verikit.serve_gate": 6,
     "verikit.serve_harness": 6,
-    "verikit.pipeline": 7, "verikit.cli": 7,
+    "verikit.pipeline": 7,
+    "verikit.cli": 7,
 }
 
 
@@ -126,13 +132,18 @@ def test_no_submodule_imports_the_package_itself(graph):
 
 
 def test_the_core_imports_no_plugin(graph):
-    offenders = sorted(f"{name} → {dep}" for name, deps in graph.items() for dep in deps
-                       if dep.split(".")[0].startswith("verikit_"))
+    offenders = sorted(
+        f"{name} → {dep}" for name, deps in graph.items() for dep in deps if dep.split(".")[0].startswith("verikit_")
+    )
     assert offenders == []
 
 
 def test_stages_import_only_downwards(graph):
-    upward = sorted(f"{name} (layer {_layer(name)}) → {dep} (layer {_layer(dep)})"
-                    for name, deps in graph.items() if name != "verikit"  # the front door re-exports every stage
-                    for dep in deps if dep.startswith("verikit.") and _layer(dep) > _layer(name))
+    upward = sorted(
+        f"{name} (layer {_layer(name)}) → {dep} (layer {_layer(dep)})"
+        for name, deps in graph.items()
+        if name != "verikit"  # the front door re-exports every stage
+        for dep in deps
+        if dep.startswith("verikit.") and _layer(dep) > _layer(name)
+    )
     assert upward == []

@@ -29,8 +29,9 @@ class StepScorer:
 
 def test_beam_search_keeps_the_best_scored_partial_solutions_and_counts_tokens():
     completer = ScriptedCompleter()
-    [result] = step_beam_search(["q"], ["q\n"], completer, StepScorer(), verikit.step_splitter("lines"),
-                                beam_width=2, expansions=4, max_steps=5)
+    [result] = step_beam_search(
+        ["q"], ["q\n"], completer, StepScorer(), verikit.step_splitter("lines"), beam_width=2, expansions=4, max_steps=5
+    )
     assert "bad" not in result.text and result.text.endswith("The answer is good")
     assert result.score == 0.9
     # depth 0: one beam × 4, depth 1: 2 beams × 4, depth 2: 2 beams × 4 (they finish) → 3 calls, 20 continuations
@@ -43,6 +44,7 @@ def test_a_search_that_never_finishes_stops_at_max_steps_with_its_best_beam():
         def complete(self, prompts, n=1, **kwargs):
             return verikit.Completions([["good step\n"] * n for _ in prompts], [[1] * n for _ in prompts])
 
-    [result] = step_beam_search(["q"], ["q\n"], Endless(), StepScorer(), verikit.step_splitter("lines"),
-                                beam_width=1, expansions=2, max_steps=3)
+    [result] = step_beam_search(
+        ["q"], ["q\n"], Endless(), StepScorer(), verikit.step_splitter("lines"), beam_width=1, expansions=2, max_steps=3
+    )
     assert result.text.count("good step") == 3 and result.finished

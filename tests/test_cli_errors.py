@@ -17,8 +17,10 @@ def write_lines(path, lines):
 
 # -- check ------------------------------------------------------------------------------------------------------
 def test_check_refuses_a_gold_answer_its_checker_cannot_read(tmp_path, run_cli, toy):
-    data = write_lines(tmp_path / "rows.jsonl", ['{"solution": "The answer is 4", "gold": "4"}',
-                                                 '{"solution": "The answer is 4", "gold": "four"}'])
+    data = write_lines(
+        tmp_path / "rows.jsonl",
+        ['{"solution": "The answer is 4", "gold": "4"}', '{"solution": "The answer is 4", "gold": "four"}'],
+    )
     code, output = run_cli(["check", data, "--checker", "sums"])
     assert code == 2 and f"{data}:2: field 'gold'" in output and "does not understand" in output
 
@@ -28,11 +30,14 @@ def test_check_of_an_empty_file_is_an_error_not_zero_of_zero(tmp_path, run_cli, 
     assert code == 2 and "no rows" in output
 
 
-@pytest.mark.parametrize("line, words", [
-    (b'{"solution": "\xff\xfe", "gold": "1"}', "not UTF-8"),
-    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b'{"solution": "\\ud800 #### 1", "gold": "1"}', "lone surrogate"),
-])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        (b'{"solution": "\xff\xfe", "gold": "1"}', "not UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"solution": "\\ud800 #### 1", "gold": "1"}', "lone surrogate"),
+    ],
+)
 def test_unreadable_lines_are_named_by_file_and_line(tmp_path, line, words, run_cli, toy):
     data = write_lines(tmp_path / "rows.jsonl", ['{"solution": "The answer is 1", "gold": "1"}', line])
     code, output = run_cli(["check", data, "--checker", "sums"])
@@ -59,7 +64,9 @@ def test_export_validates_labels_and_never_leaves_partial_output(tmp_path, run_c
     store.append(0, [annotation_record()])
     out = tmp_path / "out.jsonl"
     out.write_text("precious\n")
-    code, output = run_cli(["export", "--annotations", folder, "--format", "math-shepherd", "--out", out, "--labels", "gold"])
+    code, output = run_cli(
+        ["export", "--annotations", folder, "--format", "math-shepherd", "--out", out, "--labels", "gold"]
+    )
     assert code == 2 and "hard_labels or soft_labels" in output
     store.append(1, [{**annotation_record(sample_index=1), "hard_labels": [True, False]}])  # a label too many
     code, output = run_cli(["export", "--annotations", folder, "--format", "math-shepherd", "--out", out])
@@ -70,7 +77,9 @@ def test_export_validates_labels_and_never_leaves_partial_output(tmp_path, run_c
 # -- reward models --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("label", ["NaN", "1.5", "-0.1", '"yes"'])
 def test_train_prm_refuses_labels_outside_zero_one_before_writing_anything(tmp_path, label, run_cli):
-    data = write_lines(tmp_path / "trl.jsonl", ['{"prompt": "q", "completions": ["a", "b"], "labels": [1, %s]}' % label])
+    data = write_lines(
+        tmp_path / "trl.jsonl", ['{"prompt": "q", "completions": ["a", "b"], "labels": [1, %s]}' % label]
+    )
     out = tmp_path / "prm"
     code, output = run_cli(["train-prm", "--data", data, "--base", tmp_path / "nowhere", "--out", out])
     assert code == 2 and f"{data}:1: field 'labels" in output
@@ -101,7 +110,9 @@ def test_score_refuses_a_model_that_is_not_a_prm(tmp_path, run_cli):
 
 
 def test_a_lone_surrogate_in_score_input_is_named(tmp_path, run_cli):
-    data = write_lines(tmp_path / "rows.jsonl", ['{"question": "q", "steps": ["a"]}', '{"question": "q", "steps": ["\\udc00"]}'])
+    data = write_lines(
+        tmp_path / "rows.jsonl", ['{"question": "q", "steps": ["a"]}', '{"question": "q", "steps": ["\\udc00"]}']
+    )
     code, output = run_cli(["score", "--model", tmp_path / "no-such-model", "--input", data])
     assert code == 2  # the model check comes first here; the reader is checked below on its own
     with pytest.raises(DataError, match=r"rows.jsonl:2: field 'steps'"):
@@ -143,7 +154,9 @@ def test_load_plugins_naming_nothing_installed_is_said(monkeypatch, run_cli):
     code, output = run_cli(["plugins", "--json"])
     assert code == 0
     assert "names 'verikit-mathh', which no installed plugin is" in output
-    assert "bundled domain plugins included" in json.loads(output[output.index("{"): output.rindex("}") + 1])["notes"][0]
+    assert (
+        "bundled domain plugins included" in json.loads(output[output.index("{") : output.rindex("}") + 1])["notes"][0]
+    )
 
 
 def test_the_winner_of_a_name_clash_does_not_depend_on_discovery_order(monkeypatch):
@@ -158,6 +171,7 @@ def test_the_winner_of_a_name_clash_does_not_depend_on_discovery_order(monkeypat
             @hookimpl
             def register_estimators(register):
                 register("clash", lambda: tag)
+
         return Module
 
     class Dist:
@@ -173,7 +187,9 @@ def test_the_winner_of_a_name_clash_does_not_depend_on_discovery_order(monkeypat
 
     winners = set()
     for order in (["zeta", "alpha"], ["alpha", "zeta"]):
-        monkeypatch.setattr(importlib.metadata, "entry_points", lambda group, order=order: [EntryPoint(n) for n in order])
+        monkeypatch.setattr(
+            importlib.metadata, "entry_points", lambda group, order=order: [EntryPoint(n) for n in order]
+        )
         host = PluginHost()
         winners.add(host.registries["estimators"].entry("clash").plugin)
         assert [f.plugin for f in host.failures] == ["zeta"]

@@ -74,8 +74,10 @@ def test_the_guides_selector_is_evaluated_by_best_of_n_curves():
     from verikit.bon import ProblemSamples, bon_curves
 
     _example("selector")
-    problems = [ProblemSamples(["1", "2", "2"], [True, False, False], {"rm": [0.9, 0.2, 0.3]}),
-                ProblemSamples(["5", "5", "6"], [False, False, True], {"rm": [0.1, 0.2, 0.8]})]
+    problems = [
+        ProblemSamples(["1", "2", "2"], [True, False, False], {"rm": [0.9, 0.2, 0.3]}),
+        ProblemSamples(["5", "5", "6"], [False, False, True], {"rm": [0.1, 0.2, 0.8]}),
+    ]
     curves = bon_curves(problems, {"mine": ("confident-majority", "rm"), "sc": ("self-consistency", None)}, ns=[3])
     assert curves["mine"][3]["acc"] == 1.0 and curves["sc"][3]["acc"] == 0.0
 
@@ -107,8 +109,9 @@ def test_the_guides_completer_drives_beam_search_and_reports_tokens():
     completer = verikit.completer("script", model="The answer is 4.")
     got = completer.complete(["q1", "q2"], n=2)
     assert list(got) == [["The answer is 4."] * 2] * 2 and got.token_counts == [[4, 4], [4, 4]]
-    [result] = step_beam_search(["q"], ["q\n"], completer, Scorer(), verikit.step_splitter("lines"),
-                                beam_width=1, expansions=2, max_steps=2)
+    [result] = step_beam_search(
+        ["q"], ["q\n"], completer, Scorer(), verikit.step_splitter("lines"), beam_width=1, expansions=2, max_steps=2
+    )
     assert result.text == "The answer is 4." and result.tokens == 8
 
 
@@ -227,8 +230,9 @@ def test_the_guides_reward_model_kind_is_trained_scored_and_selected_by_the_pipe
     assert {"lp", "sc+lp"} <= set(report["best_of_n"]["sums-test"])
     assert isinstance(verikit.scorer(tmp_path / "run" / "reward_models" / "lp"), module.LengthPrior)
     wrong = _guide_recipe(tmp_path, toy_lm, reward_models="[{name: lp, kind: length-prior, training: {buckets: 3}}]")
-    from verikit.errors import DataError
     import pytest
+
+    from verikit.errors import DataError
 
     with pytest.raises(DataError, match="training.buckets: unknown field"):
         reproduce(wrong, tmp_path / "never")
@@ -239,8 +243,27 @@ def test_the_guides_rl_algorithm_runs_from_the_command_line(toy, toy_lm, tmp_pat
 
     module = _example("rl")
     _with_toy(module)
-    code, output = run_cli(["rl", "--algo", "reference-sft", "--policy", toy_lm, "--dataset", "sums", "--train-problems", 4,
-                            "--eval-problems", 2, "--rft-epochs", 1, "--max-new-tokens", 8, "--out", tmp_path / "rl"])
+    code, output = run_cli(
+        [
+            "rl",
+            "--algo",
+            "reference-sft",
+            "--policy",
+            toy_lm,
+            "--dataset",
+            "sums",
+            "--train-problems",
+            4,
+            "--eval-problems",
+            2,
+            "--rft-epochs",
+            1,
+            "--max-new-tokens",
+            8,
+            "--out",
+            tmp_path / "rl",
+        ]
+    )
     assert code == 0, output
     summary = json.loads((tmp_path / "rl" / "rl.json").read_text())
     assert summary["algo"] == "reference-sft" and summary["pairs"] == 4 and 0 <= summary["dev_greedy_acc"] <= 1

@@ -9,15 +9,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RISKY = ["plugins/verikit-math/tests/test_math_checker.py", "plugins/verikit-math/tests/test_gsm8k_checker.py",
-         "tests/test_cli_errors.py", "tests/test_jsonl.py"]
+RISKY = [
+    "plugins/verikit-math/tests/test_math_checker.py",
+    "plugins/verikit-math/tests/test_gsm8k_checker.py",
+    "tests/test_cli_errors.py",
+    "tests/test_jsonl.py",
+]
 
 
 @pytest.mark.slow
 def test_the_riskiest_tests_pass_under_a_temp_folder_full_of_digits(tmp_path):
     base = tmp_path / "0" / "00-1-0" / "pytest-0"
     base.parent.mkdir(parents=True)  # pytest makes only the last folder
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={base}", *RISKY],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={base}", *RISKY],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout.splitlines()[-1]

@@ -23,20 +23,53 @@ def test_a_field_added_to_annotation_settings_is_an_option_and_a_recipe_field(tm
     assert text.count(anchor) >= 1
     start = text.index("class AnnotationSettings(")
     at = text.index(anchor, start) + len(anchor)
-    added = '    probe_budget: int = Field(default=3, ge=1, description="A setting added by the test: how many probes.")\n'
+    added = (
+        '    probe_budget: int = Field(default=3, ge=1, description="A setting added by the test: how many probes.")\n'
+    )
     config.write_text(text[:at] + added + text[at:])
-    env = {"PYTHONPATH": str(copy.parent), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200",
-           "NO_COLOR": "1", "TERM": "dumb"}
-    help_text = subprocess.run([sys.executable, "-m", "verikit.cli", "annotate", "--help"], env=env, cwd=tmp_path,
-                               capture_output=True, text=True, check=True).stdout
+    env = {
+        "PYTHONPATH": str(copy.parent),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+    }
+    help_text = subprocess.run(
+        [sys.executable, "-m", "verikit.cli", "annotate", "--help"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "--probe-budget" in help_text and "how many probes" in help_text
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("name: r\nmodels: {generator: some/model}\n"
-                      "annotate: {datasets: [{name: arith-easy, split: train}], probe_budget: 7}\n")
-    loaded = subprocess.run([sys.executable, "-c", "import sys; from verikit.pipeline import load_recipe; "
-                             "print(load_recipe(sys.argv[1])[0].annotate.probe_budget)", str(recipe)],
-                            env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    recipe.write_text(
+        "name: r\nmodels: {generator: some/model}\n"
+        "annotate: {datasets: [{name: arith-easy, split: train}], probe_budget: 7}\n"
+    )
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from verikit.pipeline import load_recipe; "
+            "print(load_recipe(sys.argv[1])[0].annotate.probe_budget)",
+            str(recipe),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert loaded.strip() == "7"
-    imported = subprocess.run([sys.executable, "-c", "import verikit; print(verikit.__file__)"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, check=True).stdout
+    imported = subprocess.run(
+        [sys.executable, "-c", "import verikit; print(verikit.__file__)"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert imported.startswith(str(copy))  # the copy, not the installed package, answered

@@ -4,13 +4,20 @@ import pytest
 
 import verikit
 from verikit.completers.openai import OpenAICompleter
-from verikit.errors import ServerError
 from verikit.completers.vllm import sampling_kwargs
+from verikit.errors import ServerError
 
 
 def test_vllm_sampling_params_keep_stop_strings_and_seed_each_prompt():
-    assert sampling_kwargs(8, 0.7, 0.95, 128, ["\n"], 3) == {"n": 8, "temperature": 0.7, "top_p": 0.95, "max_tokens": 128,
-                                                             "seed": 3, "stop": ["\n"], "include_stop_str_in_output": True}
+    assert sampling_kwargs(8, 0.7, 0.95, 128, ["\n"], 3) == {
+        "n": 8,
+        "temperature": 0.7,
+        "top_p": 0.95,
+        "max_tokens": 128,
+        "seed": 3,
+        "stop": ["\n"],
+        "include_stop_str_in_output": True,
+    }
     greedy = sampling_kwargs(1, 0.0, 0.9, 16, [], None)
     assert greedy["temperature"] == 0.0 and greedy["top_p"] == 1.0 and "stop" not in greedy
 
@@ -18,6 +25,7 @@ def test_vllm_sampling_params_keep_stop_strings_and_seed_each_prompt():
 def test_without_vllm_the_completer_says_how_to_get_it():
     try:
         import vllm  # noqa: F401
+
         pytest.skip("vLLM is installed here")
     except ImportError:
         pass
@@ -29,10 +37,21 @@ def test_openai_request_body_and_response_parsing():
     completer = OpenAICompleter("http://127.0.0.1:1/v1/", model="m", max_new_tokens=32)
     assert completer.url == "http://127.0.0.1:1/v1/completions"
     body = completer.request_body("p", 4, temperature=0.5, top_p=1.0, max_new_tokens=None, stop=["\n"], seed=9)
-    assert body == {"model": "m", "prompt": "p", "n": 4, "temperature": 0.5, "top_p": 1.0, "max_tokens": 32,
-                    "stop": ["\n"], "include_stop_str_in_output": True, "seed": 9}
-    response = {"choices": [{"index": 1, "text": "b", "stop_reason": "\n"}, {"index": 0, "text": "a\n", "stop_reason": "\n"}],
-                "usage": {"completion_tokens": 6}}
+    assert body == {
+        "model": "m",
+        "prompt": "p",
+        "n": 4,
+        "temperature": 0.5,
+        "top_p": 1.0,
+        "max_tokens": 32,
+        "stop": ["\n"],
+        "include_stop_str_in_output": True,
+        "seed": 9,
+    }
+    response = {
+        "choices": [{"index": 1, "text": "b", "stop_reason": "\n"}, {"index": 0, "text": "a\n", "stop_reason": "\n"}],
+        "usage": {"completion_tokens": 6},
+    }
     # out of order choices are put in order; a server that dropped the stop string gets it back from stop_reason
     assert completer.texts_from(response, 2, ["\n"]) == (["a\n", "b\n"], [3, 3])
     with pytest.raises(ServerError, match="asked for 3 completions, the server returned 2"):
@@ -64,8 +83,10 @@ def test_vllm_keyed_samples_become_one_seeded_request_each(monkeypatch):
         def generate(self, prompts, params, use_tqdm=False):
             asked.extend(zip(prompts, params))
             output = types.SimpleNamespace
-            return [output(outputs=[output(index=0, text=f"{p}|{q['seed']}", token_ids=[1] * q["seed"])])
-                    for p, q in zip(prompts, params)]
+            return [
+                output(outputs=[output(index=0, text=f"{p}|{q['seed']}", token_ids=[1] * q["seed"])])
+                for p, q in zip(prompts, params)
+            ]
 
     completer = object.__new__(VLLMCompleter)  # no engine to start: only the request building is under test
     completer.llm, completer.max_new_tokens, completer.generated_tokens = Engine(), 16, 0

@@ -66,11 +66,24 @@ WATCHED_EVENTS = ("exec", "compile", "os.system", "subprocess.Popen", "os.posix_
 
 def test_planted_code_never_runs_in_any_checker_or_splitter(tmp_path):
     marker = tmp_path / "pwned"
-    payloads = [f"__import__('os').system('touch {marker}')", f"open('{marker}', 'w').write('x')",
-                f"exec(\"open('{marker}','w')\")", f"eval(\"__import__('os').system('touch {marker}')\")",
-                f"(lambda: __import__('subprocess').call(['touch', '{marker}']))()"]
-    texts = [wrap.format(p=p) for p in payloads for wrap in
-             ("{p}", "The answer is {p}", "The answer is \\boxed{{{p}}}", "#### {p}", "Step 1: {p} ки\nThe answer is ({p})")]
+    payloads = [
+        f"__import__('os').system('touch {marker}')",
+        f"open('{marker}', 'w').write('x')",
+        f"exec(\"open('{marker}','w')\")",
+        f"eval(\"__import__('os').system('touch {marker}')\")",
+        f"(lambda: __import__('subprocess').call(['touch', '{marker}']))()",
+    ]
+    texts = [
+        wrap.format(p=p)
+        for p in payloads
+        for wrap in (
+            "{p}",
+            "The answer is {p}",
+            "The answer is \\boxed{{{p}}}",
+            "#### {p}",
+            "Step 1: {p} ки\nThe answer is ({p})",
+        )
+    ]
     checkers = {name: verikit.answer_checker(name) for name in CHECKERS}
     splitters = [verikit.step_splitter(name) for name in SPLITTERS]  # loading plugin modules runs their code: before
     for checker in checkers.values():
@@ -79,7 +92,9 @@ def test_planted_code_never_runs_in_any_checker_or_splitter(tmp_path):
     events = []
     # Audit hooks cannot be removed; this one only records while `armed` holds, i.e. during the calls below.
     armed = [True]
-    sys.addaudithook(lambda event, args: armed[0] and event.startswith(WATCHED_EVENTS) and events.append((event, repr(args)[:120])))
+    sys.addaudithook(
+        lambda event, args: armed[0] and event.startswith(WATCHED_EVENTS) and events.append((event, repr(args)[:120]))
+    )
     try:
         for text in texts:
             for checker in checkers.values():

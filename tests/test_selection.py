@@ -44,7 +44,9 @@ def test_curves_are_paired_bounded_and_exact_at_full_n():
     assert curves["sc"][4]["acc"] == 0.5
     assert curves["rm"][4]["acc"] == 0.5
     assert curves["sc+rm"][4]["acc"] == 1.0  # "1": 1.7 vs "2": 0.3; "5": 0.7 vs "6": 0.3
-    assert bon_curves(problems, methods, ns=[2], repeats=5, seed=3) == bon_curves(problems, methods, ns=[2], repeats=5, seed=3)
+    assert bon_curves(problems, methods, ns=[2], repeats=5, seed=3) == bon_curves(
+        problems, methods, ns=[2], repeats=5, seed=3
+    )
     wide = bon_curves(problems, methods, ns=[4], repeats=200, seed=1)["sc"][4]  # two problems, one right: the
     assert wide["ci_low"] == 0.0 and wide["ci_high"] == 1.0  # bootstrap over problems spans 0..1 at N = all
 

@@ -7,8 +7,8 @@ import pytest
 
 import verikit
 from verikit.completers.openai import OpenAICompleter
-from verikit.errors import ServerError
 from verikit.components import load_scorer
+from verikit.errors import ServerError
 from verikit.serve import ServeLimits, create_app
 from verikit.serve_harness import BackgroundServer
 
@@ -27,7 +27,12 @@ def local(tiny):
 
 @pytest.fixture(scope="module")
 def server(tiny, local):
-    app = create_app(local, load_scorer(tiny, released_convention=True), model_name="tiny", limits=ServeLimits(max_n=8, max_tokens=64, max_prompt_chars=500))
+    app = create_app(
+        local,
+        load_scorer(tiny, released_convention=True),
+        model_name="tiny",
+        limits=ServeLimits(max_n=8, max_tokens=64, max_prompt_chars=500),
+    )
     with BackgroundServer(app) as url:
         yield url
 
@@ -67,16 +72,19 @@ def test_served_step_scores_equal_the_local_scorer(server, tiny):
     assert answer["data"][0]["score"] == pytest.approx(local_scores[0] * local_scores[1], abs=1e-6)
 
 
-@pytest.mark.parametrize("path, body, status, words", [
-    ("/v1/completions", {"prompt": "x" * 501}, 413, "at most 500"),
-    ("/v1/completions", {"prompt": "x", "n": 9}, 422, "n=9"),
-    ("/v1/completions", {"prompt": "x", "max_tokens": 65}, 422, "max_tokens=65"),
-    ("/v1/completions", {"prompt": "x", "best_of": 3}, 422, "best_of"),
-    ("/v1/completions", {"n": 1}, 422, "prompt"),
-    ("/v1/score", {"items": [{"question": "q", "steps": []}]}, 422, "steps"),
-    ("/v1/score", {"items": [{"question": "q", "steps": ["a"]}], "aggregation": "max"}, 422, "aggregation"),
-    ("/v1/score", {"items": [{"question": "q", "steps": ["a ки b"]}]}, 422, "step-tag"),
-])
+@pytest.mark.parametrize(
+    "path, body, status, words",
+    [
+        ("/v1/completions", {"prompt": "x" * 501}, 413, "at most 500"),
+        ("/v1/completions", {"prompt": "x", "n": 9}, 422, "n=9"),
+        ("/v1/completions", {"prompt": "x", "max_tokens": 65}, 422, "max_tokens=65"),
+        ("/v1/completions", {"prompt": "x", "best_of": 3}, 422, "best_of"),
+        ("/v1/completions", {"n": 1}, 422, "prompt"),
+        ("/v1/score", {"items": [{"question": "q", "steps": []}]}, 422, "steps"),
+        ("/v1/score", {"items": [{"question": "q", "steps": ["a"]}], "aggregation": "max"}, 422, "aggregation"),
+        ("/v1/score", {"items": [{"question": "q", "steps": ["a ки b"]}]}, 422, "step-tag"),
+    ],
+)
 def test_bad_requests_get_clear_errors(server, path, body, status, words):
     response = httpx.post(server + path, json=body)
     assert response.status_code == status

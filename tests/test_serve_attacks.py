@@ -20,11 +20,9 @@ import httpx
 import pytest
 
 import verikit
-from verikit.errors import VerikitError
+from verikit.errors import Cancelled, VerikitError
 from verikit.serve import ServeLimits, create_app, serve
 from verikit.serve_harness import BackgroundServer
-
-from verikit.errors import Cancelled
 
 
 class SlowCompleter(verikit.Completer):
@@ -59,7 +57,9 @@ def test_a_full_queue_is_refused_at_once_with_503():
     slow = SlowCompleter()
     with BackgroundServer(create_app(slow, None, limits=ServeLimits(max_queue=1))) as url:
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            first = [pool.submit(httpx.post, url + "/v1/completions", json={"prompt": "x"}, timeout=20) for _ in range(2)]
+            first = [
+                pool.submit(httpx.post, url + "/v1/completions", json={"prompt": "x"}, timeout=20) for _ in range(2)
+            ]
             wait_for_queue(url, 1)  # one request at the model, one waiting: the queue is full
             refused = httpx.post(url + "/v1/completions", json={"prompt": "x"}, timeout=5)
             slow.release.set()
@@ -91,26 +91,33 @@ def tiny(tiny_lm):
 @pytest.fixture(scope="module")
 def server(tiny):
     limits = ServeLimits(max_request_tokens=4096, max_body_bytes=100_000, header_timeout=1.0, body_timeout=1.0)
-    app = create_app(verikit.completer("transformers", model=tiny, device="cpu"), None, model_name="tiny", limits=limits)
+    app = create_app(
+        verikit.completer("transformers", model=tiny, device="cpu"), None, model_name="tiny", limits=limits
+    )
     with BackgroundServer(app, limits=limits) as url:
         yield url
 
 
 def post_raw(url: str, body: str, path: str = "/v1/completions", **kwargs) -> httpx.Response:
     """A body exactly as written (NaN and lone surrogates are not JSON httpx would produce)."""
-    return httpx.post(url + path, content=body.encode(), headers={"content-type": "application/json"}, timeout=30, **kwargs)
+    return httpx.post(
+        url + path, content=body.encode(), headers={"content-type": "application/json"}, timeout=30, **kwargs
+    )
 
 
-@pytest.mark.parametrize("body, field", [
-    ('{"prompt": "x", "temperature": NaN}', "temperature"),
-    ('{"prompt": "x", "temperature": 1e-300}', "temperature"),
-    ('{"prompt": "x", "top_p": NaN}', "top_p"),
-    ('{"prompt": "x", "seed": 18446744073709551616}', "seed"),
-    ('{"prompt": "\\ud800"}', "prompt"),
-    ('{"prompt": ["fine", "\\udfff"]}', "prompt"),
-    ('{"prompt": "x", "stop": "\\ud800"}', "stop"),
-    ('{"items": [{"question": "\\ud800", "steps": ["a"]}]}', "question"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ('{"prompt": "x", "temperature": NaN}', "temperature"),
+        ('{"prompt": "x", "temperature": 1e-300}', "temperature"),
+        ('{"prompt": "x", "top_p": NaN}', "top_p"),
+        ('{"prompt": "x", "seed": 18446744073709551616}', "seed"),
+        ('{"prompt": "\\ud800"}', "prompt"),
+        ('{"prompt": ["fine", "\\udfff"]}', "prompt"),
+        ('{"prompt": "x", "stop": "\\ud800"}', "stop"),
+        ('{"items": [{"question": "\\ud800", "steps": ["a"]}]}', "question"),
+    ],
+)
 def test_every_invalid_value_is_a_422_naming_its_field(server, body, field):
     path = "/v1/score" if "items" in body else "/v1/completions"
     response = post_raw(server, body, path)
@@ -119,7 +126,9 @@ def test_every_invalid_value_is_a_422_naming_its_field(server, body, field):
 
 
 def test_a_huge_seed_that_fits_64_bits_samples_normally(server):
-    response = httpx.post(server + "/v1/completions", json={"prompt": "x", "max_tokens": 2, "seed": 2**63 - 1}, timeout=30)
+    response = httpx.post(
+        server + "/v1/completions", json={"prompt": "x", "max_tokens": 2, "seed": 2**63 - 1}, timeout=30
+    )
     assert response.status_code == 200
 
 
@@ -177,7 +186,10 @@ def test_slow_loris_connections_are_closed(server):
 def test_a_body_trickled_in_gets_408(server):
     host, port = server.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as s:
-        s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        s.sendall(
+            b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+            b"100\r\n\r\n{"
+        )
         s.settimeout(5)
         assert b" 408 " in s.recv(1024)
 
@@ -185,6 +197,7 @@ def test_a_body_trickled_in_gets_408(server):
 def test_a_disconnected_clients_work_is_cancelled_and_its_queued_request_never_runs():
     slow = SlowCompleter()
     with BackgroundServer(create_app(slow, None)) as url:
+
         def post(prompt, timeout):
             try:
                 return httpx.post(url + "/v1/completions", json={"prompt": prompt}, timeout=timeout).status_code
@@ -245,9 +258,23 @@ def test_sigterm_stops_the_server_within_five_seconds_mid_request(tiny, tmp_path
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "verikit.cli", "serve", "--model", tiny, "--port", str(port), "--device", "cpu",
-               "--max-request-tokens", str(64 * 64 * 1024)]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "verikit.cli",
+        "serve",
+        "--model",
+        tiny,
+        "--port",
+        str(port),
+        "--device",
+        "cpu",
+        "--max-request-tokens",
+        str(64 * 64 * 1024),
+    ]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -258,8 +285,13 @@ def test_sigterm_stops_the_server_within_five_seconds_mid_request(tiny, tmp_path
             except httpx.TransportError:
                 assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()[-2000:]
                 time.sleep(0.2)
-        worker = threading.Thread(target=lambda: _ignore_errors(
-            lambda: httpx.post(url + "/v1/completions", json={"prompt": ["x"] * 64, "n": 64, "max_tokens": 1024}, timeout=60)))
+        worker = threading.Thread(
+            target=lambda: _ignore_errors(
+                lambda: httpx.post(
+                    url + "/v1/completions", json={"prompt": ["x"] * 64, "n": 64, "max_tokens": 1024}, timeout=60
+                )
+            )
+        )
         worker.start()
         while not httpx.get(url + "/health", timeout=5).json()["busy"]:
             time.sleep(0.05)

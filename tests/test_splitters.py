@@ -5,8 +5,12 @@ from hypothesis import strategies as st
 
 import verikit
 
-pieces = st.lists(st.sampled_from(["a", "b", " ", "\n", "\n\n", "Step 1:", "Step 2:", "ки", " ки", "x=1"]), max_size=30).map("".join)
-steps_without_newlines = st.lists(st.text(alphabet=st.sampled_from(list("ab =+1")), min_size=1, max_size=10), min_size=1, max_size=8)
+pieces = st.lists(
+    st.sampled_from(["a", "b", " ", "\n", "\n\n", "Step 1:", "Step 2:", "ки", " ки", "x=1"]), max_size=30
+).map("".join)
+steps_without_newlines = st.lists(
+    st.text(alphabet=st.sampled_from(list("ab =+1")), min_size=1, max_size=10), min_size=1, max_size=8
+)
 
 
 @given(pieces)
@@ -27,7 +31,11 @@ def test_every_core_splitter_round_trips_its_own_joins(steps):
 
 def test_step_prefix_splitter_keeps_a_preamble_and_multi_line_steps():
     text = "Let us think.\nStep 1: 3*4=12\nso far so good\nStep 2: 7+12=19"
-    assert verikit.step_splitter("step-prefix").split(text) == ["Let us think.", "Step 1: 3*4=12\nso far so good", "Step 2: 7+12=19"]
+    assert verikit.step_splitter("step-prefix").split(text) == [
+        "Let us think.",
+        "Step 1: 3*4=12\nso far so good",
+        "Step 2: 7+12=19",
+    ]
 
 
 def test_shepherd_splitter_round_trips_the_released_rows_byte_for_byte(shared_data_dir):

@@ -56,9 +56,16 @@ def load_sums(split: str = "test", data_dir=None, limit: int | None = None) -> l
     problems = []
     for index in range(limit or 50):
         numbers = [rng.randint(1, 9) for _ in range(rng.randint(3, 4))]
-        problems.append(Problem(id=f"sums-{split}-{index}", question="+".join(map(str, numbers)) + "=?",
-                                gold_answer=str(sum(numbers)), domain="sums", gold_steps=gold_steps(numbers),
-                                metadata={"numbers": numbers}))
+        problems.append(
+            Problem(
+                id=f"sums-{split}-{index}",
+                question="+".join(map(str, numbers)) + "=?",
+                gold_answer=str(sum(numbers)),
+                domain="sums",
+                gold_steps=gold_steps(numbers),
+                metadata={"numbers": numbers},
+            )
+        )
     return problems
 
 
@@ -93,8 +100,16 @@ def register_datasets(register):
 
 @hookimpl
 def register_domains(register):
-    register("sums", Domain(name="sums", answer_checker="sums", step_splitter="lines", datasets=["sums"],
-                            gold_labeller="toy_domain:step_labels"))
+    register(
+        "sums",
+        Domain(
+            name="sums",
+            answer_checker="sums",
+            step_splitter="lines",
+            datasets=["sums"],
+            gold_labeller="toy_domain:step_labels",
+        ),
+    )
 
 
 def char_tokenizer():
@@ -106,14 +121,21 @@ def char_tokenizer():
     specials = ["<pad>", "<s>", "</s>", "<unk>"]
     characters = ["\n"] + [chr(code) for code in range(32, 127)]
     core = Tokenizer(models.WordLevel(vocab={t: i for i, t in enumerate(specials + characters)}, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split("\n", behavior="isolated"),
-                                                  pre_tokenizers.Split(Regex("."), behavior="isolated")])
+    core.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Split("\n", behavior="isolated"), pre_tokenizers.Split(Regex("."), behavior="isolated")]
+    )
     core.decoder = decoders.Fuse()
     core.add_special_tokens(specials)
     core.add_tokens(["ки"])
     core.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    return PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                   unk_token="<unk>", padding_side="left")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        padding_side="left",
+    )
 
 
 def labelled_examples(count: int = 48):

@@ -12,7 +12,15 @@ Public lookups resolve names through the plugin registries (plugins load on firs
 from __future__ import annotations
 
 from verikit.components import (
-    answer_checker, completer, dataset, domain, estimator, load_dataset, selector, step_splitter, strategy,
+    answer_checker,
+    completer,
+    dataset,
+    domain,
+    estimator,
+    load_dataset,
+    selector,
+    step_splitter,
+    strategy,
 )
 from verikit.components import load_scorer as scorer
 from verikit.domains import Domain
@@ -23,10 +31,33 @@ from verikit.types import Problem, StepLabel
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnswerChecker", "CallTimeout", "Completer", "Completions", "DataError", "Domain", "Estimator", "PluginError",
-    "Problem", "RegistryClashError", "Scorer", "StepLabel", "StepSplitter", "UnknownNameError", "VerikitError",
-    "annotate", "answer_checker", "completer", "dataset", "domain", "estimator", "load_annotations",
-    "load_dataset", "scorer", "selector", "step_splitter", "strategy",
+    "AnswerChecker",
+    "CallTimeout",
+    "Completer",
+    "Completions",
+    "DataError",
+    "Domain",
+    "Estimator",
+    "PluginError",
+    "Problem",
+    "RegistryClashError",
+    "Scorer",
+    "StepLabel",
+    "StepSplitter",
+    "UnknownNameError",
+    "VerikitError",
+    "annotate",
+    "answer_checker",
+    "completer",
+    "dataset",
+    "domain",
+    "estimator",
+    "load_annotations",
+    "load_dataset",
+    "scorer",
+    "selector",
+    "step_splitter",
+    "strategy",
 ]
 
 

@@ -1,11 +1,13 @@
 """The helper process behind :class:`verikit.timeouts.TimeLimitedRunner` (``python -m verikit._limited_helper``).
 
 Protocol on stdin/stdout: length-prefixed pickles. It first imports the modules named on its command
-line (calling ``module:function`` entries once, to warm lazy caches every child then inherits) and answers ``"ready"``; then, for each ``(target, args, kwargs, timeout)`` request, it forks a child
+line (calling ``module:function`` entries once, to warm lazy caches every child then inherits) and answers ``"ready"``;
+then, for each ``(target, args, kwargs, timeout)`` request, it forks a child
 that runs the target under an address-space limit (and, if asked, a limit on its own CPU time, which a busy
 machine does not shorten), waits at most ``timeout`` wall-clock seconds for the child's answer, kills it if
 it overruns, and replies ``("ok", value, cpu)``, ``("error", message, cpu)``, ``("cpu_timeout", limit, cpu)``
-or ``("timeout", seconds, cpu)`` — ``cpu`` being the child's CPU seconds. The helper is single-threaded, so forking it is safe.
+or ``("timeout", seconds, cpu)`` — ``cpu`` being the child's CPU seconds. The helper is single-threaded, so forking it
+is safe.
 """
 
 from __future__ import annotations
@@ -67,7 +69,9 @@ def _serve(memory_limit_mb: int) -> None:
             if time.monotonic() < started + timeout:  # the pipe closed early: the child is gone (or going)
                 status = os.wait4(pid, 0)
                 killed_by = os.WTERMSIG(status[1]) if os.WIFSIGNALED(status[1]) else None
-                reply = ("cpu_timeout", cpu_limit) if killed_by == signal.SIGPROF else ("error", "the call's process died")
+                reply = (
+                    ("cpu_timeout", cpu_limit) if killed_by == signal.SIGPROF else ("error", "the call's process died")
+                )
             else:
                 reply = ("timeout", time.monotonic() - started)
         except Exception as exc:

@@ -33,9 +33,23 @@ class BeamSearchResult:
     finished: list[Beam] = field(default_factory=list)
 
 
-def step_beam_search(questions: Sequence[str], prompts: Sequence[str], completer, scorer, splitter, *, beam_width: int = 4,
-                     expansions: int = 4, max_steps: int = 12, step_stop: str = "\n", temperature: float = 1.0,
-                     max_step_tokens: int = 48, agg: str = "min", seed: int = 0, progress=None) -> list[BeamSearchResult]:
+def step_beam_search(
+    questions: Sequence[str],
+    prompts: Sequence[str],
+    completer,
+    scorer,
+    splitter,
+    *,
+    beam_width: int = 4,
+    expansions: int = 4,
+    max_steps: int = 12,
+    step_stop: str = "\n",
+    temperature: float = 1.0,
+    max_step_tokens: int = 48,
+    agg: str = "min",
+    seed: int = 0,
+    progress=None,
+) -> list[BeamSearchResult]:
     """Beam search over steps for each problem; ``prompts[i]`` is what the completer sees for ``questions[i]``."""
 
     beams: list[list[Beam]] = [[Beam("", 0.0)] for _ in questions]
@@ -45,9 +59,16 @@ def step_beam_search(questions: Sequence[str], prompts: Sequence[str], completer
         owners = [(i, b) for i, problem_beams in enumerate(beams) for b in problem_beams]
         if not owners:
             break
-        continuations = Completions.of(completer.complete(
-            [prompts[i] + b.text for i, b in owners], n=expansions, temperature=temperature,
-            max_new_tokens=max_step_tokens, stop=[step_stop], seed=seed * 10_007 + depth))
+        continuations = Completions.of(
+            completer.complete(
+                [prompts[i] + b.text for i, b in owners],
+                n=expansions,
+                temperature=temperature,
+                max_new_tokens=max_step_tokens,
+                stop=[step_stop],
+                seed=seed * 10_007 + depth,
+            )
+        )
         candidates: list[list[Beam]] = [[] for _ in questions]
         for position, ((i, beam), texts) in enumerate(zip(owners, continuations)):
             tokens[i] += continuations.tokens(position)
@@ -57,7 +78,11 @@ def step_beam_search(questions: Sequence[str], prompts: Sequence[str], completer
         readable = [(i, c) for i in range(len(questions)) for c in candidates[i]]
         steps = [readable_steps(splitter, c.text) for _, c in readable]
         scorable = [k for k, s in enumerate(steps) if s]
-        scores = scorer.score([questions[readable[k][0]] for k in scorable], [steps[k] for k in scorable]) if scorable else []
+        scores = (
+            scorer.score([questions[readable[k][0]] for k in scorable], [steps[k] for k in scorable])
+            if scorable
+            else []
+        )
         for k, step_scores in zip(scorable, scores):
             readable[k][1].score = aggregate(step_scores, agg)
         for i in range(len(questions)):
@@ -69,5 +94,9 @@ def step_beam_search(questions: Sequence[str], prompts: Sequence[str], completer
     results = []
     for i in range(len(questions)):
         best = max(done[i] + beams[i], key=lambda b: b.score, default=None)
-        results.append(BeamSearchResult(None if best is None else best.text, None if best is None else best.score, tokens[i], done[i]))
+        results.append(
+            BeamSearchResult(
+                None if best is None else best.text, None if best is None else best.score, tokens[i], done[i]
+            )
+        )
     return results

@@ -34,7 +34,9 @@ class ReadableSample:
     steps: list[str]
 
 
-def gather_samples(problems: Sequence, texts: Sequence[Sequence[str]], checker, splitter) -> tuple[list[ProblemSamples], list[ReadableSample], int]:
+def gather_samples(
+    problems: Sequence, texts: Sequence[Sequence[str]], checker, splitter
+) -> tuple[list[ProblemSamples], list[ReadableSample], int]:
     """Answers and verdicts of every sampled text, and the samples a PRM can score.
 
     A sample with no steps, or with the step tag in its own text, cannot be read by a tag-reading PRM:
@@ -57,8 +59,13 @@ def gather_samples(problems: Sequence, texts: Sequence[Sequence[str]], checker, 
     return entries, readable, unscorable
 
 
-def set_scores(entries: Sequence[ProblemSamples], readable: Sequence[ReadableSample], step_scores: Sequence[Sequence[float]],
-               key: str, agg: str) -> None:
+def set_scores(
+    entries: Sequence[ProblemSamples],
+    readable: Sequence[ReadableSample],
+    step_scores: Sequence[Sequence[float]],
+    key: str,
+    agg: str,
+) -> None:
     """Store each readable sample's aggregated score under ``key``; unreadable samples score 0."""
     for entry in entries:
         entry.scores[key] = [0.0] * len(entry.answers)
@@ -74,8 +81,12 @@ def within_problem_pairwise_auc(entries: Sequence[ProblemSamples], key: str) -> 
     return pairwise_auc(groups, scores, correct)
 
 
-def selection_verdicts(problems: Sequence[ProblemSamples], selector: Callable, model: str | None,
-                       subsets: Sequence[Sequence[int]] | None = None) -> list[bool]:
+def selection_verdicts(
+    problems: Sequence[ProblemSamples],
+    selector: Callable,
+    model: str | None,
+    subsets: Sequence[Sequence[int]] | None = None,
+) -> list[bool]:
     """Per problem: did the selector, shown only ``subset`` of its samples, pick a correct one?"""
     verdicts = []
     subsets = subsets if subsets is not None else [range(len(p.answers)) for p in problems]
@@ -87,8 +98,13 @@ def selection_verdicts(problems: Sequence[ProblemSamples], selector: Callable, m
     return verdicts
 
 
-def bon_curves(problems: Sequence[ProblemSamples], methods: dict[str, tuple[str, str | None]], ns: Sequence[int],
-               repeats: int = 50, seed: int = 0) -> dict:
+def bon_curves(
+    problems: Sequence[ProblemSamples],
+    methods: dict[str, tuple[str, str | None]],
+    ns: Sequence[int],
+    repeats: int = 50,
+    seed: int = 0,
+) -> dict:
     """``{method: {N: {acc, ci_low, ci_high}}}``. ``methods``: name → (selector name, reward model or None).
 
     ``acc`` is the mean over ``repeats`` random subsets of N samples per problem (one draw when N is every
@@ -100,13 +116,17 @@ def bon_curves(problems: Sequence[ProblemSamples], methods: dict[str, tuple[str,
     smallest = min(len(p.answers) for p in problems)
     result: dict = {name: {} for name in methods}
     for n in ns:
-        draws = [[sorted(rng.sample(range(len(p.answers)), n)) for p in problems]
-                 for _ in range(repeats if n < smallest else 1)]
+        draws = [
+            [sorted(rng.sample(range(len(p.answers)), n)) for p in problems]
+            for _ in range(repeats if n < smallest else 1)
+        ]
         resamples = [[rng.randrange(len(problems)) for _ in problems] for _ in range(repeats)]
         for name, (selector_name, model) in methods.items():
             per_draw = [selection_verdicts(problems, selector(selector_name), model, subsets) for subsets in draws]
             mean = sum(sum(v) / len(v) for v in per_draw) / len(per_draw)
-            boot = [sum(per_draw[i % len(per_draw)][j] for j in picks) / len(picks) for i, picks in enumerate(resamples)]
+            boot = [
+                sum(per_draw[i % len(per_draw)][j] for j in picks) / len(picks) for i, picks in enumerate(resamples)
+            ]
             low, high = percentile_interval(boot, around=mean)
             result[name][n] = {"acc": mean, "ci_low": low, "ci_high": high}
     return result
@@ -125,8 +145,13 @@ def plot_curves(curves: dict, path, title: str = "best-of-N") -> None:
         colour = colours[index % len(colours)]
         xs = [int(n) for n in ns]  # keys are strings after a JSON round trip
         axis.plot(xs, [100 * points[n]["acc"] for n in ns], marker="o", color=colour, label=name)
-        axis.fill_between(xs, [100 * points[n]["ci_low"] for n in ns], [100 * points[n]["ci_high"] for n in ns],
-                          color=colour, alpha=0.12)
+        axis.fill_between(
+            xs,
+            [100 * points[n]["ci_low"] for n in ns],
+            [100 * points[n]["ci_high"] for n in ns],
+            color=colour,
+            alpha=0.12,
+        )
     axis.set_xscale("log", base=2)
     axis.set_xlabel("N solutions per problem")
     axis.set_ylabel("accuracy (%)")

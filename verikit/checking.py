@@ -19,14 +19,26 @@ def check_file(path: str | Path, checker_name: str) -> dict[str, Any]:
     rows = []
     for line, row in read_jsonl(path, CheckRow):
         if not checker.equivalent(checker.normalize(row.gold), row.gold):  # a verdict against it means nothing
-            raise DataError(f"checker {checker_name!r} does not understand this gold answer: {row.gold[:200]!r}",
-                            path=path, line=line, field="gold")
+            raise DataError(
+                f"checker {checker_name!r} does not understand this gold answer: {row.gold[:200]!r}",
+                path=path,
+                line=line,
+                field="gold",
+            )
         extracted = checker.extract(row.solution)
-        rows.append({"line": line, "extracted": extracted, "gold": row.gold, "correct": checker.equivalent(extracted, row.gold)})
+        rows.append(
+            {"line": line, "extracted": extracted, "gold": row.gold, "correct": checker.equivalent(extracted, row.gold)}
+        )
     if not rows:
         raise DataError("no rows to check", path=path)
     correct = sum(r["correct"] for r in rows)
-    return {"checker": checker_name, "n": len(rows), "correct": correct, "accuracy": correct / len(rows) if rows else 0.0, "rows": rows}
+    return {
+        "checker": checker_name,
+        "n": len(rows),
+        "correct": correct,
+        "accuracy": correct / len(rows) if rows else 0.0,
+        "rows": rows,
+    }
 
 
 def resolve_dataset(spec: str) -> tuple[str, dict[str, Any]]:
@@ -57,7 +69,9 @@ def gold_vs_gold(spec: str, data_dir: str | Path | None = None, limit: int | Non
         if problem.gold_solution is None:
             continue
         checker_name = components.domain(problem.domain).answer_checker
-        checker = checkers.get(checker_name) or checkers.setdefault(checker_name, components.answer_checker(checker_name))
+        checker = checkers.get(checker_name) or checkers.setdefault(
+            checker_name, components.answer_checker(checker_name)
+        )
         extracted = checker.extract(problem.gold_solution)
         if checker.equivalent(extracted, problem.gold_answer):
             agree += 1
@@ -99,7 +113,9 @@ def processbench_rows(sources: list[str | Path]) -> list[tuple[Path, int, Any]]:
     return [(path, line, row) for path in files for line, row in read_jsonl(path, ProcessBenchRow)]
 
 
-def human_agreement(sources: list[str | Path], gold_datasets: list[str], data_dir: str | Path | None = None) -> dict[str, Any]:
+def human_agreement(
+    sources: list[str | Path], gold_datasets: list[str], data_dir: str | Path | None = None
+) -> dict[str, Any]:
     """How often each registered checker (and math-verify) agrees with ProcessBench's human ``final_answer_correct``.
 
     Each row is joined to its gold answer by its problem text in ``gold_datasets`` (``"gsm8k-test"``, ``"math500"``
@@ -140,12 +156,28 @@ def human_agreement(sources: list[str | Path], gold_datasets: list[str], data_di
         verdicts.append({"id": row.id, **row_verdicts})
         wrong = [name for name in ("own", "math-verify") if name in row_verdicts and row_verdicts[name] != human]
         if wrong:
-            disagreements.append({"where": f"{path}:{line}", "id": row.id, "human": human, "wrong": wrong, "checker": own,
-                                  "gold": problem.gold_answer, "extracted": checkers[own].extract(text),
-                                  "tail": text[-200:]})
+            disagreements.append(
+                {
+                    "where": f"{path}:{line}",
+                    "id": row.id,
+                    "human": human,
+                    "wrong": wrong,
+                    "checker": own,
+                    "gold": problem.gold_answer,
+                    "extracted": checkers[own].extract(text),
+                    "tail": text[-200:],
+                }
+            )
     for tally in subsets.values():
         for counts in tally.values():
             counts["accuracy"] = counts["agree"] / counts["n"]
     cuts = sum(getattr(c, "symbolic_wall_timeouts", 0) for c in checkers.values())
-    return {"subsets": subsets, "not_joined": unjoined, "disagreements": disagreements, "verdicts": verdicts,
-            "checkers": names, "wall_clock_cuts": cuts, "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "subsets": subsets,
+        "not_joined": unjoined,
+        "disagreements": disagreements,
+        "verdicts": verdicts,
+        "checkers": names,
+        "wall_clock_cuts": cuts,
+        "seconds": round(time.perf_counter() - started, 2),
+    }

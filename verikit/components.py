@@ -74,7 +74,8 @@ def domain(name: str) -> Domain:
 
 
 def load_scorer(path, **options: Any) -> Scorer:
-    """A reward-model scorer for a model folder, hub id or ``http(s)://`` server: ``load_scorer(path).score(qs, steps)``.
+    """A reward-model scorer for a model folder, hub id or ``http(s)://`` server: ``load_scorer(path).score(qs,
+    steps)``.
 
     The loader is the one registered (``register_scorers``) under the ``kind`` that the folder's
     ``verikit_rm.json`` names — ``prm`` (a tag-head PRM) when there is none, ``remote`` for an address. ``options``

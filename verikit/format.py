@@ -102,7 +102,9 @@ def from_math_shepherd(row: dict, *, path: str | Path = "<rows>", line: int | No
         cursor += len(step)
         mark = label[cursor : cursor + 2]
         if mark not in (" +", " -"):
-            raise DataError(f"step {index + 1} has no ' +' or ' -' label (found {mark!r})", path=path, line=line, field="label")
+            raise DataError(
+                f"step {index + 1} has no ' +' or ' -' label (found {mark!r})", path=path, line=line, field="label"
+            )
         flags.append(mark == " +")
         cursor += 2 + (1 if index < len(steps) - 1 else 0)
     if cursor != len(label):

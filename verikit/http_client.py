@@ -53,8 +53,12 @@ async def post_json(client: Any, url: str, body: dict, *, retries: int, backoff:
             raise _Retryable(f"status {response.status_code}: {message}")
         raise ServerError(f"{url} answered {response.status_code}: {message}")
 
-    policy = AsyncRetrying(retry=retry_if_exception_type(_Retryable), stop=stop_after_attempt(retries + 1),
-                           wait=wait_random_exponential(multiplier=backoff, max=60), reraise=False)
+    policy = AsyncRetrying(
+        retry=retry_if_exception_type(_Retryable),
+        stop=stop_after_attempt(retries + 1),
+        wait=wait_random_exponential(multiplier=backoff, max=60),
+        reraise=False,
+    )
     try:
         async for trial in policy:
             with trial:

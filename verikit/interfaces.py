@@ -120,8 +120,9 @@ class Completer(ABC):
     name: ClassVar[str] = ""
 
     @abstractmethod
-    def complete(self, prompts: Sequence[str], n: int = 1, *, progress: Callable[[int], Any] | None = None,
-                 **sampling) -> Completions:
+    def complete(
+        self, prompts: Sequence[str], n: int = 1, *, progress: Callable[[int], Any] | None = None, **sampling
+    ) -> Completions:
         """``n`` continuations for each prompt, with their token counts (:class:`Completions`).
 
         ``sampling`` takes at least ``temperature`` (0 means greedy), ``top_p``, ``max_new_tokens``,
@@ -217,7 +218,9 @@ class Scorer(ABC):
     def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
         """Per-step scores, ``result[i][k]`` for step k of solution i (each solution has at least one step)."""
 
-    def score_solutions(self, questions: Sequence[str], steps: Sequence[Sequence[str]], agg: str = "min") -> list[float]:
+    def score_solutions(
+        self, questions: Sequence[str], steps: Sequence[Sequence[str]], agg: str = "min"
+    ) -> list[float]:
         """One score per solution: its step scores aggregated (``min``, the paper's choice, by default)."""
         from verikit.metrics import aggregate
 

@@ -33,8 +33,9 @@ def _parse_line(raw: bytes, path: Path, line_number: int) -> dict | None:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})", path=path,
-                        line=line_number) from None
+        raise DataError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})", path=path, line=line_number
+        ) from None
     if not line.strip():
         return None
     try:
@@ -56,8 +57,12 @@ def _check_unicode(value: Any, path: Path, line_number: int, field: str | None =
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise DataError("text holds a lone surrogate (an unpaired \\ud800-\\udfff escape)", path=path,
-                            line=line_number, field=field) from None
+            raise DataError(
+                "text holds a lone surrogate (an unpaired \\ud800-\\udfff escape)",
+                path=path,
+                line=line_number,
+                field=field,
+            ) from None
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_unicode(item, path, line_number, field or key)
@@ -81,7 +86,8 @@ def write_jsonl(path: str | Path, records) -> int:
 
 
 def read_json_object(path: str | Path, what: str, remedy: str = "") -> dict:
-    """The JSON object in the file ``path`` (a manifest); anything else is a DataError saying it is a broken ``what``."""
+    """The JSON object in the file ``path`` (a manifest); anything else is a DataError saying it is a broken
+    ``what``."""
     path = Path(path)
     suffix = f"; {remedy}" if remedy else ""
     try:

@@ -77,8 +77,14 @@ def first_error_scores(labels: Sequence[int], step_scores: Sequence[Sequence[flo
         f1 = None
     else:
         f1 = 0.0 if acc_err + acc_ok == 0 else 2 * acc_err * acc_ok / (acc_err + acc_ok)
-    return {"first_error_f1": f1, "acc_erroneous": acc_err, "acc_correct": acc_ok, "threshold": threshold,
-            "n_erroneous": len(erroneous), "n_correct": len(correct)}
+    return {
+        "first_error_f1": f1,
+        "acc_erroneous": acc_err,
+        "acc_correct": acc_ok,
+        "threshold": threshold,
+        "n_erroneous": len(erroneous),
+        "n_correct": len(correct),
+    }
 
 
 def _selection_value(scores: dict) -> float:
@@ -109,10 +115,16 @@ def label_agreement_scores(predicted: Sequence[Sequence[bool]], gold: Sequence[S
     if not flat_gold or len(flat_pred) != len(flat_gold):
         raise DataError(f"{len(flat_pred)} predicted step labels for {len(flat_gold)} gold ones")
     precision, recall, f1, _ = precision_recall_fscore_support(
-        flat_gold, flat_pred, pos_label=False, average="binary", zero_division=0)
+        flat_gold, flat_pred, pos_label=False, average="binary", zero_division=0
+    )
     agreement = sum(first_error(p) == first_error(g) for p, g in zip(predicted, gold)) / len(gold)
-    return {"accuracy": float(accuracy_score(flat_gold, flat_pred)), "precision_negative": float(precision),
-            "recall_negative": float(recall), "f1_negative": float(f1), "first_error_agreement": agreement}
+    return {
+        "accuracy": float(accuracy_score(flat_gold, flat_pred)),
+        "precision_negative": float(precision),
+        "recall_negative": float(recall),
+        "f1_negative": float(f1),
+        "first_error_agreement": agreement,
+    }
 
 
 def bootstrap_accuracy(verdicts: Sequence[bool], seed: int = 0, repeats: int = 1000) -> dict:

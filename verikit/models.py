@@ -25,7 +25,8 @@ def _looks_local(text: str) -> bool:
 
 
 def require_model(source: str | Path) -> str:
-    """``source`` if it is a model folder (with a ``config.json``) or can only be a hub id; else :class:`ModelNotFound`."""
+    """``source`` if it is a model folder (with a ``config.json``) or can only be a hub id; else
+    :class:`ModelNotFound`."""
     text = str(source)
     path = Path(text).expanduser()
     if path.exists():

@@ -22,7 +22,9 @@ def data_dir(explicit: str | Path | None = None) -> Path:
         if candidate.is_dir():
             return candidate
     tried = ", ".join(str(c) for c in candidates[:3])
-    raise DataError(f"benchmark data folder not found (tried {tried}); set VERIKIT_DATA to the folder holding gsm8k/ and math/")
+    raise DataError(
+        f"benchmark data folder not found (tried {tried}); set VERIKIT_DATA to the folder holding gsm8k/ and math/"
+    )
 
 
 def cache_dir() -> Path:

@@ -32,8 +32,19 @@ from verikit.registry import Registry
 
 ENTRY_POINT_GROUP = "verikit"
 
-DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"verikit.default_plugins.{name}" for name in (
-    "splitters", "selectors", "estimators", "completers", "scorers", "strategies", "stages", "rl_algorithms"))
+DEFAULT_PLUGINS: tuple[str, ...] = tuple(
+    f"verikit.default_plugins.{name}"
+    for name in (
+        "splitters",
+        "selectors",
+        "estimators",
+        "completers",
+        "scorers",
+        "strategies",
+        "stages",
+        "rl_algorithms",
+    )
+)
 
 #: hook name → (registry key, human name of the kind)
 REGISTRY_HOOKS: dict[str, tuple[str, str]] = {
@@ -117,8 +128,10 @@ class PluginHost:
             self._add(ep.name, ep.load, source=dist_name or "entry point", version=version)
         if allowed is not None:
             installed = sorted(n for n in found if n)
-            self.notes.append(f"VERIKIT_LOAD_PLUGINS={wanted!r}: only the plugins named there load, the bundled "
-                              f"domain plugins included; installed: {', '.join(installed) or 'none'}")
+            self.notes.append(
+                f"VERIKIT_LOAD_PLUGINS={wanted!r}: only the plugins named there load, the bundled "
+                f"domain plugins included; installed: {', '.join(installed) or 'none'}"
+            )
             unknown = sorted(allowed - found)
             if unknown:
                 note = f"VERIKIT_LOAD_PLUGINS names {', '.join(map(repr, unknown))}, which no installed plugin is"
@@ -171,7 +184,9 @@ class PluginHost:
                 self._fail(impl.plugin_name, hook_name, exc)
                 continue
             finally:
-                self._trace(impl.plugin_name, hook_name, [args[0] if args else kwargs.get("name") for args, kwargs in staged])
+                self._trace(
+                    impl.plugin_name, hook_name, [args[0] if args else kwargs.get("name") for args, kwargs in staged]
+                )
             for args, kwargs in staged:
                 try:
                     registry.register(*args, plugin=impl.plugin_name, **kwargs)

@@ -46,8 +46,10 @@ def _steps_taken(row: PRM800KRow) -> list[tuple[str, bool, object]]:
     for index, step in enumerate(steps):
         if step.chosen_completion is not None:
             if not step.completions or not 0 <= step.chosen_completion < len(step.completions):
-                raise ValueError(f"step {index}: chosen_completion {step.chosen_completion} is not one of its "
-                                 f"{len(step.completions or [])} completions")
+                raise ValueError(
+                    f"step {index}: chosen_completion {step.chosen_completion} is not one of its "
+                    f"{len(step.completions or [])} completions"
+                )
             completion = step.completions[step.chosen_completion]
             if completion.rating is None:
                 raise ValueError(f"step {index}: the chosen completion has no rating")
@@ -69,8 +71,13 @@ def _steps_taken(row: PRM800KRow) -> list[tuple[str, bool, object]]:
 def chosen_path(row: PRM800KRow) -> dict:
     """``{"question", "steps", "gold_labels", "gold_answer", "finish_reason"}`` along the path the labeller took."""
     taken = _steps_taken(row)
-    return {"question": row.question.problem, "steps": [t for t, _, _ in taken], "gold_labels": [g for _, g, _ in taken],
-            "gold_answer": row.question.ground_truth_answer, "finish_reason": row.label.finish_reason}
+    return {
+        "question": row.question.problem,
+        "steps": [t for t, _, _ in taken],
+        "gold_labels": [g for _, g, _ in taken],
+        "gold_answer": row.question.ground_truth_answer,
+        "finish_reason": row.label.finish_reason,
+    }
 
 
 def alternative_paths(row: PRM800KRow) -> list[dict]:
@@ -82,9 +89,15 @@ def alternative_paths(row: PRM800KRow) -> list[dict]:
         for completion in step.completions or []:
             if completion.rating is None or completion.text == text:
                 continue
-            rows.append({"question": row.question.problem, "steps": [t for t, _, _ in prefix] + [completion.text],
-                         "gold_labels": [g for _, g, _ in prefix] + [_good(completion.rating)],
-                         "gold_answer": row.question.ground_truth_answer, "finish_reason": "alternative"})
+            rows.append(
+                {
+                    "question": row.question.problem,
+                    "steps": [t for t, _, _ in prefix] + [completion.text],
+                    "gold_labels": [g for _, g, _ in prefix] + [_good(completion.rating)],
+                    "gold_answer": row.question.ground_truth_answer,
+                    "finish_reason": "alternative",
+                }
+            )
     return rows
 
 

@@ -19,8 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from verikit.errors import DataError
 
-_KINDS = {"string": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "list",
-          "dict": "object", "model": "object"}
+_KINDS = {
+    "string": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "list": "list",
+    "dict": "object",
+    "model": "object",
+}
 _TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list", dict: "object"}
 
 
@@ -228,13 +235,24 @@ class AnnotationRecord(BaseModel):
     completer: str
     seed: int
     config_hash: str
-    duplicate_of: int | None = Field(default=None, ge=0, description="Sample index of the earlier solution with this text.")
+    duplicate_of: int | None = Field(
+        default=None, ge=0, description="Sample index of the earlier solution with this text."
+    )
 
     @model_validator(mode="after")
     def _one_label_per_step(self) -> AnnotationRecord:
         if self.error is None and self.duplicate_of is None:
-            lengths = {len(x) for x in (self.steps, self.hard_labels, self.soft_labels, self.step_rollouts,
-                                        self.step_correct, self.verdicts)}
+            lengths = {
+                len(x)
+                for x in (
+                    self.steps,
+                    self.hard_labels,
+                    self.soft_labels,
+                    self.step_rollouts,
+                    self.step_correct,
+                    self.verdicts,
+                )
+            }
             if lengths != {len(self.steps)}:
                 raise ValueError(f"{len(self.steps)} steps but label lists of lengths {sorted(lengths)}")
         return self
@@ -248,8 +266,9 @@ def strict_settings(schema: type[BaseModel], values: dict) -> BaseModel:
     if unknown:
         from pydantic import ValidationError
 
-        raise ValidationError.from_exception_data(schema.__name__, [
-            {"type": "extra_forbidden", "loc": (name,), "input": values[name]} for name in unknown])
+        raise ValidationError.from_exception_data(
+            schema.__name__, [{"type": "extra_forbidden", "loc": (name,), "input": values[name]} for name in unknown]
+        )
     return schema(**values)
 
 

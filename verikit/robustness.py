@@ -20,7 +20,8 @@ from verikit.interfaces import AnswerChecker, StepSplitter
 
 
 class _Hang(BaseException):
-    """Raised inside a call that ran past its limit (a BaseException, so a checker's ``except Exception`` cannot hide it)."""
+    """Raised inside a call that ran past its limit (a BaseException, so a checker's ``except Exception`` cannot hide
+    it)."""
 
 
 @contextmanager

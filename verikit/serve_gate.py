@@ -1,4 +1,5 @@
-"""The model's gate in ``verikit serve``: one request at a time, bounded waiting, work cancelled when its client leaves."""
+"""The model's gate in ``verikit serve``: one request at a time, bounded waiting, work cancelled when its client
+leaves."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import threading
 
 from verikit.errors import Cancelled
+
 
 class Busy(Exception):
     """The queue is full (requests or tokens): the request is refused at once (503)."""
@@ -35,7 +37,9 @@ class ModelGate:
     async def run(self, function, *, work: int = 0, disconnected: asyncio.Event | None = None):
         if self.stopping.is_set():
             raise Gone("server shutting down")
-        if self.lock.locked() and (self.waiting >= self.max_queue or self.queued_tokens + work > self.max_queued_tokens):
+        if self.lock.locked() and (
+            self.waiting >= self.max_queue or self.queued_tokens + work > self.max_queued_tokens
+        ):
             raise Busy()
         disconnected = disconnected or asyncio.Event()
         self.waiting += 1

@@ -44,12 +44,18 @@ class RequestGuard:
         if self.api_key is not None and scope.get("path") not in self.OPEN_PATHS:
             given = headers.get(b"authorization", b"")
             if not hmac.compare_digest(given, b"Bearer " + self.api_key):
-                return await send_json(send, 401, "missing or wrong bearer token (Authorization: Bearer <key>)",
-                                       "authentication_error")
+                return await send_json(
+                    send, 401, "missing or wrong bearer token (Authorization: Bearer <key>)", "authentication_error"
+                )
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            return await send_json(send, 413, f"request body over this server's limit of {self.max_body_bytes} bytes",
-                                   "invalid_request_error", close=True)
+            return await send_json(
+                send,
+                413,
+                f"request body over this server's limit of {self.max_body_bytes} bytes",
+                "invalid_request_error",
+                close=True,
+            )
         body = bytearray()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.body_timeout
@@ -57,14 +63,24 @@ class RequestGuard:
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(0.0, deadline - loop.time()))
             except asyncio.TimeoutError:
-                return await send_json(send, 408, f"request body not received within {self.body_timeout:g} s",
-                                       "invalid_request_error", close=True)
+                return await send_json(
+                    send,
+                    408,
+                    f"request body not received within {self.body_timeout:g} s",
+                    "invalid_request_error",
+                    close=True,
+                )
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
             if len(body) > self.max_body_bytes:
-                return await send_json(send, 413, f"request body over this server's limit of {self.max_body_bytes} bytes",
-                                       "invalid_request_error", close=True)
+                return await send_json(
+                    send,
+                    413,
+                    f"request body over this server's limit of {self.max_body_bytes} bytes",
+                    "invalid_request_error",
+                    close=True,
+                )
             if not message.get("more_body", False):
                 break
         disconnected = asyncio.Event()
@@ -123,5 +139,14 @@ def server_config(app, host: str, port: int, limits):
     import uvicorn
 
     protocol = type("VerikitH11Protocol", (GuardedH11Protocol,), {"header_timeout": limits.header_timeout})
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", http=protocol, loop="asyncio",
-                          limit_concurrency=limits.max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=3)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        http=protocol,
+        loop="asyncio",
+        limit_concurrency=limits.max_connections,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=3,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: Sampling temperatures between 0 and this are refused: dividing logits by 1e-300 overflows to inf/NaN.
 MIN_TEMPERATURE = 1e-3
@@ -15,15 +15,23 @@ class ServeLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_prompt_chars: int = Field(default=32_000, ge=1, description="Longest prompt (or scored solution) in characters; "
-                                  "checked before tokenizing, then tokens against the model's positions.")
+    max_prompt_chars: int = Field(
+        default=32_000,
+        ge=1,
+        description="Longest prompt (or scored solution) in characters; "
+        "checked before tokenizing, then tokens against the model's positions.",
+    )
     max_n: int = Field(default=64, ge=1, description="Largest n per request.")
     max_tokens: int = Field(default=1024, ge=1, description="Largest max_tokens per request.")
     max_steps: int = Field(default=512, ge=1, description="Most steps in one scored solution.")
     max_batch: int = Field(default=64, ge=1, description="Prompts (or solutions to score) in one request.")
     max_queue: int = Field(default=64, ge=0, description="Requests that may wait for the model; one more gets 503.")
-    max_request_tokens: int = Field(default=262_144, ge=1, description="Largest prompts x n x max_tokens of one request.")
-    max_queued_tokens: int = Field(default=1_048_576, ge=1, description="Largest prompts x n x max_tokens waiting in the queue.")
+    max_request_tokens: int = Field(
+        default=262_144, ge=1, description="Largest prompts x n x max_tokens of one request."
+    )
+    max_queued_tokens: int = Field(
+        default=1_048_576, ge=1, description="Largest prompts x n x max_tokens waiting in the queue."
+    )
     max_stop: int = Field(default=4, ge=0, description="Stop strings per request (OpenAI's limit).")
     max_stop_chars: int = Field(default=64, ge=1, description="Characters per stop string.")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="Largest request body.")
@@ -58,8 +66,42 @@ class CompletionRequest(BaseModel):
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     include_stop_str_in_output: bool = False
     user: str | None = None
+    # OpenAI's fields that verikit does not implement: their neutral values (what clients send by default) are
+    # accepted, any other value is refused naming the field
+    stream: bool | None = None
+    echo: bool | None = None
+    best_of: int | None = None
+    logprobs: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: dict[str, float] | None = None
+    suffix: str | None = None
+    stream_options: dict | None = None
 
     _unicode = field_validator("prompt", "stop", "model", "user")(_valid_unicode)
+
+    @model_validator(mode="after")
+    def _only_neutral_unsupported_values(self) -> CompletionRequest:
+        neutral = {
+            "stream": (None, False),
+            "echo": (None, False),
+            "best_of": (None, 1),
+            "logprobs": (None,),
+            "presence_penalty": (None, 0.0),
+            "frequency_penalty": (None, 0.0),
+            "logit_bias": (None, {}),
+            "suffix": (None, ""),
+            "stream_options": (None,),
+        }
+        for name, values in neutral.items():
+            if getattr(self, name) not in values:
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} is not supported by verikit serve (only "
+                    f"{' or '.join(repr(v) for v in values)})"
+                )
+        if self.best_of not in (None, 1) and self.best_of != self.n:
+            raise ValueError("best_of is not supported")
+        return self
 
     @field_validator("temperature")
     @classmethod

@@ -95,7 +95,9 @@ class TimeLimitedRunner:
             ready = receive_message(proc.stdout.fileno(), time.monotonic() + self.start_timeout)
         except EOFError:
             proc.kill()
-            raise RuntimeError(f"time-limited helper did not start within {self.start_timeout:.0f}s ({command})") from None
+            raise RuntimeError(
+                f"time-limited helper did not start within {self.start_timeout:.0f}s ({command})"
+            ) from None
         if ready != "ready":
             proc.kill()
             raise RuntimeError(f"time-limited helper failed to start: {ready}")

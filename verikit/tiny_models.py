@@ -14,9 +14,15 @@ from pathlib import Path
 from verikit.format import STEP_TAG
 
 
-def build_tiny_causal_lm(out: str | Path, texts: Iterable[str] = (), vocab_size: int = 600, seed: int = 0,
-                         tokenizer=None, favour: Iterable[str] | Mapping[str, float] = (),
-                         max_positions: int = 2048) -> Path:
+def build_tiny_causal_lm(
+    out: str | Path,
+    texts: Iterable[str] = (),
+    vocab_size: int = 600,
+    seed: int = 0,
+    tokenizer=None,
+    favour: Iterable[str] | Mapping[str, float] = (),
+    max_positions: int = 2048,
+) -> Path:
     """Write a tiny Mistral and its tokenizer to ``out`` (reused when ``out`` already holds one).
 
     ``tokenizer``: use this ``PreTrainedTokenizerFast`` instead of a BPE trained on ``texts`` (e.g. one shaped like
@@ -33,9 +39,18 @@ def build_tiny_causal_lm(out: str | Path, texts: Iterable[str] = (), vocab_size:
         tokenizer = _trained_bpe(texts, vocab_size)
     torch.manual_seed(seed)
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-    config = MistralConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=max_positions,
-                           bos_token_id=bos, eos_token_id=eos, pad_token_id=tokenizer.pad_token_id)
+    config = MistralConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=max_positions,
+        bos_token_id=bos,
+        eos_token_id=eos,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     model = MistralForCausalLM(config)
     with torch.no_grad():
         weights = favour if isinstance(favour, Mapping) else dict.fromkeys(favour, 0.5)
@@ -56,9 +71,21 @@ def _trained_bpe(texts: Iterable[str], vocab_size: int):
     core = Tokenizer(models.BPE())
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
-    core.train_from_iterator(list(texts), trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=["<unk>", "<s>", "</s>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    core.train_from_iterator(
+        list(texts),
+        trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=["<unk>", "<s>", "</s>"],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
     core.add_tokens([STEP_TAG])
     core.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    return PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                   pad_token="</s>", padding_side="left")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="</s>",
+        padding_side="left",
+    )

@@ -9,4 +9,4 @@ def prompt_and_response_ids(tokenizer, prompt: str, response: str) -> tuple[list
     prefix = tokenizer("")["input_ids"]
     prompt_ids = prefix + tokenizer(prompt, add_special_tokens=False)["input_ids"]
     full = tokenizer(prompt + response, add_special_tokens=False)["input_ids"]
-    return prompt_ids, full[len(prompt_ids) - len(prefix):]
+    return prompt_ids, full[len(prompt_ids) - len(prefix) :]

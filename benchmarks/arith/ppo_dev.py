@@ -1,6 +1,7 @@
 """PPO settings on the dev split: does greedy accuracy move, and which way, under a given reward?
 
-    python -m benchmarks.arith.ppo_dev (--demo DIR | --policy DIR) [--reward gold|gold-steps|random|orm|prm|likelihood-prm]
+    python -m benchmarks.arith.ppo_dev (--demo DIR | --policy DIR) [--reward
+    gold|gold-steps|random|orm|prm|likelihood-prm]
         [--config NAME:key=value,key=value ...] [--steps 40] [--eval-every 10]
 
 Each ``--config`` is a :class:`verikit.rl.ppo.StepPPOConfig` override set, run from the same SFT policy on
@@ -48,7 +49,8 @@ def reward_function(kind: str, demo: Path | None, preset: str, checker, splitter
     if kind == "gold":
         gold = {p.question: p.gold_answer for p in train}
         return lambda questions, prompts, responses, tokenizer: [
-            ([-1], [1.0 if checker.is_correct(r, gold[q]) else 0.0]) for q, r in zip(questions, responses)]
+            ([-1], [1.0 if checker.is_correct(r, gold[q]) else 0.0]) for q, r in zip(questions, responses)
+        ]
     if kind == "gold-steps":
         return gold_step_rewards(splitter, train)
     if kind == "random":
@@ -69,7 +71,10 @@ class GoldStepScorer:
     def score(self, questions, step_lists):
         from verikit_arith.labeller import step_correctness
 
-        return [[float(label) for label in step_correctness(self.by_question[q], steps)] for q, steps in zip(questions, step_lists)]
+        return [
+            [float(label) for label in step_correctness(self.by_question[q], steps)]
+            for q, steps in zip(questions, step_lists)
+        ]
 
 
 def gold_step_rewards(splitter, train):
@@ -83,21 +88,26 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--policy", help="The SFT policy (default: the --demo folder's).")
     parser.add_argument("--preset", default="arith-easy")
-    parser.add_argument("--reward", default="gold", choices=["gold", "gold-steps", "random", "orm", "prm", "likelihood-prm"])
+    parser.add_argument(
+        "--reward", default="gold", choices=["gold", "gold-steps", "random", "orm", "prm", "likelihood-prm"]
+    )
     parser.add_argument("--demo", type=Path, help="A verikit demo folder: its policy and reward models.")
     parser.add_argument("--config", action="append", help="NAME:key=value,... (repeatable); default: a fixed set.")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--eval-every", type=int, default=10)
     parser.add_argument("--dev-problems", type=int, default=200)
     parser.add_argument("--train-problems", type=int, default=4000)
-    parser.add_argument("--train-on-dev", action="store_true",
-                        help="Train on the dev problems that are evaluated (a check that PPO learns what it is shown; "
-                             "the figures then say nothing about generalisation).")
+    parser.add_argument(
+        "--train-on-dev",
+        action="store_true",
+        help="Train on the dev problems that are evaluated (a check that PPO learns what it is shown; "
+        "the figures then say nothing about generalisation).",
+    )
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/ppo_dev"))
     args = parser.parse_args(argv)
-    from verikit.rl.runs import greedy_accuracy
     from verikit.rl.config import StepPPOConfig
     from verikit.rl.ppo import StepPPOTrainer
+    from verikit.rl.runs import greedy_accuracy
     from verikit_arith.evaluation import MAX_NEW_TOKENS
 
     if args.policy is None:
@@ -121,14 +131,26 @@ def main(argv: list[str] | None = None) -> dict:
         started = time.perf_counter()
         config = StepPPOConfig(**({"max_new_tokens": tokens} | overrides))
         trainer = StepPPOTrainer(args.policy, reward, domain, config)
-        history = trainer.train(train, args.steps, eval_every=args.eval_every, progress=False,
-                                evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, tokens))
+        history = trainer.train(
+            train,
+            args.steps,
+            eval_every=args.eval_every,
+            progress=False,
+            evaluate=lambda sampler: greedy_accuracy(sampler, dev, domain, checker, tokens),
+        )
         curve = [(0, start)] + [(h["step"], h["eval"]) for h in history if "eval" in h]
-        results["configs"][name] = {"overrides": overrides, "dev_greedy": curve,
-                                    "rollout_reward": [h["rm_reward"] for h in history],
-                                    "minutes": round((time.perf_counter() - started) / 60, 2)}
-        print(f"{name:<22} dev greedy " + " → ".join(f"{100 * a:.1f}" for _, a in curve)
-              + f"  (steps 0..{args.steps}; {results['configs'][name]['minutes']:.1f} min)", flush=True)
+        results["configs"][name] = {
+            "overrides": overrides,
+            "dev_greedy": curve,
+            "rollout_reward": [h["rm_reward"] for h in history],
+            "minutes": round((time.perf_counter() - started) / 60, 2),
+        }
+        print(
+            f"{name:<22} dev greedy "
+            + " → ".join(f"{100 * a:.1f}" for _, a in curve)
+            + f"  (steps 0..{args.steps}; {results['configs'][name]['minutes']:.1f} min)",
+            flush=True,
+        )
         (args.out / "ppo_dev.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out / 'ppo_dev.json'}")
     return results

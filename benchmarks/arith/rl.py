@@ -26,8 +26,11 @@ import verikit
 def greedy(model_or_completer, problems, domain, checker, max_new_tokens: int) -> float:
     from verikit.rl.runs import greedy_accuracy
 
-    completer = (verikit.completer("transformers", model=str(model_or_completer))
-                 if isinstance(model_or_completer, (str, Path)) else model_or_completer)
+    completer = (
+        verikit.completer("transformers", model=str(model_or_completer))
+        if isinstance(model_or_completer, (str, Path))
+        else model_or_completer
+    )
     return greedy_accuracy(completer, problems, domain, checker, max_new_tokens)
 
 
@@ -36,11 +39,13 @@ def rft_row(args, policy, train, test, domain, checker, tokens, seed, sft, resul
     from verikit.rl.rft import rejection_samples, supervised_finetune
 
     sampler = verikit.completer("transformers", model=policy, max_new_tokens=tokens)
-    pairs = rejection_samples(sampler, train[: args.rft_problems], domain, checker, k=args.rft_samples, seed=seed,
-                              max_new_tokens=tokens)
+    pairs = rejection_samples(
+        sampler, train[: args.rft_problems], domain, checker, k=args.rft_samples, seed=seed, max_new_tokens=tokens
+    )
     if pairs:
-        rft_model = supervised_finetune(policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed,
-                                        progress=False)
+        rft_model = supervised_finetune(
+            policy, pairs, args.out / f"rft-{seed}", learning_rate=1e-4, seed=seed, progress=False
+        )
         rft_accuracy = greedy(rft_model, test, domain, checker, tokens)
     else:  # nothing sampled was correct: rejection sampling keeps nothing, so RFT leaves the policy as it was
         print(f"seed {seed}: no correct sample among {args.rft_problems} x {args.rft_samples}; RFT = SFT", flush=True)
@@ -65,18 +70,30 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--prm", default="prm", help="prm (the paper's tag head) or likelihood-prm.")
     parser.add_argument("--test-problems", type=int, default=500)
     parser.add_argument("--max-new-tokens", type=int, help="Longest response (default: the preset's, as in the demo).")
-    parser.add_argument("--ppo", default="", help="More StepPPOConfig settings for both PPO runs, key=value,... "
-                        "(e.g. baseline=group,samples_per_prompt=8,process_credit=own-step).")
-    parser.add_argument("--noise-control", action="store_true",
-                        help="Also run PPO with a coin-flip reward (same settings, each seed): what the updates' noise "
-                             "alone does, the floor each reward's gain is read against.")
-    parser.add_argument("--methods", default="rft,orm-ppo,step-ppo",
-                        help="Which rows to train (SFT is always measured): any of rft, orm-ppo, step-ppo.")
+    parser.add_argument(
+        "--ppo",
+        default="",
+        help="More StepPPOConfig settings for both PPO runs, key=value,... "
+        "(e.g. baseline=group,samples_per_prompt=8,process_credit=own-step).",
+    )
+    parser.add_argument(
+        "--noise-control",
+        action="store_true",
+        help="Also run PPO with a coin-flip reward (same settings, each seed): what the updates' noise "
+        "alone does, the floor each reward's gain is read against.",
+    )
+    parser.add_argument(
+        "--methods",
+        default="rft,orm-ppo,step-ppo",
+        help="Which rows to train (SFT is always measured): any of rft, orm-ppo, step-ppo.",
+    )
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/rl"))
     args = parser.parse_args(argv)
     methods = set(args.methods.split(","))
     if methods - {"rft", "orm-ppo", "step-ppo"}:
-        parser.error(f"unknown methods {sorted(methods - {'rft', 'orm-ppo', 'step-ppo'})}; choose from rft, orm-ppo, step-ppo")
+        parser.error(
+            f"unknown methods {sorted(methods - {'rft', 'orm-ppo', 'step-ppo'})}; choose from rft, orm-ppo, step-ppo"
+        )
     from verikit.rl.config import StepPPOConfig
     from verikit.rl.ppo import StepPPOTrainer, parse_overrides
     from verikit.rl.rewards import coin_flip_reward, orm_final_reward, prm_step_rewards
@@ -106,29 +123,61 @@ def main(argv: list[str] | None = None) -> dict:
     for seed in [int(s) for s in args.seeds.split(",")]:
         if "rft" in methods:
             rft_row(args, policy, train, test, domain, checker, tokens, seed, sft, results)
-        runs = [(name, make()) for name, make in (
-            ("orm-ppo", lambda: orm_final_reward(verikit.scorer(orm_path), splitter)),
-            ("step-ppo", lambda: prm_step_rewards(verikit.scorer(step_rm_path), splitter))) if name in methods]
+        runs = [
+            (name, make())
+            for name, make in (
+                ("orm-ppo", lambda: orm_final_reward(verikit.scorer(orm_path), splitter)),
+                ("step-ppo", lambda: prm_step_rewards(verikit.scorer(step_rm_path), splitter)),
+            )
+            if name in methods
+        ]
         if args.noise_control:
             runs.append(("coin-flip-ppo", coin_flip_reward(seed)))
         for name, reward in runs:
-            config = StepPPOConfig(**{"learning_rate": args.learning_rate, "prompts_per_step": args.prompts_per_step,
-                                      "max_new_tokens": tokens} | overrides | {"seed": seed})
+            config = StepPPOConfig(
+                **{
+                    "learning_rate": args.learning_rate,
+                    "prompts_per_step": args.prompts_per_step,
+                    "max_new_tokens": tokens,
+                }
+                | overrides
+                | {"seed": seed}
+            )
             trainer = StepPPOTrainer(policy, reward, domain, config)
             trainer.train(train, args.steps, out=args.out / f"{name}-{seed}", progress=False)
-            results.setdefault(name, {"seeds": {}})["seeds"][seed] = greedy(trainer.sampler, test, domain, checker, tokens)
-        print(f"seed {seed}: " + ", ".join(f"{m} {100 * r['seeds'][seed]:.1f}%" for m, r in results.items() if seed in r["seeds"])
-              + f" ({(time.perf_counter() - started) / 60:.1f} min so far)", flush=True)
+            results.setdefault(name, {"seeds": {}})["seeds"][seed] = greedy(
+                trainer.sampler, test, domain, checker, tokens
+            )
+        print(
+            f"seed {seed}: "
+            + ", ".join(f"{m} {100 * r['seeds'][seed]:.1f}%" for m, r in results.items() if seed in r["seeds"])
+            + f" ({(time.perf_counter() - started) / 60:.1f} min so far)",
+            flush=True,
+        )
     for row in results.values():
         values = list(row["seeds"].values())
         row.update(mean=statistics.mean(values), std=statistics.pstdev(values))
-    lines = [f"Table 2 on the miniature ({args.preset}, greedy accuracy on {len(test)} test problems, mean ± sd over seeds "
-             f"{args.seeds}; step-PPO reward: {step_rm_path}; PPO settings beyond the defaults: {args.ppo or 'none'})", "", "| method | accuracy (%) |", "| --- | --- |"]
+    lines = [
+        f"Table 2 on the miniature ({args.preset}, greedy accuracy on {len(test)} test problems, mean ± sd over seeds "
+        f"{args.seeds}; step-PPO reward: {step_rm_path}; PPO settings beyond the defaults: {args.ppo or 'none'})",
+        "",
+        "| method | accuracy (%) |",
+        "| --- | --- |",
+    ]
     lines += [f"| {m} | {100 * r['mean']:.1f} ± {100 * r['std']:.1f} |" for m, r in results.items()]
     (args.out / "table2.md").write_text("\n".join(lines) + "\n")
-    (args.out / "rl.json").write_text(json.dumps({**results, "minutes": (time.perf_counter() - started) / 60,
-                                                  "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}},
-                                                 indent=2, default=str) + "\n")
+    (args.out / "rl.json").write_text(
+        json.dumps(
+            {
+                **results,
+                "minutes": (time.perf_counter() - started) / 60,
+                "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
     print("\n".join(lines) + f"\nwrote {args.out / 'rl.json'} in {(time.perf_counter() - started) / 60:.1f} min")
     return results
 

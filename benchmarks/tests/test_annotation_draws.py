@@ -38,8 +38,10 @@ def test_compare_lines_up_each_rows_seeds_and_tests_the_difference():
     def draw(orm, prm):
         return {"best_of_n": {"test": {"orm": orm, "prm": prm}}, "annotation": {}}
 
-    sides = {"current": {0: draw(10.0, 20.0), 1: draw(12.0, 20.0), 2: draw(11.0, 20.0)},
-             "baseline": {0: draw(14.0, 20.0), 1: draw(15.0, 20.0), 2: draw(16.0, 20.0)}}
+    sides = {
+        "current": {0: draw(10.0, 20.0), 1: draw(12.0, 20.0), 2: draw(11.0, 20.0)},
+        "baseline": {0: draw(14.0, 20.0), 1: draw(15.0, 20.0), 2: draw(16.0, 20.0)},
+    }
     rows = compare(sides)["test"]
     assert rows["orm"]["current"] == {"values": {0: 10.0, 1: 12.0, 2: 11.0}, "mean": 11.0, "sd": 1.0}
     assert rows["orm"]["difference"] == -4.0 and rows["orm"]["p"] == pytest.approx(0.1)

@@ -38,34 +38,79 @@ def mini_demo(tmp_path_factory) -> Path:
     problems = load_split("arith-easy", "train", limit=24)
     solutions = [(p, list(p.gold_steps), True) for p in problems]
     solutions += [(p, list(p.gold_steps[:-1]) + [p.gold_steps[-1] + "1"], False) for p in problems]
-    tiny = build_tiny_causal_lm(root / "tiny", [f"{p.question}\n" + "\n".join(s) for p, s, _ in solutions], vocab_size=400)
+    tiny = build_tiny_causal_lm(
+        root / "tiny", [f"{p.question}\n" + "\n".join(s) for p, s, _ in solutions], vocab_size=400
+    )
     store = AnnotationStore(root / "annotations", {"dataset": "arith-easy"})
     records, rows = [], []
     for index, (problem, steps, good) in enumerate(solutions):
         labels = [True] * (len(steps) - 1) + [good]
         solution = "\n".join(steps)
-        records.append(AnnotationRecord(
-            key=record_key(problem.id, index, solution), chunk=0, problem_id=problem.id, domain="arith",
-            question=problem.question, gold_answer=problem.gold_answer, sample_index=index, solution=solution,
-            steps=steps, final_answer=None, final_correct=good, hard_labels=labels,
-            soft_labels=[float(x) for x in labels], step_rollouts=[1] * len(steps), step_correct=[int(x) for x in labels],
-            verdicts=["1" if x else "0" for x in labels], rollouts_used=0, rollouts_generated=0, rollout_tokens=0,
-            error=None, strategy="naive", n_rollouts=1, generator="gold", completer="gold", seed=0,
-            config_hash="0").model_dump())
-        rows.append({"id": f"{problem.id}-{index}", "problem": problem.question, "problem_id": problem.id,
-                     "steps": steps, "label": -1 if good else len(steps) - 1, "final_answer_correct": good})
+        records.append(
+            AnnotationRecord(
+                key=record_key(problem.id, index, solution),
+                chunk=0,
+                problem_id=problem.id,
+                domain="arith",
+                question=problem.question,
+                gold_answer=problem.gold_answer,
+                sample_index=index,
+                solution=solution,
+                steps=steps,
+                final_answer=None,
+                final_correct=good,
+                hard_labels=labels,
+                soft_labels=[float(x) for x in labels],
+                step_rollouts=[1] * len(steps),
+                step_correct=[int(x) for x in labels],
+                verdicts=["1" if x else "0" for x in labels],
+                rollouts_used=0,
+                rollouts_generated=0,
+                rollout_tokens=0,
+                error=None,
+                strategy="naive",
+                n_rollouts=1,
+                generator="gold",
+                completer="gold",
+                seed=0,
+                config_hash="0",
+            ).model_dump()
+        )
+        rows.append(
+            {
+                "id": f"{problem.id}-{index}",
+                "problem": problem.question,
+                "problem_id": problem.id,
+                "steps": steps,
+                "label": -1 if good else len(steps) - 1,
+                "final_answer_correct": good,
+            }
+        )
     store.append(0, records)
     store.close()
     write_jsonl(root / "processbench-dev.jsonl", rows[::2])
     write_jsonl(root / "processbench-test.jsonl", rows[1::2])
     models = root / "arith-easy" / "reward_models"
     for name in ("orm", "prm"):
-        train_reward_model(PRMConfig(base=str(tiny), objective=name, epochs=1.0, batch_size=16, learning_rate=1e-3),
-                           root / "annotations", models / name, progress=False)
-    train_likelihood_prm(str(tiny), load_examples(root / "annotations", "prm", "hard"), models / "likelihood-prm",
-                         domain="arith")
-    overrides = demo_overrides(test_problems=4, samples=4, temperature=1.0, annotate_problems=4, strategy="early-exit",
-                               seed=0, policy=str(tiny), completer=str(tiny)) + ["select.repeats=2", "sample.chunk_size=2"]
+        train_reward_model(
+            PRMConfig(base=str(tiny), objective=name, epochs=1.0, batch_size=16, learning_rate=1e-3),
+            root / "annotations",
+            models / name,
+            progress=False,
+        )
+    train_likelihood_prm(
+        str(tiny), load_examples(root / "annotations", "prm", "hard"), models / "likelihood-prm", domain="arith"
+    )
+    overrides = demo_overrides(
+        test_problems=4,
+        samples=4,
+        temperature=1.0,
+        annotate_problems=4,
+        strategy="early-exit",
+        seed=0,
+        policy=str(tiny),
+        completer=str(tiny),
+    ) + ["select.repeats=2", "sample.chunk_size=2"]
     details = {"overrides": overrides, "arith-easy": {"policy": str(tiny), "completer": str(tiny)}}
     (root / "details.json").write_text(json.dumps(details))
     return root
@@ -79,31 +124,58 @@ def _run(module: str, argv: list) -> dict:
 
 def test_every_benchmark_module_is_listed_here():
     """A new benchmark must be added to the runs below (or to the two files named in the module docstring)."""
-    found = {str(p.relative_to(BENCHMARKS.parent).with_suffix("")).replace("/", ".").removesuffix(".__main__")
-             for p in BENCHMARKS.rglob("*.py")
-             if p.name not in ("__init__.py", "recipe.py") and "tests" not in p.relative_to(BENCHMARKS).parts}
+    found = {
+        str(p.relative_to(BENCHMARKS.parent).with_suffix("")).replace("/", ".").removesuffix(".__main__")
+        for p in BENCHMARKS.rglob("*.py")
+        if p.name not in ("__init__.py", "recipe.py") and "tests" not in p.relative_to(BENCHMARKS).parts
+    }
     assert found == COVERED
 
 
-COVERED = {"benchmarks.annotation", "benchmarks.annotation_draws", "benchmarks.annotation_throughput", "benchmarks.bon_arith", "benchmarks.perf", "benchmarks.reward_models",
-           "benchmarks.robustness", "benchmarks.scoring", "benchmarks.tag_head_ablation", "benchmarks.temperature_dev",
-           "benchmarks.arith", "benchmarks.arith.ppo_dev", "benchmarks.arith.rl",
-           "benchmarks.math", "benchmarks.serve_attacks", "benchmarks.gpu_check", "benchmarks.prm_scaling",
-           "benchmarks.contrastive_probe", "benchmarks.tag_probes", "benchmarks.tag_head_study"}
+COVERED = {
+    "benchmarks.rm_throughput",
+    "benchmarks.decode_host",
+    "benchmarks.annotation",
+    "benchmarks.annotation_draws",
+    "benchmarks.annotation_throughput",
+    "benchmarks.bon_arith",
+    "benchmarks.perf",
+    "benchmarks.reward_models",
+    "benchmarks.robustness",
+    "benchmarks.scoring",
+    "benchmarks.tag_head_ablation",
+    "benchmarks.temperature_dev",
+    "benchmarks.arith",
+    "benchmarks.arith.ppo_dev",
+    "benchmarks.arith.rl",
+    "benchmarks.math",
+    "benchmarks.serve_attacks",
+    "benchmarks.gpu_check",
+    "benchmarks.prm_scaling",
+    "benchmarks.contrastive_probe",
+    "benchmarks.tag_probes",
+    "benchmarks.tag_head_study",
+}
 
 
 def test_annotation_quality(mini_demo, tmp_path):
-    result = _run("benchmarks.annotation", ["--generator", mini_demo / "tiny", "--problems", 2, "--samples", 2,
-                                            "--ns", "1,2", "--out", tmp_path])
+    result = _run(
+        "benchmarks.annotation",
+        ["--generator", mini_demo / "tiny", "--problems", 2, "--samples", 2, "--ns", "1,2", "--out", tmp_path],
+    )
     assert (tmp_path / "quality.json").exists() or any(tmp_path.iterdir())
     assert "naive" in json.dumps(result)
 
 
 def test_annotation_throughput(mini_demo, tmp_path):
     # --baseline HEAD: the committed code, extracted and run in a subprocess (the mechanism any older revision uses)
-    result = _run("benchmarks.annotation_throughput", ["--demo", mini_demo, "--problems", 2, "--baseline", "HEAD",
-                                                       "--out", tmp_path])
-    assert result["identical_solutions_and_labels"] and result["before"]["solutions"] == result["after"]["solutions"] == 8
+    result = _run(
+        "benchmarks.annotation_throughput",
+        ["--demo", mini_demo, "--problems", 2, "--baseline", "HEAD", "--out", tmp_path],
+    )
+    assert (
+        result["identical_solutions_and_labels"] and result["before"]["solutions"] == result["after"]["solutions"] == 8
+    )
     assert json.loads((tmp_path / "annotation_throughput.json").read_text())["speedup"] > 0
     bound = result["sibling_stop_bound"]
     assert bound["rollout_tokens"] == result["after"]["rollout_tokens"]  # the recorded calls are the run's rollouts
@@ -126,7 +198,9 @@ def test_annotation_draws(tmp_path):
     assert {"orm", "prm", "self-consistency"} <= set(rows)
     assert all(len(rows[r][side]["values"]) == 2 for r in rows for side in ("current", "baseline-HEAD"))
     assert all(0 <= rows[r]["p"] <= 1 for r in rows)
-    assert (tmp_path / "annotation_draws.png").stat().st_size > 0 and "| orm |" in (tmp_path / "annotation_draws.md").read_text()
+    assert (tmp_path / "annotation_draws.png").stat().st_size > 0 and "| orm |" in (
+        tmp_path / "annotation_draws.md"
+    ).read_text()
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("draws/*/seed*/report.json")}
     assert len(stamps) == 4
     again = _run("benchmarks.annotation_draws", argv)
@@ -135,22 +209,64 @@ def test_annotation_draws(tmp_path):
 
 
 def test_best_of_n(mini_demo, tmp_path):
-    _run("benchmarks.bon_arith", ["--policy", mini_demo / "tiny", "--rm", f"prm={mini_demo / 'arith-easy' / 'reward_models' / 'prm'}",
-                                  "--problems", 2, "--samples", 2, "--repeats", 2, "--out", tmp_path])
+    _run(
+        "benchmarks.bon_arith",
+        [
+            "--policy",
+            mini_demo / "tiny",
+            "--rm",
+            f"prm={mini_demo / 'arith-easy' / 'reward_models' / 'prm'}",
+            "--problems",
+            2,
+            "--samples",
+            2,
+            "--repeats",
+            2,
+            "--out",
+            tmp_path,
+        ],
+    )
 
 
 def test_perf(mini_demo, tmp_path):
-    result = _run("benchmarks.perf", ["--model", mini_demo / "tiny", "--prm", mini_demo / "arith-easy" / "reward_models" / "prm",
-                                      "--sections", "completion,scoring,annotation,serve", "--problems", 1,
-                                      "--annotation-problems", 2, "--out", tmp_path / "perf.json"])
+    result = _run(
+        "benchmarks.perf",
+        [
+            "--model",
+            mini_demo / "tiny",
+            "--prm",
+            mini_demo / "arith-easy" / "reward_models" / "prm",
+            "--sections",
+            "completion,scoring,annotation,serve",
+            "--problems",
+            1,
+            "--annotation-problems",
+            2,
+            "--out",
+            tmp_path / "perf.json",
+        ],
+    )
     assert {"completion", "scoring", "annotation", "serve"} <= set(result)
 
 
 def test_reward_models(mini_demo, tmp_path):
-    _run("benchmarks.reward_models", ["--annotations", mini_demo / "annotations", "--base", mini_demo / "tiny",
-                                      "--dev", mini_demo / "processbench-dev.jsonl",
-                                      "--test", mini_demo / "processbench-test.jsonl", "--epochs", 0.5,
-                                      "--out", tmp_path])
+    _run(
+        "benchmarks.reward_models",
+        [
+            "--annotations",
+            mini_demo / "annotations",
+            "--base",
+            mini_demo / "tiny",
+            "--dev",
+            mini_demo / "processbench-dev.jsonl",
+            "--test",
+            mini_demo / "processbench-test.jsonl",
+            "--epochs",
+            0.5,
+            "--out",
+            tmp_path,
+        ],
+    )
 
 
 def test_robustness(tmp_path):
@@ -158,40 +274,136 @@ def test_robustness(tmp_path):
 
 
 def test_scoring(mini_demo, tmp_path):
-    result = _run("benchmarks.scoring", ["--model", mini_demo / "arith-easy" / "reward_models" / "prm", "--solutions", 2, "--steps", 7,
-                                         "--batch-sizes", 1, "--repeats", 1, "--out", tmp_path / "scoring.json"])
+    result = _run(
+        "benchmarks.scoring",
+        [
+            "--model",
+            mini_demo / "arith-easy" / "reward_models" / "prm",
+            "--solutions",
+            2,
+            "--steps",
+            7,
+            "--batch-sizes",
+            1,
+            "--repeats",
+            1,
+            "--out",
+            tmp_path / "scoring.json",
+        ],
+    )
     assert json.loads((tmp_path / "scoring.json").read_text()) == json.loads(json.dumps(result))
 
 
 def test_tag_head_ablation(mini_demo, tmp_path):
-    _run("benchmarks.tag_head_ablation", ["--annotations", mini_demo / "annotations", "--base", mini_demo / "tiny",
-                                          "--dev", mini_demo / "processbench-dev.jsonl",
-                                          "--test", mini_demo / "processbench-test.jsonl", "--variants", "paper",
-                                          "--epochs", 0.5, "--out", tmp_path])
+    _run(
+        "benchmarks.tag_head_ablation",
+        [
+            "--annotations",
+            mini_demo / "annotations",
+            "--base",
+            mini_demo / "tiny",
+            "--dev",
+            mini_demo / "processbench-dev.jsonl",
+            "--test",
+            mini_demo / "processbench-test.jsonl",
+            "--variants",
+            "paper",
+            "--epochs",
+            0.5,
+            "--out",
+            tmp_path,
+        ],
+    )
 
 
 def test_temperature_dev(mini_demo, tmp_path):
-    _run("benchmarks.temperature_dev", ["--policy", mini_demo / "tiny", "--rm", mini_demo / "arith-easy" / "reward_models" / "prm",
-                                        "--temperatures", "1.0", "--problems", 2, "--samples", 2,
-                                        "--out", tmp_path / "t.json"])
+    _run(
+        "benchmarks.temperature_dev",
+        [
+            "--policy",
+            mini_demo / "tiny",
+            "--rm",
+            mini_demo / "arith-easy" / "reward_models" / "prm",
+            "--temperatures",
+            "1.0",
+            "--problems",
+            2,
+            "--samples",
+            2,
+            "--out",
+            tmp_path / "t.json",
+        ],
+    )
 
 
 def test_arith_table_and_beam_search(mini_demo, tmp_path):
-    _run("benchmarks.arith.__main__", ["--demo", mini_demo, "--seeds", 1, "--beam-problems", 2, "--beam-width", 1,
-                                       "--expansions", 2, "--out", tmp_path])
+    _run(
+        "benchmarks.arith.__main__",
+        [
+            "--demo",
+            mini_demo,
+            "--seeds",
+            1,
+            "--beam-problems",
+            2,
+            "--beam-width",
+            1,
+            "--expansions",
+            2,
+            "--out",
+            tmp_path,
+        ],
+    )
 
 
 def test_ppo_dev(mini_demo, tmp_path):
-    _run("benchmarks.arith.ppo_dev", ["--demo", mini_demo, "--reward", "prm", "--steps", 1, "--eval-every", 1,
-                                      "--dev-problems", 2, "--train-problems", 4,
-                                      "--config", "tiny:prompts_per_step=2,minibatch_size=2,max_new_tokens=8",
-                                      "--out", tmp_path])
+    _run(
+        "benchmarks.arith.ppo_dev",
+        [
+            "--demo",
+            mini_demo,
+            "--reward",
+            "prm",
+            "--steps",
+            1,
+            "--eval-every",
+            1,
+            "--dev-problems",
+            2,
+            "--train-problems",
+            4,
+            "--config",
+            "tiny:prompts_per_step=2,minibatch_size=2,max_new_tokens=8",
+            "--out",
+            tmp_path,
+        ],
+    )
 
 
 def test_rl_table(mini_demo, tmp_path):
-    _run("benchmarks.arith.rl", ["--demo", mini_demo, "--seeds", 0, "--steps", 1, "--prompts-per-step", 2,
-                                 "--rft-problems", 2, "--rft-samples", 1, "--test-problems", 2,
-                                 "--max-new-tokens", 8, "--out", tmp_path])
+    _run(
+        "benchmarks.arith.rl",
+        [
+            "--demo",
+            mini_demo,
+            "--seeds",
+            0,
+            "--steps",
+            1,
+            "--prompts-per-step",
+            2,
+            "--rft-problems",
+            2,
+            "--rft-samples",
+            1,
+            "--test-problems",
+            2,
+            "--max-new-tokens",
+            8,
+            "--out",
+            tmp_path,
+        ],
+    )
 
 
 def test_gpu_check_code_paths_on_cpu(tmp_path):
@@ -202,7 +414,10 @@ def test_gpu_check_code_paths_on_cpu(tmp_path):
     assert report["prm_training"]["precision"] == "fp32"
     assert report["prm_training"]["weights_moved_share_at_lr_2e-6"] > 0.9  # a bf16 checkpoint, fp32 master weights
     assert report["scoring"]["max_difference_one_pass_vs_per_prefix"] < 1e-4
-    assert report["sampling"]["buffered_kv"]["generated_tokens"] > 0 and report["ppo_step"]["policy_dtype"] == "torch.float32"
+    assert (
+        report["sampling"]["buffered_kv"]["generated_tokens"] > 0
+        and report["ppo_step"]["policy_dtype"] == "torch.float32"
+    )
     assert json.loads((tmp_path / "gpu.json").read_text())["seconds"] > 0
 
 
@@ -211,14 +426,18 @@ def test_prm_scaling(tmp_path, shared_data_dir):
     from verikit.pipeline import reproduce
 
     reproduce("arith-easy", tmp_path / "demo" / "arith-easy", smoke=True)
-    result = _run("benchmarks.prm_scaling", ["--demo", tmp_path / "demo", "--sizes", 8, "--mc-sizes", 8,
-                                             "--out", tmp_path / "scaling"])
+    result = _run(
+        "benchmarks.prm_scaling",
+        ["--demo", tmp_path / "demo", "--sizes", 8, "--mc-sizes", 8, "--out", tmp_path / "scaling"],
+    )
     assert set(result) == {"prm-gold", "orm", "prm-mc"} and set(result["prm-gold"]) == {"8"}
     assert (tmp_path / "scaling" / "scaling.png").stat().st_size > 0 and (tmp_path / "scaling" / "scaling.md").exists()
 
 
 def test_contrastive_probe(mini_demo, tmp_path):
-    result = _run("benchmarks.contrastive_probe", ["--run", mini_demo / "arith-easy", "--problems", 3, "--out", tmp_path])
+    result = _run(
+        "benchmarks.contrastive_probe", ["--run", mini_demo / "arith-easy", "--problems", 3, "--out", tmp_path]
+    )
     assert set(result["models"]) == {"orm", "prm", "likelihood-prm"}
     for row in result["models"].values():
         assert 0 <= row["all"]["ordered"] <= 1 and "position_1" in row and "kind_result-1" in row
@@ -226,7 +445,9 @@ def test_contrastive_probe(mini_demo, tmp_path):
 
 
 def test_tag_probes(mini_demo, tmp_path):
-    result = _run("benchmarks.tag_probes", ["--models", f"tiny={mini_demo / 'tiny'}", "--problems", 8, "--out", tmp_path])
+    result = _run(
+        "benchmarks.tag_probes", ["--models", f"tiny={mini_demo / 'tiny'}", "--problems", 8, "--out", tmp_path]
+    )
     layers = result["models"]["tiny"]["by_position"]["tag"]
     assert len(layers) == 3 and all(0 <= v <= 1 for v in layers)  # embeddings + the tiny model's two layers
 
@@ -234,12 +455,32 @@ def test_tag_probes(mini_demo, tmp_path):
 def test_tag_head_study(mini_demo, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    (run / "models.json").write_text(json.dumps({"policy": str(mini_demo / "tiny"), "reward_model_base": str(mini_demo / "tiny")}))
+    (run / "models.json").write_text(
+        json.dumps({"policy": str(mini_demo / "tiny"), "reward_model_base": str(mini_demo / "tiny")})
+    )
     (run / "annotations").mkdir()
     (run / "annotations" / "arith-easy-train").symlink_to(mini_demo / "annotations")
-    result = _run("benchmarks.tag_head_study", ["--run", run, "--experiments", "demo-mc@1e-3,scripted-first@3e-4",
-                                                "--every", 1, "--train-problems", 8, "--policy-problems", 2,
-                                                "--probe-problems", 2, "--dev-problems", 2, "--out", tmp_path / "study"])
+    result = _run(
+        "benchmarks.tag_head_study",
+        [
+            "--run",
+            run,
+            "--experiments",
+            "demo-mc@1e-3,scripted-first@3e-4",
+            "--every",
+            1,
+            "--train-problems",
+            8,
+            "--policy-problems",
+            2,
+            "--probe-problems",
+            2,
+            "--dev-problems",
+            2,
+            "--out",
+            tmp_path / "study",
+        ],
+    )
     assert set(result) == {"demo-mc@1e-3", "scripted-first@3e-4"}
     assert all(row["dev_probe_curve"] and 0 <= row["test_probe"]["all"]["ordered"] <= 1 for row in result.values())
     assert (tmp_path / "study" / "study.png").stat().st_size > 0
@@ -252,3 +493,18 @@ def test_generator_draws_vary_the_miniatures_generators_not_the_annotation():
     sets = draw_overrides("generator", 2, "arith-easy")
     assert "models.policy=arith:arith-easy/policy?seed=2" in sets
     assert "models.completer=arith:arith-easy/completer?seed=2" in sets and not any("annotate" in s for s in sets)
+
+
+def test_rm_throughput(mini_demo, tmp_path):
+    argv = ["--annotations", mini_demo / "annotations", "--base", mini_demo / "tiny", "--repeats", 1, "--out", tmp_path]
+    result = _run("benchmarks.rm_throughput", argv)
+    grouped, mixed = result["grouped by length"], result["random order"]
+    assert grouped["computed_per_real_token"] <= mixed["computed_per_real_token"]
+    assert result["sides"]["random order"][0]["tokens_real"] == result["sides"]["grouped by length"][0]["tokens_real"]
+    assert (tmp_path / "rm_throughput.md").exists()
+
+
+def test_decode_host(tmp_path):
+    result = _run("benchmarks.decode_host", ["--rows", 16, "--repeats", 1, "--baseline", "HEAD", "--out", tmp_path])
+    assert result["same_samples"] is True and result["speedup"] > 0
+    assert all(figures["ms_per_step_median"] > 0 for figures in result["sides"].values())

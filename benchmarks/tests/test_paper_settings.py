@@ -24,8 +24,16 @@ def settings_rows() -> list[dict]:
         cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
         assert len(cells) == 5, f"a settings row has 5 cells: {line}"
         recipes, field, value, paper, where = cells
-        rows.append({"recipes": re.findall(r"`([^`]+)`", recipes), "field": field.strip("`"),
-                     "value": yaml.safe_load(value.strip("`")), "paper": paper, "where": where, "line": line})
+        rows.append(
+            {
+                "recipes": re.findall(r"`([^`]+)`", recipes),
+                "field": field.strip("`"),
+                "value": yaml.safe_load(value.strip("`")),
+                "paper": paper,
+                "where": where,
+                "line": line,
+            }
+        )
     return rows
 
 
@@ -56,9 +64,18 @@ def _recipes_of(row) -> list[str]:
 def test_the_table_has_a_row_for_every_paper_setting_and_covers_every_recipe():
     assert len(ROWS) >= 60
     fields = {row["field"] for row in ROWS}
-    for setting in ("annotate.samples_per_problem", "annotate.deduplicate", "annotate.n_rollouts", "sample.samples",
-                    "sample.repeats", "score.aggregation", "rl.settings.ppo.min_learning_rate", "rl.settings.rft.samples",
-                    "reward_models[*].training.learning_rate", "reward_models[*].training.max_length"):
+    for setting in (
+        "annotate.samples_per_problem",
+        "annotate.deduplicate",
+        "annotate.n_rollouts",
+        "sample.samples",
+        "sample.repeats",
+        "score.aggregation",
+        "rl.settings.ppo.min_learning_rate",
+        "rl.settings.rft.samples",
+        "reward_models[*].training.learning_rate",
+        "reward_models[*].training.max_length",
+    ):
         assert setting in fields, setting
     assert {stem for row in ROWS for stem in _recipes_of(row)} == set(PAPER_RECIPES)
 

@@ -15,8 +15,28 @@ from verikit.plugins import reset_plugins
 
 
 def annotate_args(model, out, *extra):
-    return ["annotate", "--dataset", "sums", "--split", "dev", "--limit", "2", "--generator", model, "--samples", "2",
-            "--n", "2", "--max-new-tokens", "24", "--device", "cpu", "--out", out, *extra]
+    return [
+        "annotate",
+        "--dataset",
+        "sums",
+        "--split",
+        "dev",
+        "--limit",
+        "2",
+        "--generator",
+        model,
+        "--samples",
+        "2",
+        "--n",
+        "2",
+        "--max-new-tokens",
+        "24",
+        "--device",
+        "cpu",
+        "--out",
+        out,
+        *extra,
+    ]
 
 
 def bad_gold_for(monkeypatch, which):
@@ -32,12 +52,18 @@ def bad_gold_for(monkeypatch, which):
     monkeypatch.setattr(toy_domain, "load_sums", with_bad_gold)
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"--dataset": "sumz"}, "did you mean 'sums'"),
-    ({"--generator": "missing-model-folder/"}, "no such model folder"),
-    ({"--strategy": "greedy"}, "--strategy: unknown annotation strategy 'greedy' (registered: binary-search, early-exit, naive)"),
-    ({"--estimator": "hardd"}, "--estimator: unknown estimator 'hardd'; did you mean 'hard'?"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"--dataset": "sumz"}, "did you mean 'sums'"),
+        ({"--generator": "missing-model-folder/"}, "no such model folder"),
+        (
+            {"--strategy": "greedy"},
+            "--strategy: unknown annotation strategy 'greedy' (registered: binary-search, early-exit, naive)",
+        ),
+        ({"--estimator": "hardd"}, "--estimator: unknown estimator 'hardd'; did you mean 'hard'?"),
+    ],
+)
 def test_a_run_that_fails_validation_writes_nothing(toy, toy_lm, tmp_path, change, words, run_cli):
     args = annotate_args(toy_lm, tmp_path / "ann")
     for option, value in change.items():
@@ -54,11 +80,15 @@ def test_a_run_that_fails_validation_writes_nothing(toy, toy_lm, tmp_path, chang
     assert code == 0, output
 
 
-def test_gold_answers_are_checked_before_sampling_and_nothing_labelled_is_an_error(toy, toy_lm, tmp_path, monkeypatch, run_cli):
+def test_gold_answers_are_checked_before_sampling_and_nothing_labelled_is_an_error(
+    toy, toy_lm, tmp_path, monkeypatch, run_cli
+):
     bad_gold_for(monkeypatch, {0, 1})
     from verikit.completers.transformers import TransformersCompleter
 
-    monkeypatch.setattr(TransformersCompleter, "complete", lambda *a, **k: pytest.fail("sampled although no gold is understood"))
+    monkeypatch.setattr(
+        TransformersCompleter, "complete", lambda *a, **k: pytest.fail("sampled although no gold is understood")
+    )
     code, output = run_cli(annotate_args(toy_lm, tmp_path / "ann"))
     assert code == 2 and "no gold answer is understood" in output and "'seventeen'" in output
     assert not (tmp_path / "ann").exists()
@@ -73,8 +103,16 @@ def test_nothing_labelled_exits_non_zero(toy, toy_lm, tmp_path, monkeypatch, run
 
 
 def test_retry_errors_recomputes_the_records_that_failed(toy, toy_lm, tmp_path, monkeypatch):
-    config = AnnotationConfig(dataset="sums", split="dev", limit=2, generator=str(toy_lm), samples_per_problem=2,
-                              n_rollouts=2, max_new_tokens=24, device="cpu")
+    config = AnnotationConfig(
+        dataset="sums",
+        split="dev",
+        limit=2,
+        generator=str(toy_lm),
+        samples_per_problem=2,
+        n_rollouts=2,
+        max_new_tokens=24,
+        device="cpu",
+    )
     with monkeypatch.context() as patch:
         bad_gold_for(patch, {0})
         first = annotate(config, tmp_path / "ann", progress=False)
@@ -89,13 +127,21 @@ def test_retry_errors_recomputes_the_records_that_failed(toy, toy_lm, tmp_path, 
 
 def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
     folder = tmp_path / "ann"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from verikit.annotation.storage import AnnotationStore
         AnnotationStore({str(folder)!r}, {{"x": 1}})
         print("holding", flush=True)
         time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         with pytest.raises(DataError, match="another annotation run .pid \\d+. is writing this folder"):

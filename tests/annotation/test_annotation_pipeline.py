@@ -1,8 +1,8 @@
 """The annotation pipeline end to end on the tests' ``sums`` domain with a tiny model: records, errors, resumption."""
 
-import re
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -16,8 +16,17 @@ from verikit.annotation.storage import load_records
 
 
 def config_for(model, **overrides):
-    settings = dict(dataset="sums", split="dev", limit=4, generator=str(model), samples_per_problem=2,
-                    n_rollouts=3, max_new_tokens=24, chunk_size=2, device="cpu")
+    settings = dict(
+        dataset="sums",
+        split="dev",
+        limit=4,
+        generator=str(model),
+        samples_per_problem=2,
+        n_rollouts=3,
+        max_new_tokens=24,
+        chunk_size=2,
+        device="cpu",
+    )
     settings.update(overrides)
     return AnnotationConfig(**settings)
 
@@ -37,10 +46,14 @@ def test_every_sampled_solution_becomes_one_record_with_one_label_per_step(toy, 
         assert all(len(v) <= 3 for v in record["verdicts"])
         assert record["rollouts_used"] == sum(len(v) for v in record["verdicts"])
     if strategy == "naive":
-        assert all(len(v) == 3 for r in records if not r["error"] for v in r["verdicts"][:-1] if r["final_correct"] is not None)
+        assert all(
+            len(v) == 3 for r in records if not r["error"] for v in r["verdicts"][:-1] if r["final_correct"] is not None
+        )
 
 
-def test_a_solution_without_steps_and_a_gold_answer_the_checker_cannot_read_are_counted(toy, toy_lm, tmp_path, monkeypatch):
+def test_a_solution_without_steps_and_a_gold_answer_the_checker_cannot_read_are_counted(
+    toy, toy_lm, tmp_path, monkeypatch
+):
     real = toy.load_sums
 
     def with_bad_gold(split="test", data_dir=None, limit=None):
@@ -57,9 +70,32 @@ def test_a_solution_without_steps_and_a_gold_answer_the_checker_cannot_read_are_
 
 
 def _command(model, out):
-    return [sys.executable, "-m", "verikit.cli", "annotate", "--dataset", "sums", "--split", "dev",
-            "--limit", "16", "--generator", str(model), "--samples", "2", "--n", "3", "--max-new-tokens", "30",
-            "--chunk-size", "1", "--device", "cpu", "--out", str(out)]
+    return [
+        sys.executable,
+        "-m",
+        "verikit.cli",
+        "annotate",
+        "--dataset",
+        "sums",
+        "--split",
+        "dev",
+        "--limit",
+        "16",
+        "--generator",
+        str(model),
+        "--samples",
+        "2",
+        "--n",
+        "3",
+        "--max-new-tokens",
+        "30",
+        "--chunk-size",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
 
 
 @pytest.mark.slow
@@ -71,7 +107,9 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_dataset(t
     interrupted = tmp_path / "interrupted"
     kills = 0
     for _ in range(4):
-        process = subprocess.Popen(_command(toy_lm, interrupted), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            _command(toy_lm, interrupted), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(3.0, 7.0))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
@@ -84,18 +122,23 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_dataset(t
 
 
 def _labels(folder):
-    return {(r["problem_id"], r["sample_index"]): (r["solution"], r["hard_labels"], r["soft_labels"])
-            for r in load_records(folder)}
+    return {
+        (r["problem_id"], r["sample_index"]): (r["solution"], r["hard_labels"], r["soft_labels"])
+        for r in load_records(folder)
+    }
 
 
 @pytest.mark.parametrize("strategy", ["naive", "early-exit"])
-def test_the_same_seed_gives_the_same_labels_whatever_the_chunk_round_and_batch_sizes(toy, toy_lm, tmp_path, strategy,
-                                                                                       monkeypatch):
+def test_the_same_seed_gives_the_same_labels_whatever_the_chunk_round_and_batch_sizes(
+    toy, toy_lm, tmp_path, strategy, monkeypatch
+):
     # every solution and every rollout is drawn from its own keyed stream, so scheduling changes speed, not labels
     import hashlib
 
     # the random toy model never reaches a gold answer: a verdict that is a coin flip of the text makes labels vary
-    monkeypatch.setattr(toy.SumChecker, "is_correct", lambda self, text, gold: hashlib.md5(text.encode()).digest()[0] < 80)
+    monkeypatch.setattr(
+        toy.SumChecker, "is_correct", lambda self, text, gold: hashlib.md5(text.encode()).digest()[0] < 80
+    )
     slow = config_for(toy_lm, strategy=strategy, limit=6, n_rollouts=4, chunk_size=1, round_size=1, batch_size=3)
     fast = config_for(toy_lm, strategy=strategy, limit=6, n_rollouts=4, chunk_size=6, round_size=4, batch_size=512)
     annotate(slow, tmp_path / "slow", progress=False)

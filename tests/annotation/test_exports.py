@@ -3,9 +3,15 @@ import json
 import pytest
 
 from verikit.annotation.exports import export
-from verikit.format import (from_math_shepherd, math_shepherd_line, to_math_shepherd, to_trl, with_step_prefixes,
-                            without_step_prefixes)
 from verikit.errors import DataError
+from verikit.format import (
+    from_math_shepherd,
+    math_shepherd_line,
+    to_math_shepherd,
+    to_trl,
+    with_step_prefixes,
+    without_step_prefixes,
+)
 
 
 def test_released_math_shepherd_rows_round_trip_byte_for_byte(shared_data_dir, tmp_path):
@@ -26,8 +32,12 @@ def test_released_math_shepherd_rows_round_trip_byte_for_byte(shared_data_dir, t
 
 
 def test_a_question_that_contains_step_1_is_split_where_the_steps_begin():
-    record = {"question": "A list reads ' Step 1: wash'. How many steps does it have?",
-              "steps": ["Step 1: It has one step.", "Step 2: The answer is 1"], "hard_labels": [True, True], "task": "GSM8K"}
+    record = {
+        "question": "A list reads ' Step 1: wash'. How many steps does it have?",
+        "steps": ["Step 1: It has one step.", "Step 2: The answer is 1"],
+        "hard_labels": [True, True],
+        "task": "GSM8K",
+    }
     back = from_math_shepherd(to_math_shepherd(record))
     assert back["question"] == record["question"] and back["steps"] == record["steps"]
 
@@ -38,8 +48,14 @@ def test_step_prefixes_on_and_off():
 
 
 def test_verikit_to_math_shepherd_to_verikit_and_to_trl_keep_labels():
-    record = {"question": "7+3*4-2=?", "steps": ["Step 1: 3*4=12, so 7+12-2", "Step 2: 7+12=20, so 20-2", "The answer is 18"],
-              "hard_labels": [True, False, False], "soft_labels": [0.75, 0.0, 0.0], "domain": "arith", "key": "k"}
+    record = {
+        "question": "7+3*4-2=?",
+        "steps": ["Step 1: 3*4=12, so 7+12-2", "Step 2: 7+12=20, so 20-2", "The answer is 18"],
+        "hard_labels": [True, False, False],
+        "soft_labels": [0.75, 0.0, 0.0],
+        "domain": "arith",
+        "key": "k",
+    }
     row = to_math_shepherd(record)
     assert row["input"] == "7+3*4-2=? Step 1: 3*4=12, so 7+12-2 ки\nStep 2: 7+12=20, so 20-2 ки\nThe answer is 18 ки"
     assert row["label"] == "7+3*4-2=? Step 1: 3*4=12, so 7+12-2 +\nStep 2: 7+12=20, so 20-2 -\nThe answer is 18 -"
@@ -57,8 +73,22 @@ def test_bad_math_shepherd_rows_name_the_line_and_field():
 
 
 def test_export_skips_unlabelled_records_and_writes_each_format(tmp_path):
-    good = {"question": "q", "steps": ["a"], "hard_labels": [True], "soft_labels": [1.0], "domain": "arith", "error": None}
-    bad = {"question": "q", "steps": [], "hard_labels": [], "soft_labels": [], "domain": "arith", "error": "solution has no steps"}
+    good = {
+        "question": "q",
+        "steps": ["a"],
+        "hard_labels": [True],
+        "soft_labels": [1.0],
+        "domain": "arith",
+        "error": None,
+    }
+    bad = {
+        "question": "q",
+        "steps": [],
+        "hard_labels": [],
+        "soft_labels": [],
+        "domain": "arith",
+        "error": "solution has no steps",
+    }
     assert export([good, bad], "math-shepherd", tmp_path / "ms.jsonl") == 1
     assert export([good, bad], "trl", tmp_path / "trl.jsonl") == 1
     assert export([good, bad], "parquet", tmp_path / "x.parquet") == 1

@@ -7,8 +7,19 @@ from verikit.errors import DataError
 
 
 def _record(key, steps, verdicts, final_correct, strategy="naive", n=4):
-    return {"key": key, "problem_id": key, "question": "q", "gold_answer": "1", "domain": "toy", "steps": steps,
-            "verdicts": verdicts, "final_correct": final_correct, "strategy": strategy, "n_rollouts": n, "error": None}
+    return {
+        "key": key,
+        "problem_id": key,
+        "question": "q",
+        "gold_answer": "1",
+        "domain": "toy",
+        "steps": steps,
+        "verdicts": verdicts,
+        "final_correct": final_correct,
+        "strategy": strategy,
+        "n_rollouts": n,
+        "error": None,
+    }
 
 
 def test_labels_are_scored_against_gold_for_each_strategy_and_n():
@@ -23,7 +34,13 @@ def test_labels_are_scored_against_gold_for_each_strategy_and_n():
     assert result["early-exit"][1]["accuracy"] == pytest.approx(4 / 6)  # same misses: no later step witnesses them
     assert result["naive"][4]["rollouts_per_solution"] == 8
     assert result["binary-search"][4]["rollouts_per_solution"] < 8
-    assert result["counts"] == {"solutions": 2, "steps": 6, "bad_steps": 3, "correct_solutions": 0, "excluded_with_error": 0}
+    assert result["counts"] == {
+        "solutions": 2,
+        "steps": 6,
+        "bad_steps": 3,
+        "correct_solutions": 0,
+        "excluded_with_error": 0,
+    }
     assert result["soft"][4]["step_auc"] == 1.0
 
 
@@ -33,11 +50,23 @@ def test_quality_needs_naive_annotation_with_enough_rollouts():
 
 
 def test_prm800k_rows_become_steps_with_human_labels(tmp_path):
-    row = {"question": {"problem": "What is 1+1?", "ground_truth_answer": "2"},
-           "label": {"steps": [{"completions": [{"text": "1+1=2.", "rating": 1}], "chosen_completion": 0},
-                               {"completions": [{"text": "So 3.", "rating": -1}, {"text": "So 2.", "rating": 1}], "chosen_completion": 0},
-                               {"completions": [{"text": "x", "rating": 0}], "chosen_completion": None,
-                                "human_completion": {"text": "The answer is 2.", "rating": None}}]}}
+    row = {
+        "question": {"problem": "What is 1+1?", "ground_truth_answer": "2"},
+        "label": {
+            "steps": [
+                {"completions": [{"text": "1+1=2.", "rating": 1}], "chosen_completion": 0},
+                {
+                    "completions": [{"text": "So 3.", "rating": -1}, {"text": "So 2.", "rating": 1}],
+                    "chosen_completion": 0,
+                },
+                {
+                    "completions": [{"text": "x", "rating": 0}],
+                    "chosen_completion": None,
+                    "human_completion": {"text": "The answer is 2.", "rating": None},
+                },
+            ]
+        },
+    }
     path = tmp_path / "prm800k.jsonl"
     path.write_text(json.dumps(row) + "\n" + json.dumps({"question": {}, "label": {}}) + "\n")
     with pytest.raises(DataError, match="prm800k.jsonl:2: field 'question.problem'"):

@@ -13,7 +13,9 @@ ray = pytest.importorskip("ray", reason="Ray is installed by `make install` (ext
 
 
 def _dataset(folder):
-    return {r["key"]: (r["chunk"], r["hard_labels"], r["soft_labels"], r["error"]) for r in verikit.load_annotations(folder)}
+    return {
+        r["key"]: (r["chunk"], r["hard_labels"], r["soft_labels"], r["error"]) for r in verikit.load_annotations(folder)
+    }
 
 
 @pytest.mark.slow
@@ -22,8 +24,18 @@ def test_two_ray_workers_one_killed_mid_run_give_the_single_process_dataset(toy,
 
     from verikit.annotation.distributed import annotate_with_ray
 
-    config = AnnotationConfig(dataset="sums", split="dev", limit=10, generator=str(toy_lm), samples_per_problem=2,
-                              n_rollouts=2, chunk_size=2, max_new_tokens=24, device="cpu", temperature=1.0)
+    config = AnnotationConfig(
+        dataset="sums",
+        split="dev",
+        limit=10,
+        generator=str(toy_lm),
+        samples_per_problem=2,
+        n_rollouts=2,
+        chunk_size=2,
+        max_new_tokens=24,
+        device="cpu",
+        temperature=1.0,
+    )
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as in the workers: the same kernels, the same floating-point sums
     try:

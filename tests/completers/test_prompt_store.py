@@ -11,7 +11,9 @@ from verikit.completers.prompt_store import PromptStore, order_for_reuse  # noqa
 def _layers(tokens, layers=2):
     """Fake per-layer keys/values whose entries name the token they belong to (so a crop can be checked)."""
     column = torch.tensor(tokens, dtype=torch.float32)[None, None, :, None]
-    return [(column.expand(1, 2, len(tokens), 4) + layer, -column.expand(1, 2, len(tokens), 4)) for layer in range(layers)]
+    return [
+        (column.expand(1, 2, len(tokens), 4) + layer, -column.expand(1, 2, len(tokens), 4)) for layer in range(layers)
+    ]
 
 
 def test_a_prefix_of_a_stored_prompt_is_answered_by_cropping_it():
@@ -79,5 +81,6 @@ def test_the_completer_answers_later_prefixes_from_the_store_with_the_same_sampl
     # greedy, against generate() itself
     slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", buffered=False)
     stored.complete(PROMPTS[2:3], n=2, temperature=0, max_new_tokens=16)
-    assert stored.complete(PROMPTS[:2], n=2, temperature=0, max_new_tokens=16) == \
-        slow.complete(PROMPTS[:2], n=2, temperature=0, max_new_tokens=16)
+    assert stored.complete(PROMPTS[:2], n=2, temperature=0, max_new_tokens=16) == slow.complete(
+        PROMPTS[:2], n=2, temperature=0, max_new_tokens=16
+    )

@@ -24,7 +24,9 @@ def _reference(query, prompt_keys, prompt_values, prompt_mask, own_keys, own_val
 
 @pytest.mark.parametrize("separate_after,separate_from", [(12, 4), (10**6, None)])
 @pytest.mark.parametrize("group", [1, 2])
-def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(group, separate_after, separate_from, monkeypatch):
+def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(
+    group, separate_after, separate_from, monkeypatch
+):
     """Interleaved throughout, or kept apart from step 4 on (once a query would read 12 of its siblings' tokens)."""
     from verikit.completers import shared_prefix
 
@@ -32,7 +34,10 @@ def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(group,
     monkeypatch.setattr(shared_prefix, "SEPARATE_AFTER", separate_after)
     prompts, n, kv_heads, dim, prompt_length, steps = 3, 4, 2, 8, 7, 40  # 40 steps: the buffers grow past 32
     heads, rows = kv_heads * group, prompts * n
-    prompt_keys, prompt_values = torch.randn(prompts, kv_heads, prompt_length, dim), torch.randn(prompts, kv_heads, prompt_length, dim)
+    prompt_keys, prompt_values = (
+        torch.randn(prompts, kv_heads, prompt_length, dim),
+        torch.randn(prompts, kv_heads, prompt_length, dim),
+    )
     prompt_mask = torch.ones(prompts, prompt_length, dtype=torch.long)
     prompt_mask[1, :3] = 0  # left padding
     layer = shared_prefix.layer_class()(prompt_keys, prompt_values, prompt_mask, n, capacity=steps)
@@ -48,7 +53,11 @@ def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(group,
                 keep = torch.tensor([r for r in range(len(kept)) if r // n != 1])
                 layer.batch_select_indices(keep)
                 kept, own_keys, own_values = kept[keep], own_keys[keep], own_values[keep]
-                prompt_keys, prompt_values, prompt_mask = prompt_keys[[0, 2]], prompt_values[[0, 2]], prompt_mask[[0, 2]]
+                prompt_keys, prompt_values, prompt_mask = (
+                    prompt_keys[[0, 2]],
+                    prompt_values[[0, 2]],
+                    prompt_mask[[0, 2]],
+                )
             count = len(kept)
             new_keys, new_values = torch.randn(count, kv_heads, 1, dim), torch.randn(count, kv_heads, 1, dim)
             own_keys, own_values = torch.cat([own_keys, new_keys], 2), torch.cat([own_values, new_values], 2)
@@ -67,12 +76,16 @@ def test_a_group_of_rows_attends_to_its_prompt_and_each_to_its_own_tokens(group,
 
 
 def test_twins_write_their_model_rows_keys_and_read_as_the_rows_they_stand_for():
-    """Six cache rows (two prompts × 3) computed by three model rows: rows 0-2 one sequence, row 3 alone, rows 4-5 one."""
+    """Six cache rows (two prompts × 3) computed by three model rows: rows 0-2 one sequence, row 3 alone, rows 4-5
+    one."""
     from verikit.completers import shared_prefix
 
     torch.manual_seed(1)
     prompts, n, kv_heads, dim, prompt_length = 2, 3, 2, 8, 5
-    prompt_keys, prompt_values = torch.randn(prompts, kv_heads, prompt_length, dim), torch.randn(prompts, kv_heads, prompt_length, dim)
+    prompt_keys, prompt_values = (
+        torch.randn(prompts, kv_heads, prompt_length, dim),
+        torch.randn(prompts, kv_heads, prompt_length, dim),
+    )
     prompt_mask = torch.ones(prompts, prompt_length, dtype=torch.long)
     layer = shared_prefix.layer_class()(prompt_keys, prompt_values, prompt_mask, n, capacity=8)
     twins = shared_prefix.Twins.of_groups(prompts * n, n)
@@ -93,6 +106,7 @@ def test_twins_write_their_model_rows_keys_and_read_as_the_rows_they_stand_for()
     finally:
         shared_prefix._active.cache = None
     # row 2 parts from rows 0-1 (token 6), row 3 finishes: three model rows; a finished row stands for none of them
-    parted = twins.after(torch.tensor([4, 4, 6, 1, 2, 2]), torch.tensor([False, False, False, True, False, False]),
-                         vocabulary=10)
+    parted = twins.after(
+        torch.tensor([4, 4, 6, 1, 2, 2]), torch.tensor([False, False, False, True, False, False]), vocabulary=10
+    )
     assert parted.firsts.tolist() == [0, 2, 4] and parted.source.tolist() == [0, 0, 1, 0, 2, 2]

@@ -68,7 +68,9 @@ def test_bad_arguments_are_clear(toy_lm):
         TransformersCompleter(model)
 
 
-STEP_PREFIXES = ["7+3*4-2=?\n" + "".join(f"Step {k}: {k}+{k}={2 * k}\n" for k in range(1, last + 1)) for last in range(0, 8)]
+STEP_PREFIXES = [
+    "7+3*4-2=?\n" + "".join(f"Step {k}: {k}+{k}={2 * k}\n" for k in range(1, last + 1)) for last in range(0, 8)
+]
 
 
 @pytest.mark.parametrize("batch_size", [1, 64])
@@ -99,8 +101,9 @@ MIXED = STEP_PREFIXES[::-1] + PROMPTS  # long and short prompts in one batch: le
 @pytest.mark.parametrize("stop", [None, ["\n"]])
 def test_the_buffered_loop_decodes_greedily_exactly_as_generate(toy_lm, prefix_cache, stop):
     fast = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=16, prefix_cache=prefix_cache)
-    slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=16, prefix_cache=prefix_cache,
-                             buffered=False)
+    slow = verikit.completer(
+        "transformers", model=str(toy_lm), device="cpu", batch_size=16, prefix_cache=prefix_cache, buffered=False
+    )
     expected = slow.complete(MIXED, n=2, temperature=0, max_new_tokens=24, stop=stop)
     got = fast.complete(MIXED, n=2, temperature=0, max_new_tokens=24, stop=stop)
     assert got == expected
@@ -138,8 +141,9 @@ def test_a_stop_string_the_loop_cannot_watch_falls_back_to_generate(toy_lm):
     slow = verikit.completer("transformers", model=str(toy_lm), device="cpu", buffered=False)
     stop = ["1+"]  # two tokens: only generate's stop strings can honour it
     assert fast._buffered_stop_ids(stop) is None and fast._buffered_stop_ids(["\n"]) is not None
-    assert fast.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop) == \
-        slow.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop)
+    assert fast.complete(PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop) == slow.complete(
+        PROMPTS, n=3, temperature=1.0, max_new_tokens=20, seed=2, stop=stop
+    )
 
 
 @pytest.mark.parametrize("separate_after", [256, 4])  # rows interleaved throughout, or kept apart after a few tokens
@@ -207,16 +211,19 @@ def test_twins_are_computed_once_and_sample_what_every_row_would(toy_lm, keyed, 
 def test_keyed_samples_do_not_depend_on_the_batch_they_are_drawn_in(toy_lm):
     seeds = [[1000 * i + j for j in range(4)] for i in range(len(MIXED))]
     reference = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=64).complete(
-        MIXED, n=4, temperature=0.9, max_new_tokens=20, sample_seeds=seeds, seed=1)
+        MIXED, n=4, temperature=0.9, max_new_tokens=20, sample_seeds=seeds, seed=1
+    )
     assert len({t for sample in reference for t in sample}) > len(MIXED)  # really sampled
     small = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=3, shared_prefix=False)
     assert small.complete(MIXED, n=4, temperature=0.9, max_new_tokens=20, sample_seeds=seeds, seed=7) == reference
     # the prompts in another order, and their samples asked for two at a time in two calls
     order = list(range(len(MIXED)))[::-1]
-    first = small.complete([MIXED[i] for i in order], n=2, temperature=0.9, max_new_tokens=20,
-                           sample_seeds=[seeds[i][:2] for i in order])
-    second = small.complete([MIXED[i] for i in order], n=2, temperature=0.9, max_new_tokens=20,
-                            sample_seeds=[seeds[i][2:] for i in order])
+    first = small.complete(
+        [MIXED[i] for i in order], n=2, temperature=0.9, max_new_tokens=20, sample_seeds=[seeds[i][:2] for i in order]
+    )
+    second = small.complete(
+        [MIXED[i] for i in order], n=2, temperature=0.9, max_new_tokens=20, sample_seeds=[seeds[i][2:] for i in order]
+    )
     for position, i in enumerate(order):
         assert first[position] + second[position] == reference[i]
     other = [[seed + 1 for seed in row] for row in seeds]
@@ -229,8 +236,9 @@ def test_keyed_sampling_draws_from_the_models_distribution(toy_lm):
     import torch
 
     completer = verikit.completer("transformers", model=str(toy_lm), device="cpu", batch_size=4000)
-    draws = completer.complete(["1+2=?\n"], n=4000, temperature=1.0, max_new_tokens=1,
-                               sample_seeds=[list(range(4000))])[0]
+    draws = completer.complete(
+        ["1+2=?\n"], n=4000, temperature=1.0, max_new_tokens=1, sample_seeds=[list(range(4000))]
+    )[0]
     tokenizer = completer.tokenizer
     with torch.no_grad():
         probabilities = completer.model(**tokenizer(["1+2=?\n"], return_tensors="pt")).logits[0, -1].softmax(-1)
@@ -240,8 +248,9 @@ def test_keyed_sampling_draws_from_the_models_distribution(toy_lm):
             expected = probabilities[token_id].item()
             observed = sum(d == text for d in draws) / 4000
             assert abs(observed - expected) < 4 * (expected * (1 - expected) / 4000) ** 0.5 + 1e-3
-    nucleus = completer.complete(["1+2=?\n"], n=300, temperature=1.0, top_p=1e-4, max_new_tokens=1,
-                                 sample_seeds=[list(range(300))])[0]
+    nucleus = completer.complete(
+        ["1+2=?\n"], n=300, temperature=1.0, top_p=1e-4, max_new_tokens=1, sample_seeds=[list(range(300))]
+    )[0]
     assert len(set(nucleus)) == 1
 
 

@@ -1,17 +1,25 @@
-"""Every paper recipe in benchmarks/math/recipes runs end to end under --smoke (tiny local model, real rows)."""
+"""Every paper recipe (verikit-math's recipes/) runs end to end under --smoke (tiny local model, real rows)."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-RECIPES = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "math" / "recipes").glob("*.yaml"))
+from verikit_math.plugin import RECIPES as FOLDER
+
+RECIPES = sorted(FOLDER.glob("*.yaml"))
 
 
 def test_there_are_recipes_for_every_table_and_the_reward_models():
     names = {p.stem for p in RECIPES}
-    assert {"reward-models", "table1-llama2-70b", "table1-llemma-34b", "table1-deepseek-67b", "table2-mistral7b",
-            "table2-llama2-7b", "table3-mistral7b"} <= names
+    assert {
+        "reward-models",
+        "table1-llama2-70b",
+        "table1-llemma-34b",
+        "table1-deepseek-67b",
+        "table2-mistral7b",
+        "table2-llama2-7b",
+        "table3-mistral7b",
+    } <= names
 
 
 @pytest.mark.slow
@@ -39,4 +47,6 @@ def test_the_paper_recipes_check_their_hub_models(tmp_path, run_cli, monkeypatch
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here: fail at once instead of retrying
     out = tmp_path / "never"
     code, output = run_cli(["reproduce", "--recipe", RECIPES[0], "--out", out])
-    assert code != 0 and re.search(r"field '(models|finetune\.models\.\d)\.\w+': hub model", output) and not out.exists()
+    assert (
+        code != 0 and re.search(r"field '(models|finetune\.models\.\d)\.\w+': hub model", output) and not out.exists()
+    )

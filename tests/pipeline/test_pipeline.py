@@ -37,10 +37,14 @@ EDITED_ROWS: dict[str, tuple[str, str]] = {}
 
 def load_doubling(split="test", data_dir=None, limit=None):
     start = {"train": 1, "dev": 100, "test": 200}[split]
-    problems = [Problem(id=f"double-{split}-{n}", question=f"Double {n}.", gold_answer=str(2 * n), domain="doubling")
-                for n in range(start, start + (limit or 20))]
-    return [p.model_copy(update=dict(zip(("question", "gold_answer"), EDITED_ROWS[p.id]))) if p.id in EDITED_ROWS else p
-            for p in problems]
+    problems = [
+        Problem(id=f"double-{split}-{n}", question=f"Double {n}.", gold_answer=str(2 * n), domain="doubling")
+        for n in range(start, start + (limit or 20))
+    ]
+    return [
+        p.model_copy(update=dict(zip(("question", "gold_answer"), EDITED_ROWS[p.id]))) if p.id in EDITED_ROWS else p
+        for p in problems
+    ]
 
 
 @hookimpl
@@ -55,8 +59,16 @@ def register_datasets(register):
 
 @hookimpl
 def register_domains(register):
-    register("doubling", Domain(name="doubling", answer_checker="doubling", step_splitter="lines", datasets=["doubling"],
-                                prompt_template="Q: {question}\nA:"))
+    register(
+        "doubling",
+        Domain(
+            name="doubling",
+            answer_checker="doubling",
+            step_splitter="lines",
+            datasets=["doubling"],
+            prompt_template="Q: {question}\nA:",
+        ),
+    )
 
 
 RECIPE = """
@@ -113,15 +125,22 @@ def test_a_domain_defined_in_a_test_file_gets_table_1_from_a_recipe_alone(doubli
     for point in table.values():
         assert 0.0 <= point["ci_low"] <= point["acc"] <= point["ci_high"] <= 1.0
     assert (out / "select" / "doubling-test.png").stat().st_size > 0
-    rows = [json.loads(line) for shard in sorted((out / "samples" / "doubling-test").glob("shard-*.jsonl"))
-            for line in shard.read_text().splitlines()]
+    rows = [
+        json.loads(line)
+        for shard in sorted((out / "samples" / "doubling-test").glob("shard-*.jsonl"))
+        for line in shard.read_text().splitlines()
+    ]
     assert [r["id"] for r in rows] == [f"double-test-{n}" for n in range(200, 205)]
     assert all(len(r["samples"]) == 3 and len(r["tokens"]) == 3 for r in rows)
     sampling = report["stages"]["sample"]["result"]["doubling-test"]
     assert sampling["generated_tokens"] > 0 and sampling["tokens_per_second"] > 0
     meta = json.loads((out / "samples" / "doubling-test" / "meta.json").read_text())
     assert meta["prompt_template"] == "Question: {question}\nSteps:\n"  # the recipe's template, not the domain's
-    records = [json.loads(line) for f in (out / "annotations" / "doubling-train").glob("*.jsonl") for line in f.read_text().splitlines()]
+    records = [
+        json.loads(line)
+        for f in (out / "annotations" / "doubling-train").glob("*.jsonl")
+        for line in f.read_text().splitlines()
+    ]
     assert records and all(r["domain"] == "doubling" for r in records)
     for name in ("prm", "orm"):
         assert (out / "reward_models" / name / "verikit_rm.json").exists()
@@ -156,7 +175,9 @@ def test_killing_the_sample_stage_and_resuming_gives_identical_samples(doubling,
     with pytest.raises(Killed):
         run_sample(killed, on_shard_done=kill_after_first)
     folder = killed.out / "samples" / "doubling-test"
-    assert sorted(p.name for p in folder.glob("shard-*")) == ["shard-00000.jsonl"]  # one shard done, nothing half-written
+    assert sorted(p.name for p in folder.glob("shard-*")) == [
+        "shard-00000.jsonl"
+    ]  # one shard done, nothing half-written
     report = run_sample(killed)["doubling-test"]
     assert report["shards_reused"] == 1 and report["shards_generated"] == 2
     for shard in sorted((whole.out / "samples" / "doubling-test").glob("shard-*.jsonl")):
@@ -185,8 +206,9 @@ def test_a_new_prm_rescores_the_saved_samples_without_generating(doubling, doubl
         return refuse if kind == "completers" else target
 
     monkeypatch.setattr(components, "lookup", no_generation)
-    report = reproduce(path, out, stages=["train", "score", "select"],
-                       overrides=["reward_models.0.training.learning_rate=3.0e-3"])  # a new PRM
+    report = reproduce(
+        path, out, stages=["train", "score", "select"], overrides=["reward_models.0.training.learning_rate=3.0e-3"]
+    )  # a new PRM
     assert {p: p.stat().st_mtime_ns for p in shards} == shards
     scoring = report["stages"]["score"]["result"]["doubling-test"]
     assert scoring["prm"]["reused"] is False and scoring["orm"]["reused"] is True
@@ -201,7 +223,9 @@ def _reused(report) -> dict[str, bool]:
     flags = {f"annotate/{k}": v["reused"] for k, v in stages["annotate"]["result"].items()}
     flags |= {f"train/{k}": v["reused"] for k, v in stages["train"]["result"].items()}
     flags |= {f"sample/{k}": v["reused"] for k, v in stages["sample"]["result"].items()}
-    flags |= {f"score/{k}/{rm}": v["reused"] for k, by_rm in stages["score"]["result"].items() for rm, v in by_rm.items()}
+    flags |= {
+        f"score/{k}/{rm}": v["reused"] for k, by_rm in stages["score"]["result"].items() for rm, v in by_rm.items()
+    }
     return flags
 
 
@@ -224,7 +248,9 @@ def test_a_changed_input_reruns_exactly_the_stages_downstream_of_it(doubling, do
     policy, base = tmp_path / "policy", tmp_path / "base"
     shutil.copytree(doubling_lm, policy)
     shutil.copytree(doubling_lm, base)
-    text = RECIPE.replace("models: {{generator: {model}}}", "models: {{generator: {model}, reward_model_base: " + str(base) + "}}")
+    text = RECIPE.replace(
+        "models: {{generator: {model}}}", "models: {{generator: {model}, reward_model_base: " + str(base) + "}}"
+    )
     path = _recipe(tmp_path, str(policy), text)
     out = tmp_path / "run"
     first = _reused(reproduce(path, out))
@@ -237,7 +263,9 @@ def test_a_changed_input_reruns_exactly_the_stages_downstream_of_it(doubling, do
     assert rerun() == set()  # nothing changed: everything reused
 
     # the reward models' base retrained in place: the reward models and their scores, nothing else
-    _retrain_in_place(str(base), [f"Question: Double {n}.\nSteps:\n{2 * n}\nThe answer is {2 * n}." for n in range(300)])
+    _retrain_in_place(
+        str(base), [f"Question: Double {n}.\nSteps:\n{2 * n}\nThe answer is {2 * n}." for n in range(300)]
+    )
     assert rerun() == {"train/prm", "train/orm", "score/doubling-test/prm", "score/doubling-test/orm"}
 
     # a test row regenerated: the samples and their scores; the annotation and the reward models are reused
@@ -246,12 +274,19 @@ def test_a_changed_input_reruns_exactly_the_stages_downstream_of_it(doubling, do
 
     # a training row regenerated: its annotation, the reward models trained on it and their scores; not the samples
     monkeypatch.setitem(EDITED_ROWS, "double-train-2", ("Double 9.", "18"))
-    assert rerun() == {"annotate/doubling-train", "train/prm", "train/orm", "score/doubling-test/prm",
-                       "score/doubling-test/orm"}
+    assert rerun() == {
+        "annotate/doubling-train",
+        "train/prm",
+        "train/orm",
+        "score/doubling-test/prm",
+        "score/doubling-test/orm",
+    }
 
     # the generator (policy and completer) retrained in place: everything it made, i.e. everything
-    _retrain_in_place(str(policy), [f"Question: Double {n}.\nSteps:\n{n} + {n} = {2 * n}\nThe answer is {2 * n}."
-                                    for n in range(0, 300, 2)])
+    _retrain_in_place(
+        str(policy),
+        [f"Question: Double {n}.\nSteps:\n{n} + {n} = {2 * n}\nThe answer is {2 * n}." for n in range(0, 300, 2)],
+    )
     assert rerun() == every
 
 
@@ -286,16 +321,34 @@ select: {{repeats: 2}}
 # -- bad input: one line naming the file and the field, nothing written ------------------------------------------
 
 
-@pytest.mark.parametrize("change, field", [
-    (lambda t: t.replace("samples: 3", "samples: 3\n  sampels: 4"), "sample.sampels"),
-    (lambda t: t.replace("domain: doubling", "domain: tripling"), "domain"),
-    (lambda t: t.replace("split: test, limit: 5", "split: test, limit: 5}}, {{name: doubel, split: test"), "sample.datasets.1.name"),
-    (lambda t: t.replace("models: {{generator: {model}}}", "models: {{generator: ./no/such/model}}"), "models.generator"),
-    (lambda t: t.replace("models: {{generator: {model}}}", "models: {{generator: nobody:thing}}"), "models.generator"),
-    (lambda t: t.replace("epochs: 1, batch_size: 4}}}}\n  - {{name: orm", "epochs: 1, batch_sise: 4}}}}\n  - {{name: orm"),
-     "reward_models.0"),
-])
-def test_a_bad_recipe_fails_before_any_work_naming_file_and_field(doubling, doubling_lm, tmp_path, run_cli, change, field):
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda t: t.replace("samples: 3", "samples: 3\n  sampels: 4"), "sample.sampels"),
+        (lambda t: t.replace("domain: doubling", "domain: tripling"), "domain"),
+        (
+            lambda t: t.replace("split: test, limit: 5", "split: test, limit: 5}}, {{name: doubel, split: test"),
+            "sample.datasets.1.name",
+        ),
+        (
+            lambda t: t.replace("models: {{generator: {model}}}", "models: {{generator: ./no/such/model}}"),
+            "models.generator",
+        ),
+        (
+            lambda t: t.replace("models: {{generator: {model}}}", "models: {{generator: nobody:thing}}"),
+            "models.generator",
+        ),
+        (
+            lambda t: t.replace(
+                "epochs: 1, batch_size: 4}}}}\n  - {{name: orm", "epochs: 1, batch_sise: 4}}}}\n  - {{name: orm"
+            ),
+            "reward_models.0",
+        ),
+    ],
+)
+def test_a_bad_recipe_fails_before_any_work_naming_file_and_field(
+    doubling, doubling_lm, tmp_path, run_cli, change, field
+):
     path = tmp_path / "bad.yaml"
     path.write_text(change(RECIPE).format(model=doubling_lm))
     out = tmp_path / "never"
@@ -310,7 +363,12 @@ def test_a_bad_recipe_fails_before_any_work_naming_file_and_field(doubling, doub
 def test_an_unknown_stage_fails_before_any_work(doubling, doubling_lm, tmp_path, run_cli):
     out = tmp_path / "never"
     code, output = run_cli(["reproduce", "--recipe", _recipe(tmp_path, doubling_lm), "--out", out, "--stage", "smaple"])
-    assert code != 0 and "unknown pipeline stage 'smaple'" in output and "did you mean 'sample'" in output and not out.exists()
+    assert (
+        code != 0
+        and "unknown pipeline stage 'smaple'" in output
+        and "did you mean 'sample'" in output
+        and not out.exists()
+    )
 
 
 def test_a_gpu_precision_on_a_cpu_machine_fails_before_any_work(doubling, doubling_lm, tmp_path, run_cli):
@@ -318,8 +376,10 @@ def test_a_gpu_precision_on_a_cpu_machine_fails_before_any_work(doubling, doubli
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    text = RECIPE.replace("training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}\n  - {{name: orm",
-                          "training: {{precision: bf16-mixed}}}}\n  - {{name: orm")
+    text = RECIPE.replace(
+        "training: {{learning_rate: 1.0e-3, epochs: 1, batch_size: 4}}}}\n  - {{name: orm",
+        "training: {{precision: bf16-mixed}}}}\n  - {{name: orm",
+    )
     out = tmp_path / "never"
     code, output = run_cli(["reproduce", "--recipe", _recipe(tmp_path, doubling_lm, text), "--out", out])
     assert code != 0 and "reward_models.0.training.precision" in output and not out.exists()
@@ -354,7 +414,9 @@ def test_each_stage_releases_its_engine_before_the_next_loads(doubling, doubling
     from verikit.pipeline import reproduce
 
     EVENTS.clear()
-    text = RECIPE.replace("models: {{generator: {model}}}", "models: {{generator: {model}}}\nbackend: {{name: recording}}")
+    text = RECIPE.replace(
+        "models: {{generator: {model}}}", "models: {{generator: {model}}}\nbackend: {{name: recording}}"
+    )
     reproduce(_recipe(tmp_path, doubling_lm, text), tmp_path / "run")
     opened = [engine for event, engine in EVENTS if event == "open"]
     assert len(opened) == 2  # one engine for annotation (generator = completer), one for sampling
@@ -368,8 +430,10 @@ def test_each_stage_releases_its_engine_before_the_next_loads(doubling, doubling
 def test_reward_models_train_under_accelerate_launch(doubling_lm, tmp_path, toy):
     """The multi-GPU path (``launcher: accelerate``) on CPU with one process: the worker trains and writes the model."""
     config = tmp_path / "accelerate.yaml"
-    config.write_text("compute_environment: LOCAL_MACHINE\ndistributed_type: 'NO'\nnum_processes: 1\nuse_cpu: true\n"
-                      "mixed_precision: 'no'\n")
+    config.write_text(
+        "compute_environment: LOCAL_MACHINE\ndistributed_type: 'NO'\nnum_processes: 1\nuse_cpu: true\n"
+        "mixed_precision: 'no'\n"
+    )
     recipe = tmp_path / "sums.yaml"
     recipe.write_text(f"""
 name: sums-accelerate
@@ -412,6 +476,7 @@ annotate:
     reproduce(recipe, tmp_path / "ray", stages=["annotate"])
     recipe.write_text(text.format(model=toy_lm, ray=""))
     reproduce(recipe, tmp_path / "local", stages=["annotate"])
+
     def solutions(folder):
         return sorted((r["key"], r["hard_labels"]) for r in load_records(folder / "annotations" / "sums-train"))
 

@@ -32,7 +32,7 @@ def test_step_rewards_land_on_exactly_the_last_token_of_each_step(tiny):
     steps = splitter.split(RESPONSE)
     positions = step_end_tokens(tokenizer, PROMPT, RESPONSE, steps, splitter)
     ids = tokenizer(PROMPT + RESPONSE, add_special_tokens=False)["input_ids"]
-    response_ids = ids[len(tokenizer(PROMPT, add_special_tokens=False)["input_ids"]):]
+    response_ids = ids[len(tokenizer(PROMPT, add_special_tokens=False)["input_ids"]) :]
     assert len(positions) == 3 and positions[-1] == len(response_ids) - 1
     for k, position in enumerate(positions):  # the text up to and including that token ends exactly with step k
         decoded = tokenizer.decode(response_ids[: position + 1])
@@ -58,7 +58,7 @@ def test_gae_matches_a_hand_computation():
     values = torch.tensor([[0.2, 0.4, 0.1, 9.0]])
     mask = torch.tensor([[1.0, 1.0, 1.0, 0.0]])  # the last position is padding
     gamma, lam = 0.9, 0.5
-    d2 = 0.5 + 0 - 0.1                  # V after the last response token is 0
+    d2 = 0.5 + 0 - 0.1  # V after the last response token is 0
     d1 = 1.0 + gamma * 0.1 - 0.4
     d0 = 0.0 + gamma * 0.4 - 0.2
     a2, a1 = d2, d1 + gamma * lam * d2
@@ -92,8 +92,9 @@ def test_kl_is_zero_when_the_policy_is_the_reference(tiny):
 
 def test_one_ppo_update_lowers_the_loss_on_a_fixed_batch(tiny):
     trainer = _trainer(tiny, learning_rate=1e-3, whiten_advantages=False)
-    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
-                               finished=[True] * 4)
+    batch = trainer.make_batch(
+        ["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"], finished=[True] * 4
+    )
     fixed = trainer.prepare(batch)
     args = [fixed[k] for k in ("old_logprobs", "old_values", "advantages", "returns")]
     before = trainer.losses(batch, *args)["loss"]
@@ -116,8 +117,9 @@ def test_a_ppo_step_from_sampled_rollouts_runs_and_reports(tiny, tmp_path):
 
 def test_critic_warmup_moves_only_the_value_head_towards_the_returns(tiny):
     trainer = _trainer(tiny, critic_warmup_steps=1, critic_learning_rate=1e-2, learning_rate=1e-3, minibatch_size=2)
-    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
-                               finished=[True] * 4)
+    batch = trainer.make_batch(
+        ["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"], finished=[True] * 4
+    )
     policy_before = [p.detach().clone() for p in trainer.model.parameters()]
     head_before = trainer.value_head.linear.weight.detach().clone()
     stats = trainer.step(batch)
@@ -189,7 +191,9 @@ def test_group_baseline_advantages_are_the_groups_normalised_rewards_to_come_min
 
 
 def test_a_group_step_samples_each_prompt_several_times_and_trains_no_critic(tiny):
-    trainer = _trainer(tiny, baseline="group", samples_per_prompt=3, prompts_per_step=2, minibatch_size=6, max_new_tokens=12)
+    trainer = _trainer(
+        tiny, baseline="group", samples_per_prompt=3, prompts_per_step=2, minibatch_size=6, max_new_tokens=12
+    )
     problems = verikit.load_dataset("sums", split="dev", limit=2)
     batch = trainer.rollout(problems)
     assert batch.questions == [problems[0].question] * 3 + [problems[1].question] * 3
@@ -206,28 +210,41 @@ def test_log_probs_are_those_of_the_sampling_temperature(tiny):
     with torch.no_grad():
         cooled, _ = response_stats(trainer.model, None, batch, with_values=False, temperature=0.5)
         logits = trainer.model(input_ids=batch.input_ids).logits[0, batch.starts[0] - 1 : -1]
-    expected = torch.log_softmax(logits / 0.5, dim=-1).gather(-1, batch.input_ids[0, batch.starts[0]:].unsqueeze(-1)).squeeze(-1)
+    expected = (
+        torch.log_softmax(logits / 0.5, dim=-1)
+        .gather(-1, batch.input_ids[0, batch.starts[0] :].unsqueeze(-1))
+        .squeeze(-1)
+    )
     assert cooled[0].tolist() == pytest.approx(expected.tolist(), abs=1e-5)
 
 
 def test_frozen_embeddings_stay_put_while_the_layers_learn(tiny):
     trainer = _trainer(tiny, train_embeddings=False, learning_rate=1e-3, minibatch_size=4)
-    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
-                               finished=[True] * 4)
+    batch = trainer.make_batch(
+        ["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"], finished=[True] * 4
+    )
     embeddings = trainer.model.get_input_embeddings().weight.detach().clone()
     layers = [p.detach().clone() for n, p in trainer.model.named_parameters() if "layers" in n]
     trainer.step(batch)
     assert torch.equal(embeddings, trainer.model.get_input_embeddings().weight)
-    assert torch.equal(trainer.model.get_output_embeddings().weight, trainer.model.get_input_embeddings().weight) or \
-        not trainer.model.get_output_embeddings().weight.requires_grad
-    moved = [not torch.equal(a, p) for a, (n, p) in zip(layers, [(n, p) for n, p in trainer.model.named_parameters() if "layers" in n])]
+    assert (
+        torch.equal(trainer.model.get_output_embeddings().weight, trainer.model.get_input_embeddings().weight)
+        or not trainer.model.get_output_embeddings().weight.requires_grad
+    )
+    moved = [
+        not torch.equal(a, p)
+        for a, (n, p) in zip(layers, [(n, p) for n, p in trainer.model.named_parameters() if "layers" in n])
+    ]
     assert any(moved)
 
 
 def test_learning_rates_warm_up_linearly_over_the_first_updates(tiny):
-    trainer = _trainer(tiny, warmup_updates=4, learning_rate=1e-3, critic_learning_rate=1e-2, minibatch_size=2, ppo_epochs=1)
-    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
-                               finished=[True] * 4)
+    trainer = _trainer(
+        tiny, warmup_updates=4, learning_rate=1e-3, critic_learning_rate=1e-2, minibatch_size=2, ppo_epochs=1
+    )
+    batch = trainer.make_batch(
+        ["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"], finished=[True] * 4
+    )
     seen = []
     for _ in range(3):  # two updates per step (4 rows, minibatches of 2)
         trainer.step(batch)
@@ -236,13 +253,21 @@ def test_learning_rates_warm_up_linearly_over_the_first_updates(tiny):
     assert seen[1] == pytest.approx([1e-3, 1e-2]) and seen[2] == pytest.approx([1e-3, 1e-2])
 
 
-@pytest.mark.parametrize("decay, expected", [("linear", [1.0, 0.75, 0.5, 0.25]),
-                                               ("cosine", [1.0, 0.8535534, 0.5, 0.1464466]),
-                                               ("constant", [1.0, 1.0, 1.0, 1.0])])
+@pytest.mark.parametrize(
+    "decay, expected",
+    [
+        ("linear", [1.0, 0.75, 0.5, 0.25]),
+        ("cosine", [1.0, 0.8535534, 0.5, 0.1464466]),
+        ("constant", [1.0, 1.0, 1.0, 1.0]),
+    ],
+)
 def test_learning_rates_decay_over_the_run(tiny, decay, expected):
-    trainer = _trainer(tiny, lr_decay=decay, learning_rate=1e-3, critic_learning_rate=1e-2, minibatch_size=4, ppo_epochs=1)
-    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
-                               finished=[True] * 4)
+    trainer = _trainer(
+        tiny, lr_decay=decay, learning_rate=1e-3, critic_learning_rate=1e-2, minibatch_size=4, ppo_epochs=1
+    )
+    batch = trainer.make_batch(
+        ["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"], finished=[True] * 4
+    )
     trainer.total_steps = 4  # what train(problems, steps=4) sets
     seen = []
     for _ in range(4):
@@ -260,8 +285,9 @@ def test_lora_trains_only_adapters_and_saves_a_plain_merged_policy_that_resumes(
     base = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_" not in n}
     adapters = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_B" in n}
     assert adapters and all(not p.requires_grad for n, p in trainer.model.named_parameters() if "lora_" not in n)
-    batch = trainer.make_batch(["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"],
-                               finished=[True] * 4)
+    batch = trainer.make_batch(
+        ["q"] * 4, [PROMPT] * 4, [RESPONSE, "Step 1: 3 * 4 = 13", RESPONSE, "The answer is 9"], finished=[True] * 4
+    )
     trainer.step(batch)
     trainer.save_checkpoint(tmp_path / "ppo")
     named = dict(trainer.model.named_parameters())
@@ -299,11 +325,15 @@ def test_rft_keeps_distinct_correct_samples_and_fine_tunes_on_them(tiny, tmp_pat
 
     class Scripted:
         def complete(self, prompts, n=1, **kwargs):
-            return [[f"Step 1: x\nThe answer is {problems[0].gold_answer}"] * 2 + ["The answer is -1"] * (n - 2),
-                    ["The answer is -1"] * n]
+            return [
+                [f"Step 1: x\nThe answer is {problems[0].gold_answer}"] * 2 + ["The answer is -1"] * (n - 2),
+                ["The answer is -1"] * n,
+            ]
 
     pairs = rejection_samples(Scripted(), problems, verikit.domain("sums"), verikit.answer_checker("sums"), k=4)
-    assert pairs == [(verikit.domain("sums").prompt(problems[0]), f"Step 1: x\nThe answer is {problems[0].gold_answer}")]
+    assert pairs == [
+        (verikit.domain("sums").prompt(problems[0]), f"Step 1: x\nThe answer is {problems[0].gold_answer}")
+    ]
     out = supervised_finetune(tiny, pairs * 4, tmp_path / "rft", epochs=1, batch_size=2, progress=False)
     assert (out / "config.json").exists()
     with pytest.raises(ValueError, match="no correct samples"):
@@ -319,10 +349,35 @@ def test_the_rl_command_runs_each_algorithm_one_step_and_reports(tiny, tmp_path,
 
     from verikit.cli import app
 
-    result = CliRunner().invoke(app, ["rl", "--algo", algo, "--dataset", "sums", "--policy", tiny, "--rm", tiny, "--out", str(tmp_path / algo),
-                                      "--steps", "1", "--train-problems", "8", "--eval-problems", "4", "--prompts-per-step", "4",
-                                      "--max-new-tokens", "16", "--eval-every", "1",
-                                      "--released-convention"])  # a plain LM stands in for the PRM
+    result = CliRunner().invoke(
+        app,
+        [
+            "rl",
+            "--algo",
+            algo,
+            "--dataset",
+            "sums",
+            "--policy",
+            tiny,
+            "--rm",
+            tiny,
+            "--out",
+            str(tmp_path / algo),
+            "--steps",
+            "1",
+            "--train-problems",
+            "8",
+            "--eval-problems",
+            "4",
+            "--prompts-per-step",
+            "4",
+            "--max-new-tokens",
+            "16",
+            "--eval-every",
+            "1",
+            "--released-convention",
+        ],
+    )  # a plain LM stands in for the PRM
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / algo / "rl.json").read_text())
     assert summary["algo"] == algo and 0.0 <= summary["dev_greedy_acc"] <= 1.0

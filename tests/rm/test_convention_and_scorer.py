@@ -21,7 +21,11 @@ def test_released_convention_reads_the_ids_the_authors_code_reads(mistral_prm):
     # The authors' code: candidate_tokens = encode("+ -")[1:]; step_tag_id = encode("ки")[-1]
     assert [convention.good_id, convention.bad_id] == tokenizer.encode("+ -")[1:]
     assert convention.tag_id == tokenizer.encode("ки")[-1]
-    assert tokenizer.convert_ids_to_tokens([convention.good_id, convention.bad_id, convention.tag_id]) == ["▁+", "▁-", "▁ки"]
+    assert tokenizer.convert_ids_to_tokens([convention.good_id, convention.bad_id, convention.tag_id]) == [
+        "▁+",
+        "▁-",
+        "▁ки",
+    ]
     ids = tokenizer(prm_input(QUESTION, STEPS))["input_ids"]
     assert ids.count(convention.tag_id) == len(STEPS)
 
@@ -51,7 +55,13 @@ def test_scoring_without_a_tag_or_steps_is_a_clear_error(mistral_prm):
 
 
 def test_aggregations_and_their_edge_cases():
-    assert aggregate([0.9], "min") == aggregate([0.9], "prod") == aggregate([0.9], "last") == aggregate([0.9], "mean") == 0.9
+    assert (
+        aggregate([0.9], "min")
+        == aggregate([0.9], "prod")
+        == aggregate([0.9], "last")
+        == aggregate([0.9], "mean")
+        == 0.9
+    )
     assert aggregate([0.9, 0.5, 0.8], "min") == 0.5
     assert aggregate([0.9, 0.5, 0.8], "prod") == pytest.approx(0.36)
     assert aggregate([0.9, 0.5, 0.8], "last") == 0.8
@@ -69,16 +79,21 @@ def _gpt2_like_tokenizer():
     core = Tokenizer(models.BPE())
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
-    core.train_from_iterator(["Step 1: 2+3=5", "The answer is 9", "a - b + c"],
-                             trainers.BpeTrainer(vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                                 special_tokens=["<|endoftext|>"]))
+    core.train_from_iterator(
+        ["Step 1: 2+3=5", "The answer is 9", "a - b + c"],
+        trainers.BpeTrainer(
+            vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=["<|endoftext|>"]
+        ),
+    )
     return PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
 
 
 def test_a_multi_token_tag_is_added_as_a_special_token_and_embeddings_resized():
     tokenizer = _gpt2_like_tokenizer()
     assert len(tokenizer.encode("ки", add_special_tokens=False)) > 1
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), bos_token_id=0, eos_token_id=0, n_embd=16, n_layer=1, n_head=2))
+    model = GPT2LMHeadModel(
+        GPT2Config(vocab_size=len(tokenizer), bos_token_id=0, eos_token_id=0, n_embd=16, n_layer=1, n_head=2)
+    )
     before = model.get_input_embeddings().weight.shape[0]
     assert ensure_tag_token(tokenizer, model) is True
     assert model.get_input_embeddings().weight.shape[0] == before + 1 == len(tokenizer)
@@ -124,8 +139,10 @@ def test_a_scorer_counts_the_tokens_its_model_reads(mistral_prm):
     scorer = verikit.scorer(mistral_prm, batch_size=2, released_convention=True)
     assert scorer.scored_tokens == 0
     scorer.score([QUESTION, "What x?"], [STEPS, STEPS[:2]])
-    expected = sum(len(scorer.tokenizer(prm_input(q, s, scorer.convention.tag))["input_ids"])
-                   for q, s in [(QUESTION, STEPS), ("What x?", STEPS[:2])])
+    expected = sum(
+        len(scorer.tokenizer(prm_input(q, s, scorer.convention.tag))["input_ids"])
+        for q, s in [(QUESTION, STEPS), ("What x?", STEPS[:2])]
+    )
     assert scorer.scored_tokens == expected
     scorer.score([QUESTION], [STEPS])
     assert scorer.scored_tokens > expected  # a running total

@@ -36,8 +36,15 @@ def test_soft_labels_survive_tokenizing_and_collating(mistral_prm):
 
     tokenizer = AutoTokenizer.from_pretrained(mistral_prm)
     convention = resolve_convention(tokenizer)
-    record = {"key": "k", "question": "2+3*2-1=?", "steps": ["Step 1: 2+3=5", "The answer is 9"], "error": None,
-              "hard_labels": [True, False], "soft_labels": [0.375, 0.0], "final_correct": False}
+    record = {
+        "key": "k",
+        "question": "2+3*2-1=?",
+        "steps": ["Step 1: 2+3=5", "The answer is 9"],
+        "error": None,
+        "hard_labels": [True, False],
+        "soft_labels": [0.375, 0.0],
+        "final_correct": False,
+    }
     example = examples_from_records([record], "prm", "soft").examples[0]
     row = tokenize_example(example, tokenizer, convention, max_length=64, lm_loss=False)
     batch = collate(tokenizer.pad_token_id)([row])
@@ -73,8 +80,15 @@ def test_a_batch_without_tags_adds_nothing_and_keeps_the_graph():
 
 def test_orm_examples_train_only_the_last_tag_and_errors_are_counted():
     records = [
-        {"key": "a", "question": "q", "steps": ["s1", "s2", "s3"], "hard_labels": [True, False, False],
-         "soft_labels": [0.5, 0.0, 0.0], "final_correct": False, "error": None},
+        {
+            "key": "a",
+            "question": "q",
+            "steps": ["s1", "s2", "s3"],
+            "hard_labels": [True, False, False],
+            "soft_labels": [0.5, 0.0, 0.0],
+            "final_correct": False,
+            "error": None,
+        },
         {"key": "b", "question": "q", "steps": [], "final_correct": None, "error": "solution has no steps"},
     ]
     orm = examples_from_records(records, "orm")

@@ -28,9 +28,15 @@ def bases(tmp_path_factory):
 
 def _examples():
     steps = ["Step 1: 2 + 3 = 5", "Step 2: 5 * 2 = 11", "The answer is 11."]
-    return ExampleSet([StepExample("What is (2 + 3) * 2?", steps, [1.0, 0.0, 0.0]),
-                       StepExample("What is (2 + 3) * 2?", steps[:1] + ["Step 2: 5 * 2 = 10", "The answer is 10."],
-                                   [1.0, 1.0, 1.0])] * 4)
+    return ExampleSet(
+        [
+            StepExample("What is (2 + 3) * 2?", steps, [1.0, 0.0, 0.0]),
+            StepExample(
+                "What is (2 + 3) * 2?", steps[:1] + ["Step 2: 5 * 2 = 10", "The answer is 10."], [1.0, 1.0, 1.0]
+            ),
+        ]
+        * 4
+    )
 
 
 def _moved_share(base: str, trained, tmp_path) -> float:
@@ -52,8 +58,15 @@ def _moved_share(base: str, trained, tmp_path) -> float:
 def _train(base: str, out, precision: str = "auto") -> str:
     from verikit.rm.training import train_reward_model
 
-    config = PRMConfig(base=base, learning_rate=2e-6, epochs=1, batch_size=4, warmup_ratio=0.0, precision=precision,
-                       save_dtype="float32")
+    config = PRMConfig(
+        base=base,
+        learning_rate=2e-6,
+        epochs=1,
+        batch_size=4,
+        warmup_ratio=0.0,
+        precision=precision,
+        save_dtype="float32",
+    )
     train_reward_model(config, _examples(), out, progress=False)
     return str(out)
 
@@ -75,11 +88,14 @@ def test_lora_trains_adapters_and_saves_a_plain_merged_model(bases, tmp_path):
     from verikit.components import load_scorer
     from verikit.rm.training import train_reward_model
 
-    config = PRMConfig(base=bases["fp32"], learning_rate=1e-2, epochs=1, batch_size=4, lora_rank=4,
-                       gradient_checkpointing=True)
+    config = PRMConfig(
+        base=bases["fp32"], learning_rate=1e-2, epochs=1, batch_size=4, lora_rank=4, gradient_checkpointing=True
+    )
     summary = train_reward_model(config, _examples(), tmp_path / "lora", progress=False)
     assert summary["precision"] == "fp32"
     assert not (tmp_path / "lora" / "adapter_config.json").exists()  # merged: no peft needed to read it
     assert _moved_share(bases["fp32"], str(tmp_path / "lora"), tmp_path) > 0.1
-    scores = load_scorer(tmp_path / "lora").score(["What is (2 + 3) * 2?"], [["Step 1: 2 + 3 = 5", "The answer is 10."]])
+    scores = load_scorer(tmp_path / "lora").score(
+        ["What is (2 + 3) * 2?"], [["Step 1: 2 + 3 = 5", "The answer is 10."]]
+    )
     assert len(scores[0]) == 2 and all(0.0 <= s <= 1.0 for s in scores[0])

@@ -56,13 +56,16 @@ def test_step_labels_when_present_count_every_step():
     assert result["step_auc"] == pytest.approx(5 / 6)
 
 
-@pytest.mark.parametrize("row, field", [
-    ({"id": "x", "problem": "p", "steps": ["s"]}, "label"),
-    ({"id": "x", "problem": "p", "steps": [], "label": -1}, "steps"),
-    ({"id": "x", "problem": "p", "steps": ["s"], "label": 3}, "label"),
-    ({"id": "x", "steps": ["s"], "label": -1}, "problem"),
-    ({"id": "x", "problem": "p", "steps": ["s", "t"], "label": -1, "step_labels": [True]}, "step_labels"),
-])
+@pytest.mark.parametrize(
+    "row, field",
+    [
+        ({"id": "x", "problem": "p", "steps": ["s"]}, "label"),
+        ({"id": "x", "problem": "p", "steps": [], "label": -1}, "steps"),
+        ({"id": "x", "problem": "p", "steps": ["s"], "label": 3}, "label"),
+        ({"id": "x", "steps": ["s"], "label": -1}, "problem"),
+        ({"id": "x", "problem": "p", "steps": ["s", "t"], "label": -1, "step_labels": [True]}, "step_labels"),
+    ],
+)
 def test_bad_processbench_rows_name_file_row_and_field(tmp_path, row, field):
     path = tmp_path / "bench.json"
     path.write_text(json.dumps([ROWS[1], row]))
@@ -102,8 +105,10 @@ def test_processbench_is_scored_with_or_without_step_prefixes():
             seen.extend(steps)
             return [[0.9] * (len(s) - 1) + [0.1] for s in steps]
 
-    rows = [{"problem": "q", "steps": ["a", "b"], "label": 1, "final_answer_correct": False},
-            {"problem": "q", "steps": ["Step 1: a", "Step 2: c"], "label": -1, "final_answer_correct": True}]
+    rows = [
+        {"problem": "q", "steps": ["a", "b"], "label": 1, "final_answer_correct": False},
+        {"problem": "q", "steps": ["Step 1: a", "Step 2: c"], "label": -1, "final_answer_correct": True},
+    ]
     evaluate_model(Recording(), rows, rows, step_prefixes=True)
     assert seen[0] == ["Step 1: a", "Step 2: b"] and seen[1] == ["Step 1: a", "Step 2: c"]
     seen.clear()

@@ -3,13 +3,13 @@
 import json
 
 import pytest
+from toy_domain import labelled_examples as _examples
 from transformers import TrainerCallback
 
 import verikit
 from verikit.models import RM_MANIFEST
 from verikit.rm.config import PRMConfig
 from verikit.rm.training import train_reward_model
-from toy_domain import labelled_examples as _examples
 
 
 def test_prm_training_learns_the_labels_and_saves_its_convention(toy, toy_lm, tmp_path):
@@ -36,7 +36,9 @@ def test_a_prm_with_extra_layers_trains_saves_its_depth_and_scores(toy, toy_lm, 
     base_depth = AutoConfig.from_pretrained(toy_lm).num_hidden_layers
     assert AutoConfig.from_pretrained(tmp_path / "prm").num_hidden_layers == base_depth + 1
     assert summary["config"]["extra_layers"] == 1
-    scores = verikit.scorer(tmp_path / "prm").score([e.question for e in data.examples], [e.steps for e in data.examples])
+    scores = verikit.scorer(tmp_path / "prm").score(
+        [e.question for e in data.examples], [e.steps for e in data.examples]
+    )
     assert [len(s) for s in scores] == [len(e.steps) for e in data.examples]
 
 
@@ -67,7 +69,9 @@ def test_likelihood_prm_reads_each_steps_tokens_and_round_trips_through_the_scor
 
     from verikit.rm.likelihood import LikelihoodFeaturizer, LikelihoodPRM, train_likelihood_prm
 
-    featurizer = LikelihoodFeaturizer(AutoModelForCausalLM.from_pretrained(toy_lm), AutoTokenizer.from_pretrained(toy_lm), domain="sums")
+    featurizer = LikelihoodFeaturizer(
+        AutoModelForCausalLM.from_pretrained(toy_lm), AutoTokenizer.from_pretrained(toy_lm), domain="sums"
+    )
     steps = ["Step 1: 2+3=5", "The answer is 5"]
     text, spans = featurizer._layout("2+3=?", steps)
     assert text == "2+3=?\nStep 1: 2+3=5\nThe answer is 5"

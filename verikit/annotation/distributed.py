@@ -55,10 +55,18 @@ def _import_ray():
 RESTART_POLL = 0.5  # seconds between tries of a worker that is restarting
 
 
-def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 2, address: str | None = None,
-                      progress: bool = True, max_attempts: int = 4, torch_threads: int | None = 1,
-                      on_chunk_done: Callable[[int, list], Any] | None = None, retry_errors: bool = False,
-                      restart_timeout: float = 300.0) -> AnnotationSummary:
+def annotate_with_ray(
+    config: AnnotationConfig,
+    out: str | Path,
+    workers: int = 2,
+    address: str | None = None,
+    progress: bool = True,
+    max_attempts: int = 4,
+    torch_threads: int | None = 1,
+    on_chunk_done: Callable[[int, list], Any] | None = None,
+    retry_errors: bool = False,
+    restart_timeout: float = 300.0,
+) -> AnnotationSummary:
     """Annotate like :func:`verikit.annotation.driver.annotate`, with ``workers`` Ray actors doing the chunks.
 
     ``on_chunk_done(chunk, actors)`` is called after each stored chunk (tests use it to kill a worker).
@@ -68,15 +76,25 @@ def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 
     ray = _import_ray()
     started = time.perf_counter()
     store, summary, chunks, todo = open_run(config, out, retry_errors=retry_errors)
-    bar, _ = progress_bar(config, sum(len(chunks[c]) for c in todo) * config.samples_per_problem * len(config.generator),
-                          started, progress)
+    bar, _ = progress_bar(
+        config,
+        sum(len(chunks[c]) for c in todo) * config.samples_per_problem * len(config.generator),
+        started,
+        progress,
+    )
     if not todo:
         bar.close()
         return summarize(store, summary, started)
     started_ray = not ray.is_initialized()
     if started_ray:
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False, object_store_memory=None if address else 200 * 2**20)
+        ray.init(
+            address=address,
+            num_cpus=None if address else workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            object_store_memory=None if address else 200 * 2**20,
+        )
     try:
         remote = ray.remote(num_cpus=1, max_restarts=-1)(AnnotationWorker)
         actors = [remote.remote(config.model_dump(), torch_threads) for _ in range(min(workers, len(todo)))]
@@ -101,8 +119,9 @@ def annotate_with_ray(config: AnnotationConfig, out: str | Path, workers: int = 
                 attempts[chunk] -= 1
                 unavailable[chunk] = unavailable.get(chunk, 0.0) + RESTART_POLL
                 if unavailable[chunk] > restart_timeout:
-                    raise VerikitError(f"chunk {chunk}: its worker did not come back within {restart_timeout:.0f} s "
-                                       f"({exc})") from exc
+                    raise VerikitError(
+                        f"chunk {chunk}: its worker did not come back within {restart_timeout:.0f} s ({exc})"
+                    ) from exc
                 time.sleep(RESTART_POLL)
                 queue.insert(0, chunk)
                 continue

@@ -107,16 +107,26 @@ class Annotator:
         else:
             self.completer = self._completer(config.rollout_model)
         self.strategy = components.strategy(config.strategy)
-        self.options = StrategyOptions(estimator=components.estimator(config.estimator, **config.estimator_options),
-                                       round_size=config.round_size)
+        self.options = StrategyOptions(
+            estimator=components.estimator(config.estimator, **config.estimator_options), round_size=config.round_size
+        )
 
     def _completer(self, model: str):
         """The configured backend for ``model``, given the run's device and batch size where it takes them."""
         factory = components.lookup("completers", self.config.backend)
-        return factory(model=model, **accepted_settings(factory, **{"batch_size": self.config.batch_size, "device": self.config.device,
-                                                                    "max_new_tokens": self.config.max_new_tokens,
-                                                                    "prompt_cache_mb": PROMPT_CACHE_MB,
-                                                                    **self.config.backend_options}))
+        return factory(
+            model=model,
+            **accepted_settings(
+                factory,
+                **{
+                    "batch_size": self.config.batch_size,
+                    "device": self.config.device,
+                    "max_new_tokens": self.config.max_new_tokens,
+                    "prompt_cache_mb": PROMPT_CACHE_MB,
+                    **self.config.backend_options,
+                },
+            ),
+        )
 
     @property
     def generator(self):
@@ -132,37 +142,64 @@ class Annotator:
         config = self.config
         domains = {p.domain: components.domain(config.domain or p.domain) for p in problems}
         if config.prompt_template is not None:
-            domains = {name: d.model_copy(update={"prompt_template": config.prompt_template}) for name, d in domains.items()}
+            domains = {
+                name: d.model_copy(update={"prompt_template": config.prompt_template}) for name, d in domains.items()
+            }
         checkers = {name: components.answer_checker(d.answer_checker) for name, d in domains.items()}
         splitters = {name: components.step_splitter(d.step_splitter) for name, d in domains.items()}
         gold_errors = {p.id: gold_error(p, checkers[p.domain]) for p in problems}
         sampled = [p for p in problems if gold_errors[p.id] is None]  # nothing is sampled for a gold not understood
         prompts = [domains[p.domain].prompt(p) for p in sampled]
         k = config.samples_per_problem
-        texts_by_id: dict[str, list[tuple[int, str, str]]] = {p.id: [] for p in sampled}  # (sample index, generator, text)
+        texts_by_id: dict[str, list[tuple[int, str, str]]] = {
+            p.id: [] for p in sampled
+        }  # (sample index, generator, text)
         for g, (name, generator) in enumerate(zip(config.generator, self.generators)):
-            keyed = {"sample_seeds": [sample_seeds(config.seed, p.id, g, k) for p in sampled]} \
-                if generator.supports_sample_seeds() else {}
-            samples = generator.complete(prompts, n=k, temperature=config.temperature, top_p=config.top_p,
-                                         max_new_tokens=config.max_new_tokens,
-                                         seed=derived_seed(config.seed, "sample", chunk, *([g] if g else [])), **keyed) \
-                if sampled else []
+            keyed = (
+                {"sample_seeds": [sample_seeds(config.seed, p.id, g, k) for p in sampled]}
+                if generator.supports_sample_seeds()
+                else {}
+            )
+            samples = (
+                generator.complete(
+                    prompts,
+                    n=k,
+                    temperature=config.temperature,
+                    top_p=config.top_p,
+                    max_new_tokens=config.max_new_tokens,
+                    seed=derived_seed(config.seed, "sample", chunk, *([g] if g else [])),
+                    **keyed,
+                )
+                if sampled
+                else []
+            )
             for p, texts in zip(sampled, samples):
                 texts_by_id[p.id] += [(g * k + j, name, text) for j, text in enumerate(texts)]
         items: list[_Item] = []
         for problem in problems:
             checker, splitter = checkers[problem.domain], splitters[problem.domain]
             if gold_errors[problem.id] is not None:
-                items.extend(_Item(problem, index, config.generator[index // k], "", [], None, None,
-                                   error=gold_errors[problem.id]) for index in range(k * len(config.generator)))
+                items.extend(
+                    _Item(
+                        problem, index, config.generator[index // k], "", [], None, None, error=gold_errors[problem.id]
+                    )
+                    for index in range(k * len(config.generator))
+                )
                 continue
             first_of: dict[str, int] = {}
             for index, name, text in texts_by_id[problem.id]:
                 solution = text.rstrip()
                 steps = splitter.split(solution)
                 answer = checker.extract(solution)
-                item = _Item(problem, index, name, solution, steps, answer,
-                             None if answer is None else checker.equivalent(answer, problem.gold_answer))
+                item = _Item(
+                    problem,
+                    index,
+                    name,
+                    solution,
+                    steps,
+                    answer,
+                    None if answer is None else checker.equivalent(answer, problem.gold_answer),
+                )
                 if config.deduplicate and solution in first_of:
                     item.duplicate_of = first_of[solution]  # stored, counted, never rolled out
                 elif not steps:
@@ -171,8 +208,14 @@ class Annotator:
                     item.run = self.strategy(len(steps), config.n_rollouts, item.final_correct, self.options)
                 first_of.setdefault(solution, index)
                 items.append(item)
-        self._run_strategies(chunk, items, prompts_by_id={p.id: prompt for p, prompt in zip(sampled, prompts)},
-                             checkers=checkers, splitters=splitters, on_rollouts=on_rollouts)
+        self._run_strategies(
+            chunk,
+            items,
+            prompts_by_id={p.id: prompt for p, prompt in zip(sampled, prompts)},
+            checkers=checkers,
+            splitters=splitters,
+            on_rollouts=on_rollouts,
+        )
         return [self._record(chunk, item) for item in items]
 
     def label_solutions(self, solutions: list[tuple[Any, list[str]]], on_rollouts=None) -> list[list[StepLabel] | None]:
@@ -182,22 +225,33 @@ class Annotator:
         config = self.config
         domains = {p.domain: components.domain(config.domain or p.domain) for p, _ in solutions}
         if config.prompt_template is not None:
-            domains = {name: d.model_copy(update={"prompt_template": config.prompt_template}) for name, d in domains.items()}
+            domains = {
+                name: d.model_copy(update={"prompt_template": config.prompt_template}) for name, d in domains.items()
+            }
         checkers = {name: components.answer_checker(d.answer_checker) for name, d in domains.items()}
         splitters = {name: components.step_splitter(d.step_splitter) for name, d in domains.items()}
         items = []
         for index, (problem, steps) in enumerate(solutions):
             checker, text = checkers[problem.domain], splitters[problem.domain].join(steps)
             answer = checker.extract(text)
-            item = _Item(problem, index, "given", text, list(steps), answer,
-                         None if answer is None else checker.equivalent(answer, problem.gold_answer))
+            item = _Item(
+                problem,
+                index,
+                "given",
+                text,
+                list(steps),
+                answer,
+                None if answer is None else checker.equivalent(answer, problem.gold_answer),
+            )
             if gold_error(problem, checker) is not None:
                 item.error = "gold answer not understood"
             elif steps:
                 item.run = self.strategy(len(steps), config.n_rollouts, item.final_correct, self.options)
             items.append(item)
         prompts = {p.id: domains[p.domain].prompt(p) for p, _ in solutions}
-        self._run_strategies(0, items, prompts_by_id=prompts, checkers=checkers, splitters=splitters, on_rollouts=on_rollouts)
+        self._run_strategies(
+            0, items, prompts_by_id=prompts, checkers=checkers, splitters=splitters, on_rollouts=on_rollouts
+        )
         return [None if item.error else item.labels for item in items]
 
     def _advance(self, item: _Item, verdicts: list[bool] | None) -> None:
@@ -234,11 +288,22 @@ class Annotator:
             for need, keys in sorted(groups.items()):
                 prompts = [prompts_by_id[problem_id] + prefix for problem_id, prefix in keys]
                 temperature = config.temperature if config.rollout_temperature is None else config.rollout_temperature
-                keyed = {"sample_seeds": [rollout_seeds(config.seed, key, len(pools[key]), need) for key in keys]} \
-                    if self.completer.supports_sample_seeds() else {}
-                outputs = Completions.of(self.completer.complete(prompts, n=need, temperature=temperature, top_p=config.top_p,
-                                                  max_new_tokens=config.max_new_tokens,
-                                                  seed=derived_seed(config.seed, "rollout", chunk, round_number, need), **keyed))
+                keyed = (
+                    {"sample_seeds": [rollout_seeds(config.seed, key, len(pools[key]), need) for key in keys]}
+                    if self.completer.supports_sample_seeds()
+                    else {}
+                )
+                outputs = Completions.of(
+                    self.completer.complete(
+                        prompts,
+                        n=need,
+                        temperature=temperature,
+                        top_p=config.top_p,
+                        max_new_tokens=config.max_new_tokens,
+                        seed=derived_seed(config.seed, "rollout", chunk, round_number, need),
+                        **keyed,
+                    )
+                )
                 for position, (key, continuations) in enumerate(zip(keys, outputs)):
                     problem = owners[key].problem
                     checker = checkers[problem.domain]
@@ -260,35 +325,41 @@ class Annotator:
         """The item as an :class:`~verikit.records.AnnotationRecord` (validated), in the dict form shards store."""
         config = self.config
         labels = item.labels or []
-        return AnnotationRecord(**{
-            "key": record_key(item.problem.id, item.sample_index, item.solution),
-            "chunk": chunk,
-            "problem_id": item.problem.id,
-            "domain": config.domain or item.problem.domain,
-            "question": item.problem.question,
-            "gold_answer": item.problem.gold_answer,
-            "sample_index": item.sample_index,
-            "solution": item.solution,
-            "steps": item.steps,
-            "final_answer": item.final_answer,
-            "final_correct": item.final_correct,
-            "hard_labels": [label.hard for label in labels],
-            "soft_labels": [label.soft for label in labels],
-            "step_rollouts": [label.n_rollouts for label in labels],
-            "step_correct": [label.n_correct for label in labels],
-            "verdicts": ["".join("1" if v else "0" for v in item.verdicts.get(i, [])) for i in range(len(item.steps))] if labels else [],
-            "rollouts_used": sum(item.consumed.values()),
-            "rollouts_generated": item.rollouts_generated,
-            "rollout_tokens": item.rollout_tokens,
-            "error": item.error,
-            "strategy": config.strategy,
-            "n_rollouts": config.n_rollouts,
-            "generator": item.generator,
-            "completer": config.rollout_model,
-            "duplicate_of": item.duplicate_of,
-            "seed": config.seed,
-            "config_hash": config_hash(config.model_dump()),
-        }).model_dump()
+        return AnnotationRecord(
+            **{
+                "key": record_key(item.problem.id, item.sample_index, item.solution),
+                "chunk": chunk,
+                "problem_id": item.problem.id,
+                "domain": config.domain or item.problem.domain,
+                "question": item.problem.question,
+                "gold_answer": item.problem.gold_answer,
+                "sample_index": item.sample_index,
+                "solution": item.solution,
+                "steps": item.steps,
+                "final_answer": item.final_answer,
+                "final_correct": item.final_correct,
+                "hard_labels": [label.hard for label in labels],
+                "soft_labels": [label.soft for label in labels],
+                "step_rollouts": [label.n_rollouts for label in labels],
+                "step_correct": [label.n_correct for label in labels],
+                "verdicts": [
+                    "".join("1" if v else "0" for v in item.verdicts.get(i, [])) for i in range(len(item.steps))
+                ]
+                if labels
+                else [],
+                "rollouts_used": sum(item.consumed.values()),
+                "rollouts_generated": item.rollouts_generated,
+                "rollout_tokens": item.rollout_tokens,
+                "error": item.error,
+                "strategy": config.strategy,
+                "n_rollouts": config.n_rollouts,
+                "generator": item.generator,
+                "completer": config.rollout_model,
+                "duplicate_of": item.duplicate_of,
+                "seed": config.seed,
+                "config_hash": config_hash(config.model_dump()),
+            }
+        ).model_dump()
 
 
 def gold_error(problem, checker) -> str | None:
@@ -298,7 +369,9 @@ def gold_error(problem, checker) -> str | None:
         understood = checker.equivalent(checker.normalize(problem.gold_answer), problem.gold_answer)
     except Exception:  # a checker breaking its never-raise contract on a gold answer: the same verdict
         understood = False
-    return None if understood else f"gold answer not understood: {problem.gold_answer!r} by checker {type(checker).name!r}"
+    return (
+        None if understood else f"gold answer not understood: {problem.gold_answer!r} by checker {type(checker).name!r}"
+    )
 
 
 def check_gold_answers(problems: list, config: AnnotationConfig) -> list[str]:
@@ -316,8 +389,10 @@ def check_gold_answers(problems: list, config: AnnotationConfig) -> list[str]:
         if reason is not None:
             errors.append(f"problem {problem.id}: {reason}")
     if problems and len(errors) == len(problems):
-        raise DataError(f"dataset {config.dataset!r} split {config.split!r}: no gold answer is understood, so nothing "
-                        f"could be labelled (first: {errors[0]})")
+        raise DataError(
+            f"dataset {config.dataset!r} split {config.split!r}: no gold answer is understood, so nothing "
+            f"could be labelled (first: {errors[0]})"
+        )
     return errors
 
 
@@ -335,8 +410,9 @@ def prepare_run(config: AnnotationConfig) -> tuple[list, list[str]]:
     return problems, gold_errors
 
 
-def open_run(config: AnnotationConfig, out: str | Path, retry_errors: bool = False, prepared: tuple | None = None
-             ) -> tuple[AnnotationStore, AnnotationSummary, list[list], list[int]]:
+def open_run(
+    config: AnnotationConfig, out: str | Path, retry_errors: bool = False, prepared: tuple | None = None
+) -> tuple[AnnotationStore, AnnotationSummary, list[list], list[int]]:
     """The run's store (created, or resumed with the same config), its summary, its chunks and the chunks to do.
 
     :func:`prepare_run` (or its result, ``prepared``) comes first, so a run that fails validation writes
@@ -386,8 +462,13 @@ def summarize(store: AnnotationStore, summary: AnnotationSummary, started: float
     return summary
 
 
-def annotate(config: AnnotationConfig, out: str | Path, progress: bool = True, annotator: Annotator | None = None,
-             retry_errors: bool = False) -> AnnotationSummary:
+def annotate(
+    config: AnnotationConfig,
+    out: str | Path,
+    progress: bool = True,
+    annotator: Annotator | None = None,
+    retry_errors: bool = False,
+) -> AnnotationSummary:
     """Annotate ``config.dataset`` into the folder ``out``; resumes where a previous run of the same config stopped.
 
     ``retry_errors`` recomputes the solutions stored with an error (e.g. after fixing a checker).

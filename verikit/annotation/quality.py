@@ -26,17 +26,30 @@ def label_agreement(records: list[dict], gold_labeller: Callable, problems: dict
     if not usable:
         raise DataError("no annotated solutions to evaluate")
     problems = problems or {}
-    gold = [gold_labeller(problems.get(r["problem_id"]) or Problem(id=r["problem_id"], question=r["question"],
-                                                                    gold_answer=r["gold_answer"], domain=r["domain"]),
-                          r["steps"]) for r in usable]
+    gold = [
+        gold_labeller(
+            problems.get(r["problem_id"])
+            or Problem(id=r["problem_id"], question=r["question"], gold_answer=r["gold_answer"], domain=r["domain"]),
+            r["steps"],
+        )
+        for r in usable
+    ]
     result = label_agreement_scores([list(map(bool, r["hard_labels"])) for r in usable], gold)
-    result.update(solutions=len(usable), steps=sum(len(g) for g in gold), bad_steps=sum(not x for g in gold for x in g),
-                  rollouts_per_solution=sum(r["rollouts_generated"] for r in usable) / len(usable))
+    result.update(
+        solutions=len(usable),
+        steps=sum(len(g) for g in gold),
+        bad_steps=sum(not x for g in gold for x in g),
+        rollouts_per_solution=sum(r["rollouts_generated"] for r in usable) / len(usable),
+    )
     return result
 
 
-def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[int] = (1, 2, 4, 8, 16),
-                    strategies: Sequence[str] | None = None) -> dict:
+def evaluate_labels(
+    records: list[dict],
+    gold_labeller: Callable,
+    ns: Sequence[int] = (1, 2, 4, 8, 16),
+    strategies: Sequence[str] | None = None,
+) -> dict:
     """``{strategy: {N: {accuracy, f1_negative, first_error_agreement, rollouts_per_solution, …}}}`` plus
     ``"soft"`` (naive soft values: accuracy at 0.5 and step AUC) and ``"counts"``. ``strategies``: every
     registered one by default."""
@@ -47,12 +60,18 @@ def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[i
     largest = max(ns)
     for record in usable:
         if record["strategy"] != "naive" or record["n_rollouts"] < largest:
-            raise DataError(f"quality evaluation needs naive annotation with N >= {largest}; record {record['key']} "
-                            f"has {record['strategy']} with N={record['n_rollouts']}")
+            raise DataError(
+                f"quality evaluation needs naive annotation with N >= {largest}; record {record['key']} "
+                f"has {record['strategy']} with N={record['n_rollouts']}"
+            )
     gold, pools = [], []
     for record in usable:
-        problem = Problem(id=record["problem_id"], question=record["question"], gold_answer=record["gold_answer"],
-                          domain=record["domain"])
+        problem = Problem(
+            id=record["problem_id"],
+            question=record["question"],
+            gold_answer=record["gold_answer"],
+            domain=record["domain"],
+        )
         gold.append(gold_labeller(problem, record["steps"]))
         pools.append([[c == "1" for c in verdicts] for verdicts in record["verdicts"]])
     result: dict = {}
@@ -64,7 +83,10 @@ def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[i
                 labels, spent = run_with_pool(strategy, len(record["steps"]), n, pool, record["final_correct"])
                 predicted.append([label.hard for label in labels])
                 used += spent
-            result[strategy][n] = {**label_agreement_scores(predicted, gold), "rollouts_per_solution": used / len(usable)}
+            result[strategy][n] = {
+                **label_agreement_scores(predicted, gold),
+                "rollouts_per_solution": used / len(usable),
+            }
     result["soft"] = {}
     for n in ns:
         values, predicted = [], []
@@ -73,11 +95,18 @@ def evaluate_labels(records: list[dict], gold_labeller: Callable, ns: Sequence[i
             values.append([label.soft for label in labels])
             predicted.append([label.soft >= 0.5 for label in labels])
         flat_gold = [g for gs in gold for g in gs]
-        result["soft"][n] = {**label_agreement_scores(predicted, gold), "step_auc": roc_auc([v for vs in values for v in vs], flat_gold)}
+        result["soft"][n] = {
+            **label_agreement_scores(predicted, gold),
+            "step_auc": roc_auc([v for vs in values for v in vs], flat_gold),
+        }
     steps = sum(len(g) for g in gold)
-    result["counts"] = {"solutions": len(usable), "steps": steps, "bad_steps": sum(not x for g in gold for x in g),
-                        "correct_solutions": sum(bool(r["final_correct"]) for r in usable),
-                        "excluded_with_error": len(records) - len(usable)}
+    result["counts"] = {
+        "solutions": len(usable),
+        "steps": steps,
+        "bad_steps": sum(not x for g in gold for x in g),
+        "correct_solutions": sum(bool(r["final_correct"]) for r in usable),
+        "excluded_with_error": len(records) - len(usable),
+    }
     return result
 
 
@@ -95,7 +124,9 @@ def plot_quality(result: dict, path) -> None:
         left.plot(ns, [100 * result[strategy][n]["accuracy"] for n in ns], marker="o", label=f"{strategy} (hard)")
         right.plot(ns, [result[strategy][n]["rollouts_per_solution"] for n in ns], marker="o", label=strategy)
     ns = sorted(result["soft"], key=int)
-    left.plot(ns, [100 * result["soft"][n]["accuracy"] for n in ns], marker="s", linestyle="--", label="naive (soft ≥ 0.5)")
+    left.plot(
+        ns, [100 * result["soft"][n]["accuracy"] for n in ns], marker="s", linestyle="--", label="naive (soft ≥ 0.5)"
+    )
     for axis in (left, right):
         axis.set_xscale("log", base=2)
         axis.set_xlabel("N rollouts per step")

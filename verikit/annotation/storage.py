@@ -64,10 +64,14 @@ class AnnotationStore:
             if manifest.exists():
                 stored = read_manifest(self.directory)
                 if stored != json.loads(json.dumps(config)):
-                    changed = sorted(k for k in set(stored) | set(config) if stored.get(k, _ABSENT) != config.get(k, _ABSENT))
+                    changed = sorted(
+                        k for k in set(stored) | set(config) if stored.get(k, _ABSENT) != config.get(k, _ABSENT)
+                    )
                     self.close()
-                    differences = "; ".join(f"{k}: {_short(stored.get(k, _ABSENT))} here, {_short(config.get(k, _ABSENT))} now"
-                                            for k in changed)
+                    differences = "; ".join(
+                        f"{k}: {_short(stored.get(k, _ABSENT))} here, {_short(config.get(k, _ABSENT))} now"
+                        for k in changed
+                    )
                     raise DataError(
                         f"{manifest}: this folder holds a run with another configuration (differs in {differences}); "
                         "use a new --out folder or the same settings"
@@ -78,7 +82,9 @@ class AnnotationStore:
                 os.replace(tmp, manifest)
         self._keys_by_shard: dict[int, set[str]] = {}
         for shard, index in self._shards():
-            self._keys_by_shard[index] = {record["key"] for record in self._read_shard(shard, repair=config is not None)}
+            self._keys_by_shard[index] = {
+                record["key"] for record in self._read_shard(shard, repair=config is not None)
+            }
 
     def _lock(self) -> None:
         import fcntl
@@ -95,8 +101,10 @@ class AnnotationStore:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
-            raise DataError(f"{self.directory}: another annotation run ({holder}) is writing this folder; wait for it "
-                            "to finish or use another --out") from None
+            raise DataError(
+                f"{self.directory}: another annotation run ({holder}) is writing this folder; wait for it "
+                "to finish or use another --out"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
@@ -118,8 +126,10 @@ class AnnotationStore:
         for path in self.directory.glob("shard-*.jsonl"):
             number = path.stem.removeprefix("shard-")
             if not number.isdigit():
-                raise DataError("unexpected file in an annotation folder (shards are named shard-NNNNN.jsonl); "
-                                "move it elsewhere", path=path)
+                raise DataError(
+                    "unexpected file in an annotation folder (shards are named shard-NNNNN.jsonl); move it elsewhere",
+                    path=path,
+                )
             shards.append((path, int(number)))
         return sorted(shards, key=lambda shard: shard[1])
 

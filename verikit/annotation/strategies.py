@@ -107,8 +107,14 @@ def binary_search(n_steps: int, n: int, final_verdict: bool | None, options: Str
     return labels
 
 
-def run_with_pool(strategy: str, n_steps: int, n: int, pool: list[list[bool]], final_verdict: bool | None = None,
-                  options: StrategyOptions | None = None) -> tuple[list[StepLabel], int]:
+def run_with_pool(
+    strategy: str,
+    n_steps: int,
+    n: int,
+    pool: list[list[bool]],
+    final_verdict: bool | None = None,
+    options: StrategyOptions | None = None,
+) -> tuple[list[StepLabel], int]:
     """Run a strategy against fixed per-step rollout verdicts (``pool[step]``, used in order).
 
     Returns the labels and the number of rollouts the strategy consumed. Used by evaluation to compare
@@ -122,7 +128,9 @@ def run_with_pool(strategy: str, n_steps: int, n: int, pool: list[list[bool]], f
             start = used[probe.step]
             verdicts = pool[probe.step][start : start + probe.count]
             if len(verdicts) < probe.count:
-                raise ValueError(f"pool for step {probe.step} has {len(pool[probe.step])} rollouts; the strategy wants more")
+                raise ValueError(
+                    f"pool for step {probe.step} has {len(pool[probe.step])} rollouts; the strategy wants more"
+                )
             used[probe.step] += probe.count
             probe = run.send(verdicts)
     except StopIteration as done:

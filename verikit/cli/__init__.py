@@ -52,7 +52,7 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
 
 @app.command()
 def check(
-    path: Path = typer.Argument(..., help="JSONL with one {\"solution\": str, \"gold\": str} per line."),
+    path: Path = typer.Argument(..., help='JSONL with one {"solution": str, "gold": str} per line.'),
     checker: str = typer.Option(..., "--checker", "-c", help="Registered answer checker, e.g. gsm8k or math."),
     out: Optional[Path] = typer.Option(None, help="Write per-row verdicts and totals as JSON here."),
 ) -> None:
@@ -60,44 +60,69 @@ def check(
     from verikit.checking import check_file
 
     result = check_file(path, checker)
-    console.print(f"{result['correct']}/{result['n']} correct ({100 * result['accuracy']:.1f}%) with checker {checker!r}")
+    console.print(
+        f"{result['correct']}/{result['n']} correct ({100 * result['accuracy']:.1f}%) with checker {checker!r}"
+    )
     if out is not None:
         write_json(result, out)
 
 
 @app.command("checker-report")
 def checker_report(
-    dataset: str = typer.Option(..., help="Dataset and split, e.g. gsm8k-test or math500 (gold-vs-gold), or processbench "
-                                          "(agreement with human verdicts)."),
-    data_dir: Optional[Path] = typer.Option(None, help="Benchmark data folder (default: $VERIKIT_DATA or ../shared/data)."),
+    dataset: str = typer.Option(
+        ...,
+        help="Dataset and split, e.g. gsm8k-test or math500 (gold-vs-gold), or processbench "
+        "(agreement with human verdicts).",
+    ),
+    data_dir: Optional[Path] = typer.Option(
+        None, help="Benchmark data folder (default: $VERIKIT_DATA or ../shared/data)."
+    ),
     limit: Optional[int] = typer.Option(None, help="Only the first N problems (gold-vs-gold)."),
-    processbench: list[Path] = typer.Option([], help="ProcessBench files or folders (default: the data folder's "
-                                                     "processbench_dev and processbench_dev_correct)."),
-    gold: str = typer.Option("gsm8k-test,gsm8k-train,math500,math-train",
-                             help="Datasets whose problems give the ProcessBench rows their gold answers (joined by text)."),
+    processbench: list[Path] = typer.Option(
+        [],
+        help="ProcessBench files or folders (default: the data folder's "
+        "processbench_dev and processbench_dev_correct).",
+    ),
+    gold: str = typer.Option(
+        "gsm8k-test,gsm8k-train,math500,math-train",
+        help="Datasets whose problems give the ProcessBench rows their gold answers (joined by text).",
+    ),
     out: Optional[Path] = typer.Option(None, help="Write the report as JSON here."),
 ) -> None:
-    """Gold-vs-gold agreement of a dataset's checker, or every checker's agreement with ProcessBench's human verdicts."""
+    """Gold-vs-gold agreement of a dataset's checker, or every checker's agreement with ProcessBench's human
+    verdicts."""
     if dataset == "processbench":
         from verikit.checking import human_agreement
         from verikit.paths import data_dir as default_data_dir
 
         root = data_dir or default_data_dir()
         sources = processbench or [root / "processbench_dev", root / "processbench_dev_correct"]
-        report = human_agreement([s for s in sources if Path(s).exists()] or sources,
-                                 [g.strip() for g in gold.split(",") if g.strip()], data_dir=data_dir)
+        report = human_agreement(
+            [s for s in sources if Path(s).exists()] or sources,
+            [g.strip() for g in gold.split(",") if g.strip()],
+            data_dir=data_dir,
+        )
         columns = [c for c in ("own", "math-verify") if any(c in t for t in report["subsets"].values())]
         columns += [c for c in report["checkers"]]
-        console.print(f"agreement with the human final-answer verdicts ({report['seconds']:.1f}s; rows without a gold "
-                      f"answer: {report['not_joined'] or 'none'}; wall-clock cuts: {report['wall_clock_cuts']})")
+        console.print(
+            f"agreement with the human final-answer verdicts ({report['seconds']:.1f}s; rows without a gold "
+            f"answer: {report['not_joined'] or 'none'}; wall-clock cuts: {report['wall_clock_cuts']})"
+        )
         console.print(f"{'subset':<10}" + "".join(f"{c:>14}" for c in columns), soft_wrap=True)
         for subset, tally in report["subsets"].items():
-            cells = "".join(f"{tally[c]['agree']:>6}/{tally[c]['n']:<3} " + f"{100 * tally[c]['accuracy']:3.0f}%"
-                            if c in tally else f"{'—':>14}" for c in columns)
+            cells = "".join(
+                f"{tally[c]['agree']:>6}/{tally[c]['n']:<3} " + f"{100 * tally[c]['accuracy']:3.0f}%"
+                if c in tally
+                else f"{'—':>14}"
+                for c in columns
+            )
             console.print(f"{subset:<10}{cells}", markup=False, soft_wrap=True)
         for miss in report["disagreements"]:
-            console.print(f"  {miss['id']} human={miss['human']} wrong: {', '.join(miss['wrong'])} ({miss['checker']} "
-                          f"extracted {miss['extracted']!r}, gold {miss['gold']!r})", markup=False)
+            console.print(
+                f"  {miss['id']} human={miss['human']} wrong: {', '.join(miss['wrong'])} ({miss['checker']} "
+                f"extracted {miss['extracted']!r}, gold {miss['gold']!r})",
+                markup=False,
+            )
         if out is not None:
             write_json(report, out)
         return
@@ -109,7 +134,9 @@ def checker_report(
         f"gold-vs-gold agreement ({', '.join(report['checkers'])} checker, {report['seconds']:.1f}s)"
     )
     for miss in report["misses"]:
-        console.print(f"  miss {miss['id']}: gold={miss['gold_answer']!r} extracted={miss['extracted']!r}", markup=False)
+        console.print(
+            f"  miss {miss['id']}: gold={miss['gold_answer']!r} extracted={miss['extracted']!r}", markup=False
+        )
     if out is not None:
         write_json(report, out)
 

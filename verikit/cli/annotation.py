@@ -22,12 +22,22 @@ ANNOTATION_FLAGS = {"samples_per_problem": "samples", "n_rollouts": "n", "backen
 def annotate(
     config: AnnotationConfig,
     out: Path = typer.Option(..., help="Annotation folder (created; an existing one is resumed)."),
-    executor: str = typer.Option("local", "--executor", "--backend", help=(
-        "local (this process) or ray (chunks shared out to Ray workers). The completer backend is --completer-backend; "
-        "--backend, this option's old name, is deprecated."), show_default=True),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        "--backend",
+        help=(
+            "local (this process) or ray (chunks shared out to Ray workers). The completer backend is "
+            "--completer-backend; "
+            "--backend, this option's old name, is deprecated."
+        ),
+        show_default=True,
+    ),
     workers: int = typer.Option(2, help="Ray workers (with --executor ray)."),
     ray_address: Optional[str] = typer.Option(None, help="Join this Ray cluster (default: start a local one)."),
-    retry_errors: bool = typer.Option(False, help="Recompute the solutions stored with an error (e.g. after fixing a checker)."),
+    retry_errors: bool = typer.Option(
+        False, help="Recompute the solutions stored with an error (e.g. after fixing a checker)."
+    ),
 ) -> None:
     """Monte Carlo process annotation: sample solutions, roll out from every step, label, store (resumable)."""
     import sys
@@ -48,22 +58,24 @@ def annotate(
     for repair in summary.repairs:
         console.print(f"[yellow]repaired[/yellow] {repair}", markup=True, highlight=False)
     console.print(
-        f"{summary.solutions} solutions ({summary.duplicates} duplicates, not rolled out) of {summary.problems} problems in {out} "
+        f"{summary.solutions} solutions ({summary.duplicates} duplicates, not rolled out) of {summary.problems} "
+        f"problems in {out} "
         f"({summary.skipped_chunks} chunks already done); rollouts used {summary.rollouts_used}, "
         f"generated {summary.rollouts_generated} ({summary.rollout_tokens} tokens) in {summary.seconds:.0f}s"
     )
     for kind, count in summary.errors.items():
         console.print(f"[red]{count} solutions not labelled:[/red] {kind}", markup=True, highlight=False)
     if summary.gold_errors:
-        console.print(f"[yellow]{len(summary.gold_errors)} problems skipped:[/yellow] {summary.gold_errors[0]}"
-                      + (f" (and {len(summary.gold_errors) - 1} more)" if len(summary.gold_errors) > 1 else ""),
-                      markup=True, highlight=False)
+        console.print(
+            f"[yellow]{len(summary.gold_errors)} problems skipped:[/yellow] {summary.gold_errors[0]}"
+            + (f" (and {len(summary.gold_errors) - 1} more)" if len(summary.gold_errors) > 1 else ""),
+            markup=True,
+            highlight=False,
+        )
     if summary.retried:
         console.print(f"{summary.retried} records of chunks that held an error were recomputed (--retry-errors)")
     if summary.labelled == 0:
         raise VerikitError(f"no solution in {out} was labelled (see the counts above)")
-
-
 
 
 @app.command("annotate-eval")
@@ -89,9 +101,14 @@ def annotate_eval(
     plot_quality(result, plot)
     console.print(f"wrote {plot}")
     for strategy in [k for k in result if k not in ("soft", "counts")]:
-        row = "  ".join(f"N={n}: {100 * v['accuracy']:.1f}% ({v['rollouts_per_solution']:.1f} r/sol)" for n, v in result[strategy].items())
+        row = "  ".join(
+            f"N={n}: {100 * v['accuracy']:.1f}% ({v['rollouts_per_solution']:.1f} r/sol)"
+            for n, v in result[strategy].items()
+        )
         console.print(f"{strategy:>13}  {row}")
-    soft = "  ".join(f"N={n}: {100 * v['accuracy']:.1f}% auc {v['step_auc'] or float('nan'):.3f}" for n, v in result["soft"].items())
+    soft = "  ".join(
+        f"N={n}: {100 * v['accuracy']:.1f}% auc {v['step_auc'] or float('nan'):.3f}" for n, v in result["soft"].items()
+    )
     console.print(f"{'naive-soft':>13}  {soft}")
 
 
@@ -109,4 +126,6 @@ def export(
     records = load_records(annotations)
     written = run(records, format, out, labels=labels)
     skipped = len(records) - written
-    console.print(f"wrote {written} rows to {out}" + (f" ({skipped} records without labels not exported)" if skipped else ""))
+    console.print(
+        f"wrote {written} rows to {out}" + (f" ({skipped} records without labels not exported)" if skipped else "")
+    )

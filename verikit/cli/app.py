@@ -9,7 +9,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="verikit: process verification (Math-Shepherd and beyond).", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="verikit: process verification (Math-Shepherd and beyond).", no_args_is_help=True, add_completion=False
+)
 console = Console()
 
 

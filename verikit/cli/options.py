@@ -61,7 +61,10 @@ def build_config(model: type[BaseModel], values: dict[str, Any], rename: dict[st
             field = str(error["loc"][0]) if error["loc"] else "?"
             where = flag(field, rename) if field in model.model_fields else f"({field})"
             message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"{where}: {message}" + (f" (got {error['input']!r})" if not isinstance(error.get("input"), dict) else ""))
+            lines.append(
+                f"{where}: {message}"
+                + (f" (got {error['input']!r})" if not isinstance(error.get("input"), dict) else "")
+            )
         raise VerikitError("; ".join(lines)) from None
 
 
@@ -77,8 +80,9 @@ def _mapping(text: str, option: str) -> dict:
     return value
 
 
-def config_options(model: type[BaseModel], *, rename: dict[str, str] | None = None, exclude: Iterable[str] = (),
-                   param: str = "config") -> Callable:
+def config_options(
+    model: type[BaseModel], *, rename: dict[str, str] | None = None, exclude: Iterable[str] = (), param: str = "config"
+) -> Callable:
     """Decorate a typer command whose parameter ``param`` is a ``model``: each field becomes an option."""
     excluded = set(exclude)
     fields = {name: info for name, info in model.model_fields.items() if name not in excluded}
@@ -86,7 +90,11 @@ def config_options(model: type[BaseModel], *, rename: dict[str, str] | None = No
     def decorate(command: Callable) -> Callable:
         signature = inspect.signature(command)
         hints = typing.get_type_hints(command)  # real types: the wrapper lives in another module's namespace
-        own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values() if p.name != param]
+        own = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in signature.parameters.values()
+            if p.name != param
+        ]
         added = []
         for name, info in fields.items():
             default = ... if info.is_required() else None  # None: the model's default applies (shown in the help)
@@ -102,8 +110,11 @@ def config_options(model: type[BaseModel], *, rename: dict[str, str] | None = No
             else:
                 names = [flag(name, rename)]
             option = typer.Option(default, *names, help=help_text.strip(), show_default=False)
-            added.append(inspect.Parameter(f"{_PREFIX}{param}_{name}", inspect.Parameter.KEYWORD_ONLY, default=option,
-                                           annotation=annotation))
+            added.append(
+                inspect.Parameter(
+                    f"{_PREFIX}{param}_{name}", inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
+                )
+            )
 
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> Any:

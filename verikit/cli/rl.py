@@ -29,13 +29,19 @@ def rl(
     rft: RFTSettings,
     grpo: GRPOSettings,
     out: Path = typer.Option(..., help="Output folder (checkpoints; a killed run resumes)."),
-    domain: Optional[str] = typer.Option(None, help="The one domain of the problems (needed when the datasets' differ)."),
+    domain: Optional[str] = typer.Option(
+        None, help="The one domain of the problems (needed when the datasets' differ)."
+    ),
 ) -> None:
     """Reinforcement learning with process (or outcome) rewards, with periodic greedy evaluation on dev."""
     from verikit.rl.runs import run_rl
 
-    config = run.model_copy(update={"ppo": ppo, "rft": rft, "grpo": grpo})  # each part was validated as its options were read
+    config = run.model_copy(
+        update={"ppo": ppo, "rft": rft, "grpo": grpo}
+    )  # each part was validated as its options were read
     summary = run_rl(config, out, domain=domain)
     accuracy = summary.get("dev_greedy_acc")
-    typer.echo(f"{config.algo}: dev greedy accuracy {'n/a' if accuracy is None else f'{100 * accuracy:.1f}%'}; "
-               f"wrote {out / 'rl.json'}")
+    typer.echo(
+        f"{config.algo}: dev greedy accuracy {'n/a' if accuracy is None else f'{100 * accuracy:.1f}%'}; "
+        f"wrote {out / 'rl.json'}"
+    )

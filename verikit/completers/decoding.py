@@ -94,8 +94,13 @@ def prefill(model, rows: list[list[int]], pad_id: int):
 
     cache = DynamicCache(config=model.config)
     with torch.no_grad():
-        model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1], use_cache=True,
-              **{cache_keyword(model): cache})
+        model(
+            input_ids=ids[:, :-1],
+            attention_mask=mask[:, :-1],
+            position_ids=positions[:, :-1],
+            use_cache=True,
+            **{cache_keyword(model): cache},
+        )
     return cache, ids[:, -1], mask, positions[:, -1]
 
 
@@ -146,10 +151,25 @@ def _next_tokens(logits, temperature: float, top_p: float, noise=None, uniforms=
     return (torch.log_softmax(scores, dim=-1) + noise).argmax(-1)
 
 
-def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int, eos_id: int | None,
-           stop_ids: set[int] | frozenset[int] = frozenset(), temperature: float = 1.0, top_p: float = 1.0,
-           generator: Any = None, row_seeds: Any = None, group: int = 1, compact_at: float = 0.25,
-           cancel: Any = None, twins: bool = True) -> list[list[int]]:
+def decode(
+    model,
+    cache,
+    last_ids,
+    mask,
+    last_positions,
+    *,
+    max_new_tokens: int,
+    eos_id: int | None,
+    stop_ids: set[int] | frozenset[int] = frozenset(),
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    generator: Any = None,
+    row_seeds: Any = None,
+    group: int = 1,
+    compact_at: float = 0.25,
+    cancel: Any = None,
+    twins: bool = True,
+) -> list[list[int]]:
     """Generate from a prefilled ``cache`` (one row per sequence; ``last_ids`` are the prompts' last tokens,
     not yet encoded). Returns each row's new tokens, without the end-of-sequence token; a row also ends
     after a token of ``stop_ids``, which it keeps (as a stop string is kept by the completers).
@@ -172,35 +192,51 @@ def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int,
     from verikit.completers.shared_prefix import Twins, decoding_with
 
     keyword = cache_keyword(model)
-    rows = torch.arange(len(last_ids), device=last_ids.device)
-    generated: list[list[int]] = [[] for _ in range(len(last_ids))]
-    done = torch.zeros(len(last_ids), dtype=torch.bool, device=last_ids.device)
+    count, device = len(last_ids), last_ids.device
+    rows = torch.arange(count, device=device)
+    # every row's new tokens and their count, written on the device at each step: no per-row Python in the loop
+    written = torch.zeros(count, max_new_tokens, dtype=torch.long, device=device)
+    lengths = torch.zeros(count, dtype=torch.long, device=device)
+    done = torch.zeros(count, dtype=torch.bool, device=device)
     tokens, positions = last_ids, last_positions
+    if group == 1:  # the attention mask of every step, preallocated: step k reads its first width + k columns
+        width = mask.shape[1]
+        full_mask = torch.cat([mask, mask.new_ones(count, max_new_tokens)], dim=1)
+        mask = full_mask[:, :width]
     sampling = bool(temperature and temperature > 0)
     merged = Twins.of_groups(len(last_ids), group, last_ids.device) if group > 1 and twins else None
-    with torch.no_grad(), (decoding_with(model, cache) if group > 1 else contextlib.nullcontext()):
+    with torch.no_grad(), decoding_with(model, cache) if group > 1 else contextlib.nullcontext():
         for step in range(max_new_tokens):
             raise_if_cancelled(cancel)
             if merged is None:
-                logits = model(input_ids=tokens[:, None], attention_mask=None if group > 1 else mask,
-                               position_ids=positions[:, None], use_cache=True, **{keyword: cache}).logits[:, -1]
+                logits = model(
+                    input_ids=tokens[:, None],
+                    attention_mask=None if group > 1 else mask,
+                    position_ids=positions[:, None],
+                    use_cache=True,
+                    **{keyword: cache},
+                ).logits[:, -1]
             else:  # one model row per distinct sequence; every row reads its twins' logits
                 cache.twins = merged
-                logits = model(input_ids=tokens[merged.firsts, None], position_ids=positions[merged.firsts, None],
-                               use_cache=True, **{keyword: cache}).logits[:, -1][merged.source]
+                logits = model(
+                    input_ids=tokens[merged.firsts, None],
+                    position_ids=positions[merged.firsts, None],
+                    use_cache=True,
+                    **{keyword: cache},
+                ).logits[:, -1][merged.source]
             noise = uniforms = None
             if sampling and row_seeds is not None:
                 uniforms = keyed_uniforms(row_seeds[rows], step)
             elif sampling:
                 # Gumbel noise for every row of the batch, finished or not, so that a row's draws depend on
                 # the seed, the step and the row only: dropping rows or stopping early changes no sample
-                uniform = torch.rand(len(generated), logits.shape[-1], generator=generator, device=logits.device)
+                uniform = torch.rand(count, logits.shape[-1], generator=generator, device=logits.device)
                 noise = -torch.log(-torch.log(uniform.clamp_min(1e-20)))[rows]
             tokens = _next_tokens(logits, temperature, top_p, noise, uniforms)
             ended = tokens == eos_id if eos_id is not None else torch.zeros_like(done)
-            for row, token, skip in zip(rows.tolist(), tokens.tolist(), (done | ended).tolist()):
-                if not skip:
-                    generated[row].append(token)
+            keep_token = ~(done | ended)
+            written[rows, lengths[rows]] = torch.where(keep_token, tokens, written[rows, lengths[rows]])
+            lengths[rows] += keep_token.long()
             for stop_id in stop_ids:
                 ended = ended | (tokens == stop_id)
             done = done | ended
@@ -210,13 +246,14 @@ def decode(model, cache, last_ids, mask, last_positions, *, max_new_tokens: int,
             if finished.float().mean() > compact_at:
                 keep = (~finished).nonzero().squeeze(1)
                 rows, tokens, positions, done = rows[keep], tokens[keep], positions[keep], done[keep]
-                mask = None if group > 1 else mask[keep]
+                if group == 1:
+                    full_mask = full_mask[keep]
                 merged = None if merged is None else merged.select(keep)
                 for layer in cache.layers:
                     layer.batch_select_indices(keep)
             if group == 1:
-                mask = torch.cat([mask, mask.new_ones(len(mask), 1)], dim=1)
+                mask = full_mask[:, : width + step + 1]
             elif merged is not None:
                 merged = merged.after(tokens, done, vocabulary=logits.shape[-1])
             positions = positions + 1
-    return generated
+    return [row[:n] for row, n in zip(written.tolist(), lengths.tolist())]

@@ -71,5 +71,11 @@ def full_attention_layers(cache, capacity: int) -> bool:
     from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 
     layers = getattr(cache, "layers", None)
-    return bool(layers) and all(layer.is_initialized and (type(layer) is DynamicLayer or (
-        type(layer) is DynamicSlidingWindowLayer and layer.sliding_window > capacity)) for layer in layers)
+    return bool(layers) and all(
+        layer.is_initialized
+        and (
+            type(layer) is DynamicLayer
+            or (type(layer) is DynamicSlidingWindowLayer and layer.sliding_window > capacity)
+        )
+        for layer in layers
+    )

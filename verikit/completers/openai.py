@@ -1,7 +1,8 @@
 """A completer for any OpenAI-compatible ``/v1/completions`` server (vLLM, llama.cpp, TGI, ``verikit serve``).
 
 Requests go out concurrently (at most ``max_concurrency`` at a time) through one ``httpx.AsyncClient``,
-with the retry policy of :mod:`verikit.http_client` (``retries`` retries, exponential backoff). One request per prompt asks for ``n``
+with the retry policy of :mod:`verikit.http_client` (``retries`` retries, exponential backoff). One request per prompt
+asks for ``n``
 completions; the server's seed is ``seed + prompt index``, so a run is reproducible where the server
 honours seeds.
 
@@ -40,9 +41,17 @@ class OpenAICompleter(Completer):
 
     name = "openai"
 
-    def __init__(self, base_url: str | None = None, model: str = "default", api_key: str | None = None,
-                 max_concurrency: int = 8, timeout: float = 60.0, retries: int = 4, backoff: float = 0.5,
-                 max_new_tokens: int = 256):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        model: str = "default",
+        api_key: str | None = None,
+        max_concurrency: int = 8,
+        timeout: float = 60.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_new_tokens: int = 256,
+    ):
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         if not base_url:
             raise ValueError("OpenAICompleter needs base_url (or $OPENAI_BASE_URL), e.g. http://127.0.0.1:8000/v1")
@@ -55,11 +64,26 @@ class OpenAICompleter(Completer):
         self.max_new_tokens = max_new_tokens
         self.generated_tokens = 0
 
-    def request_body(self, prompt: str, n: int, *, temperature: float, top_p: float, max_new_tokens: int | None,
-                     stop: Sequence[str], seed: int | None) -> dict[str, Any]:
+    def request_body(
+        self,
+        prompt: str,
+        n: int,
+        *,
+        temperature: float,
+        top_p: float,
+        max_new_tokens: int | None,
+        stop: Sequence[str],
+        seed: int | None,
+    ) -> dict[str, Any]:
         """The JSON body of one ``/v1/completions`` request."""
-        body: dict[str, Any] = {"model": self.model, "prompt": prompt, "n": n, "temperature": temperature,
-                                "top_p": top_p, "max_tokens": max_new_tokens or self.max_new_tokens}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "prompt": prompt,
+            "n": n,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_tokens": max_new_tokens or self.max_new_tokens,
+        }
         if stop:
             body.update(stop=list(stop), include_stop_str_in_output=True)
         if seed is not None:
@@ -86,14 +110,33 @@ class OpenAICompleter(Completer):
         counts = [completion_tokens // n] * n if isinstance(completion_tokens, int) else None
         return texts, counts
 
-    def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
-                 max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int | None = 0,
-                 progress: Any = None) -> Completions:
+    def complete(
+        self,
+        prompts: Sequence[str],
+        n: int = 1,
+        *,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        max_new_tokens: int | None = None,
+        stop: Sequence[str] | None = None,
+        seed: int | None = 0,
+        progress: Any = None,
+    ) -> Completions:
         stop = self.checked_stop(n, stop)
         if not prompts:
             return Completions([], [])
-        bodies = [self.request_body(p, n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop,
-                                    seed=None if seed is None else seed + i) for i, p in enumerate(prompts)]
+        bodies = [
+            self.request_body(
+                p,
+                n,
+                temperature=temperature,
+                top_p=top_p,
+                max_new_tokens=max_new_tokens,
+                stop=stop,
+                seed=None if seed is None else seed + i,
+            )
+            for i, p in enumerate(prompts)
+        ]
         responses = run_sync(self._post_all(bodies, progress))
         results, counts = [], []
         for response in responses:
@@ -109,6 +152,7 @@ class OpenAICompleter(Completer):
         gate = asyncio.Semaphore(self.max_concurrency)
         limits = httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
         async with async_client(self.timeout, self.api_key, limits=limits) as client:
+
             async def one(body):
                 async with gate:
                     response = await self._post(client, body)

@@ -59,8 +59,12 @@ class PrefixCache:
         if len(target) > common:
             device = self.model.device
             with torch.no_grad():
-                self.model(input_ids=torch.tensor([target[common:]], device=device), use_cache=True,
-                           cache_position=torch.arange(common, len(target), device=device), **{self.keyword: cache})
+                self.model(
+                    input_ids=torch.tensor([target[common:]], device=device),
+                    use_cache=True,
+                    cache_position=torch.arange(common, len(target), device=device),
+                    **{self.keyword: cache},
+                )
         self.encoded_tokens += len(target) - common
         self.reused_tokens += common
         self.ids, self.cache = target, cache

@@ -44,7 +44,8 @@ class PromptStore:
         return None
 
     def find(self, tokens: Sequence[int]) -> list[tuple] | None:
-        """The layers' ``(keys, values)`` of ``tokens``, cut from a stored sequence that starts with them, or ``None``."""
+        """The layers' ``(keys, values)`` of ``tokens``, cut from a stored sequence that starts with them, or
+        ``None``."""
         tokens = tuple(tokens)
         stored = self._holder(tokens)
         if stored is None:
@@ -92,7 +93,9 @@ def order_for_reuse(store: PromptStore, prompts: Sequence[Sequence[int]]) -> lis
     covered = set()
     for position, index in enumerate(by_tokens):
         following = by_tokens[position + 1] if position + 1 < len(by_tokens) else None
-        if (following is not None and heads[following][: len(heads[index])] == heads[index]) or store.covers(heads[index]):
+        if (following is not None and heads[following][: len(heads[index])] == heads[index]) or store.covers(
+            heads[index]
+        ):
             covered.add(index)
     fresh = sorted((i for i in range(len(prompts)) if i not in covered), key=lambda i: -len(prompts[i]))
     answered = sorted(covered, key=lambda i: -len(prompts[i]))
@@ -114,8 +117,13 @@ def stored_prefill(store: PromptStore, model, rows: list[list[int]], pad_id: int
             tensors = layer_tensors(prefilled[0])
             for number, row in enumerate(rows):
                 start = width - len(row)  # the row's first token, after its left padding
-                store.add(row[:-1], [(keys[number : number + 1, :, start:, :], values[number : number + 1, :, start:, :])
-                                     for keys, values in tensors])
+                store.add(
+                    row[:-1],
+                    [
+                        (keys[number : number + 1, :, start:, :], values[number : number + 1, :, start:, :])
+                        for keys, values in tensors
+                    ],
+                )
         return prefilled
     ids, mask = left_padded(rows, pad_id, model.device)
     store.reused_tokens += sum(len(r) - 1 for r in rows)

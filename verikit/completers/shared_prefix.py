@@ -78,7 +78,8 @@ class Twins:
         classes, inverse = torch.unique(self.source[live] * vocabulary + tokens[live], return_inverse=True)
         order = torch.arange(len(live), device=live.device)
         first_live = torch.full((len(classes),), len(live), device=live.device).scatter_reduce(
-            0, inverse, order, reduce="amin")
+            0, inverse, order, reduce="amin"
+        )
         source = torch.zeros_like(self.source)
         source[live] = inverse
         return Twins(source, live[first_live])
@@ -113,7 +114,8 @@ def layer_class():
             self.prompt_length = keys.shape[-2]
             # additive mask over the prompt part: 0 where a token is, -inf on left padding: (prompts, 1, 1, prompt)
             self.prompt_bias = torch.zeros(prompt_mask.shape, dtype=keys.dtype, device=keys.device).masked_fill(
-                prompt_mask == 0, float("-inf"))[:, None, None, :]
+                prompt_mask == 0, float("-inf")
+            )[:, None, None, :]
             self.buffer_keys, self.buffer_values = keys, values
             self._resize(min(capacity, 32))
             self.dtype, self.device, self.is_initialized = keys.dtype, keys.device, True
@@ -134,8 +136,9 @@ def layer_class():
             # each row sees its own tokens among its group's interleaved ones
             own = torch.eye(self.n, dtype=torch.bool, device=keys.device).repeat(1, room)
             own_bias = torch.zeros(own.shape, dtype=keys.dtype, device=keys.device).masked_fill(~own, float("-inf"))
-            self.mask = torch.cat([self.prompt_bias.expand(-1, -1, self.n, -1),
-                                   own_bias.expand(len(keys), 1, -1, -1)], dim=-1)  # (prompts, 1, n, size)
+            self.mask = torch.cat(
+                [self.prompt_bias.expand(-1, -1, self.n, -1), own_bias.expand(len(keys), 1, -1, -1)], dim=-1
+            )  # (prompts, 1, n, size)
             self._grouped_masks = {1: self.mask}
             self._views()
 
@@ -171,8 +174,12 @@ def layer_class():
                 self._resize(min(self.capacity, 2 * room))
             start = self.prompt_length + self.n * self.length
             prompts, kv_heads, dim = key_states.shape[0] // self.n, key_states.shape[1], key_states.shape[-1]
-            self.buffer_keys[..., start : start + self.n, :] = key_states.view(prompts, self.n, kv_heads, dim).transpose(1, 2)
-            self.buffer_values[..., start : start + self.n, :] = value_states.view(prompts, self.n, kv_heads, dim).transpose(1, 2)
+            self.buffer_keys[..., start : start + self.n, :] = key_states.view(
+                prompts, self.n, kv_heads, dim
+            ).transpose(1, 2)
+            self.buffer_values[..., start : start + self.n, :] = value_states.view(
+                prompts, self.n, kv_heads, dim
+            ).transpose(1, 2)
             self.length += 1
             self._views()
             return self.keys, self.values
@@ -186,9 +193,12 @@ def layer_class():
             filled = self.prompt_length + self.n * self.length
             prompts, kv_heads, _, dim = self.buffer_keys.shape
             own_keys, own_values = (
-                buffer[..., self.prompt_length : filled, :].reshape(prompts, kv_heads, self.length, self.n, dim)
-                .permute(0, 3, 1, 2, 4).reshape(prompts * self.n, kv_heads, self.length, dim)
-                for buffer in (self.buffer_keys, self.buffer_values))
+                buffer[..., self.prompt_length : filled, :]
+                .reshape(prompts, kv_heads, self.length, self.n, dim)
+                .permute(0, 3, 1, 2, 4)
+                .reshape(prompts * self.n, kv_heads, self.length, dim)
+                for buffer in (self.buffer_keys, self.buffer_values)
+            )
             self.prompt_keys = self.buffer_keys[..., : self.prompt_length, :].clone()
             self.prompt_values = self.buffer_values[..., : self.prompt_length, :].clone()
             self.own = KVBuffer()
@@ -215,8 +225,11 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
     prompt + n × generated, dim), each row seeing the prompt and its own tokens."""
     layer = _active.cache.layers[module.layer_idx]
     window = kwargs.get("sliding_window")
-    if kwargs.get("softcap") is not None or kwargs.get("s_aux") is not None or \
-            (window is not None and window < layer.get_seq_length()):
+    if (
+        kwargs.get("softcap") is not None
+        or kwargs.get("s_aux") is not None
+        or (window is not None and window < layer.get_seq_length())
+    ):
         raise NotImplementedError("shared-prefix decoding does not support soft-capped, windowed or sink attention")
     if query.shape[2] != 1:
         raise NotImplementedError("shared-prefix attention decodes one token per row and step")
@@ -232,7 +245,7 @@ def _cache_rows_attention(layer, query, key, value, scaling):
     import torch
 
     rows, heads, _, dim = query.shape
-    scaling = dim ** -0.5 if scaling is None else scaling
+    scaling = dim**-0.5 if scaling is None else scaling
     if layer.separate:
         return _two_part_attention(layer, query, key, value, scaling)
     prompts, kv_heads = key.shape[0], key.shape[1]
@@ -255,17 +268,27 @@ def _two_part_attention(layer, query, key, value, scaling: float):
     n, group = rows // prompts, heads // kv_heads
     q = query.reshape(rows, kv_heads, group, dim)  # queries grouped by key/value head
     # a prompt's n rows together against its prompt: (prompts, kv heads, n*group, prompt length)
-    q_by_prompt = q.view(prompts, n, kv_heads, group, dim).permute(0, 2, 1, 3, 4).reshape(prompts, kv_heads, n * group, dim)
+    q_by_prompt = (
+        q.view(prompts, n, kv_heads, group, dim).permute(0, 2, 1, 3, 4).reshape(prompts, kv_heads, n * group, dim)
+    )
     prompt_scores = torch.matmul(q_by_prompt, layer.prompt_keys.transpose(-1, -2)) * scaling + layer.prompt_bias
-    prompt_scores = prompt_scores.view(prompts, kv_heads, n, group, prompt_len).permute(0, 2, 1, 3, 4).reshape(
-        rows, kv_heads, group, prompt_len)
+    prompt_scores = (
+        prompt_scores.view(prompts, kv_heads, n, group, prompt_len)
+        .permute(0, 2, 1, 3, 4)
+        .reshape(rows, kv_heads, group, prompt_len)
+    )
     own_scores = torch.matmul(q, key.transpose(-1, -2)) * scaling  # (rows, kv heads, group, generated)
     weights = torch.softmax(torch.cat([prompt_scores, own_scores], dim=-1).float(), dim=-1).to(query.dtype)
     prompt_weights, own_weights = weights[..., :prompt_len], weights[..., prompt_len:]
-    prompt_weights = prompt_weights.view(prompts, n, kv_heads, group, prompt_len).permute(0, 2, 1, 3, 4).reshape(
-        prompts, kv_heads, n * group, prompt_len)
+    prompt_weights = (
+        prompt_weights.view(prompts, n, kv_heads, group, prompt_len)
+        .permute(0, 2, 1, 3, 4)
+        .reshape(prompts, kv_heads, n * group, prompt_len)
+    )
     from_prompt = torch.matmul(prompt_weights, layer.prompt_values)  # (prompts, kv heads, n*group, dim)
-    from_prompt = from_prompt.view(prompts, kv_heads, n, group, dim).permute(0, 2, 1, 3, 4).reshape(rows, kv_heads, group, dim)
+    from_prompt = (
+        from_prompt.view(prompts, kv_heads, n, group, dim).permute(0, 2, 1, 3, 4).reshape(rows, kv_heads, group, dim)
+    )
     output = from_prompt + torch.matmul(own_weights, value)  # (rows, kv heads, group, dim)
     return output.reshape(rows, 1, heads, dim), None  # the layout sdpa_attention_forward returns
 

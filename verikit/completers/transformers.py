@@ -70,10 +70,21 @@ class TransformersCompleter(Completer):
 
     name = "transformers"
 
-    def __init__(self, model: Any, tokenizer: Any = None, device: str = "auto", batch_size: int = 256,
-                 max_new_tokens: int = 256, dtype: str | None = None, cache_implementation: str | None = "static",
-                 prefix_cache: bool = False, buffered: bool = True, shared_prefix: bool = True, prompt_cache_mb: int = 0,
-                 twins: bool = True):
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any = None,
+        device: str = "auto",
+        batch_size: int = 256,
+        max_new_tokens: int = 256,
+        dtype: str | None = None,
+        cache_implementation: str | None = "static",
+        prefix_cache: bool = False,
+        buffered: bool = True,
+        shared_prefix: bool = True,
+        prompt_cache_mb: int = 0,
+        twins: bool = True,
+    ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -108,10 +119,20 @@ class TransformersCompleter(Completer):
         self._cancel = None  # the current call's cancel event (set by ``complete``)
         self.generated_tokens = 0  # running total, for cost reports
 
-    def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
-                 max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int = 0,
-                 progress: Any = None, cancel: Any = None, sample_seeds: Sequence[Sequence[int]] | None = None
-                 ) -> Completions:
+    def complete(
+        self,
+        prompts: Sequence[str],
+        n: int = 1,
+        *,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        max_new_tokens: int | None = None,
+        stop: Sequence[str] | None = None,
+        seed: int = 0,
+        progress: Any = None,
+        cancel: Any = None,
+        sample_seeds: Sequence[Sequence[int]] | None = None,
+    ) -> Completions:
         stop = self.checked_stop(n, stop)
         if not prompts:
             return Completions([], [])
@@ -131,9 +152,11 @@ class TransformersCompleter(Completer):
             if prefixes is not None:
                 self.prompt_tokens_encoded, self.prompt_tokens_reused = prefixes.encoded_tokens, prefixes.reused_tokens
         elif sample_seeds is not None:
-            raise NotImplementedError(f"model {self.model_name!r} cannot draw keyed samples (sample_seeds): verikit's "
-                                      "decoding loop does not serve it (buffered=False, a stop string of several "
-                                      "tokens, or a cache that is not plain full attention)")
+            raise NotImplementedError(
+                f"model {self.model_name!r} cannot draw keyed samples (sample_seeds): verikit's "
+                "decoding loop does not serve it (buffered=False, a stop string of several "
+                "tokens, or a cache that is not plain full attention)"
+            )
         elif self.prefix_cache:
             self._complete_reusing_prefixes(prompts, n, kwargs, stop, seed, progress, results, counts)
         else:
@@ -154,8 +177,11 @@ class TransformersCompleter(Completer):
         return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]]
 
     def _sampling_kwargs(self, temperature, top_p, max_new_tokens, stop) -> dict[str, Any]:
-        kwargs: dict[str, Any] = dict(max_new_tokens=max_new_tokens or self.max_new_tokens,
-                                      pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id)
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=max_new_tokens or self.max_new_tokens,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.tokenizer.eos_token_id,
+        )
         if temperature and temperature > 0:
             kwargs.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
         else:
@@ -165,10 +191,18 @@ class TransformersCompleter(Completer):
         return kwargs
 
     def _collect(self, new_tokens, indices, n, stop, results, counts) -> None:
-        """Decode rows ``[k*n, (k+1)*n)`` of ``new_tokens`` (a padded tensor) as the continuations of prompt ``indices[k]``."""
+        """Decode rows ``[k*n, (k+1)*n)`` of ``new_tokens`` (a padded tensor) as the continuations of prompt
+        ``indices[k]``."""
         row_tokens = (new_tokens != self.tokenizer.pad_token_id).sum(dim=1).tolist()
-        self._record(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True), row_tokens, indices, n, stop,
-                     results, counts)
+        self._record(
+            self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True),
+            row_tokens,
+            indices,
+            n,
+            stop,
+            results,
+            counts,
+        )
 
     def _record(self, texts, row_tokens, indices, n, stop, results, counts) -> None:
         """File row ``k*n + j``'s text (cut at ``stop``) and token count under prompt ``indices[k]``."""
@@ -213,8 +247,9 @@ class TransformersCompleter(Completer):
             self._piece_texts = [self.tokenizer.decode([i]) for i in range(len(self.tokenizer))]
         return self._piece_texts
 
-    def _complete_buffered(self, prompts, n, settings, stop, seed, progress, results, counts, prefix_cache=None,
-                           sample_seeds=None) -> bool:
+    def _complete_buffered(
+        self, prompts, n, settings, stop, seed, progress, results, counts, prefix_cache=None, sample_seeds=None
+    ) -> bool:
         """The buffered loop for every batch; ``False`` (having produced nothing) when this model cannot take it."""
         import torch
 
@@ -229,9 +264,13 @@ class TransformersCompleter(Completer):
         store = self.prompt_store if self.prompt_store.max_bytes > 0 and prefix_cache is None else None
         # token order: a step prefix comes right before its extensions (what the prefix cache reuses); with the
         # prompt store, the prompts it cannot answer first, so that the rest are answered once those are encoded
-        order = sorted(range(len(prompts)), key=lambda i: encoded[i]) if prefix_cache else \
-            order_for_reuse(store, encoded) if store is not None else \
-            sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
+        order = (
+            sorted(range(len(prompts)), key=lambda i: encoded[i])
+            if prefix_cache
+            else order_for_reuse(store, encoded)
+            if store is not None
+            else sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
+        )
         prompts_per_batch = max(1, self.batch_size // n)
         pad, eos = self.tokenizer.pad_token_id, self.tokenizer.eos_token_id
         for batch_number, start in enumerate(range(0, len(order), prompts_per_batch)):
@@ -250,8 +289,11 @@ class TransformersCompleter(Completer):
                 cache, last, mask, positions = prefill(self.model, rows, pad)
             group = 1
             if prefix_cache is None:
-                if n > 1 and self.shared_prefix and \
-                        shared_prefix.shared_cache(self.model, cache, mask[:, :-1], n, settings["max_new_tokens"] + 1):
+                if (
+                    n > 1
+                    and self.shared_prefix
+                    and shared_prefix.shared_cache(self.model, cache, mask[:, :-1], n, settings["max_new_tokens"] + 1)
+                ):
                     group = n  # the prompt's cache stays one row; its n samples attend to it together
                 else:
                     cache.batch_repeat_interleave(n)
@@ -259,19 +301,43 @@ class TransformersCompleter(Completer):
                 assert batch_number == 0, "a model's cache layout does not change between batches"
                 return False  # this model's cache is not plain full attention: generate() serves it
             generator = torch.Generator(device=self.device).manual_seed(seed * 1_000_003 + batch_number)
-            row_seeds = None if sample_seeds is None else torch.tensor(
-                [s for i in indices for s in sample_seeds[i]], dtype=torch.int64, device=self.device)
-            new_tokens = decode(self.model, cache, last.repeat_interleave(n), mask.repeat_interleave(n, dim=0),
-                                positions.repeat_interleave(n), max_new_tokens=settings["max_new_tokens"], eos_id=eos,
-                                stop_ids=stop_ids, temperature=settings["temperature"], top_p=settings["top_p"],
-                                generator=generator, row_seeds=row_seeds, group=group, cancel=self._cancel,
-                                twins=self.twins)
+            row_seeds = (
+                None
+                if sample_seeds is None
+                else torch.tensor([s for i in indices for s in sample_seeds[i]], dtype=torch.int64, device=self.device)
+            )
+            new_tokens = decode(
+                self.model,
+                cache,
+                last.repeat_interleave(n),
+                mask.repeat_interleave(n, dim=0),
+                positions.repeat_interleave(n),
+                max_new_tokens=settings["max_new_tokens"],
+                eos_id=eos,
+                stop_ids=stop_ids,
+                temperature=settings["temperature"],
+                top_p=settings["top_p"],
+                generator=generator,
+                row_seeds=row_seeds,
+                group=group,
+                cancel=self._cancel,
+                twins=self.twins,
+            )
             # a row that stopped short of the budget without a stop token ended on end-of-sequence, which
             # the loop does not return but generate() counts: count it too
             budget = settings["max_new_tokens"]
-            lengths = [len(t) + (eos is not None and len(t) < budget and not (t and t[-1] in stop_ids)) for t in new_tokens]
-            self._record(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True), lengths, indices, n, stop,
-                         results, counts)
+            lengths = [
+                len(t) + (eos is not None and len(t) < budget and not (t and t[-1] in stop_ids)) for t in new_tokens
+            ]
+            self._record(
+                self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True),
+                lengths,
+                indices,
+                n,
+                stop,
+                results,
+                counts,
+            )
             raise_if_cancelled(self._cancel, "the completion")
             if progress is not None:
                 progress(len(indices))
@@ -299,9 +365,12 @@ class TransformersCompleter(Completer):
             input_ids, mask = left_padded([encoded[i] for i in indices], pad, self.device)
             torch.manual_seed(seed * 1_000_003 + batch_number)
             with torch.no_grad():
-                output = self.model.generate(input_ids=input_ids.repeat_interleave(n, dim=0),
-                                             attention_mask=mask.repeat_interleave(n, dim=0),
-                                             **{prefix_cache.keyword: past}, **self._with_cancel(kwargs))
+                output = self.model.generate(
+                    input_ids=input_ids.repeat_interleave(n, dim=0),
+                    attention_mask=mask.repeat_interleave(n, dim=0),
+                    **{prefix_cache.keyword: past},
+                    **self._with_cancel(kwargs),
+                )
             self._collect(output[:, length:], indices, n, stop, results, counts)
             raise_if_cancelled(self._cancel, "the completion")
             if progress is not None:

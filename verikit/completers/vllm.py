@@ -14,11 +14,17 @@ from typing import Any
 from verikit.interfaces import Completer, Completions
 
 
-def sampling_kwargs(n: int, temperature: float, top_p: float, max_new_tokens: int, stop: Sequence[str],
-                    seed: int | None) -> dict[str, Any]:
+def sampling_kwargs(
+    n: int, temperature: float, top_p: float, max_new_tokens: int, stop: Sequence[str], seed: int | None
+) -> dict[str, Any]:
     """Keyword arguments of ``vllm.SamplingParams`` for one prompt under verikit's completer contract."""
-    kwargs: dict[str, Any] = {"n": n, "temperature": max(0.0, temperature), "top_p": top_p if temperature > 0 else 1.0,
-                              "max_tokens": max_new_tokens, "seed": seed}
+    kwargs: dict[str, Any] = {
+        "n": n,
+        "temperature": max(0.0, temperature),
+        "top_p": top_p if temperature > 0 else 1.0,
+        "max_tokens": max_new_tokens,
+        "seed": seed,
+    }
     if stop:
         kwargs.update(stop=list(stop), include_stop_str_in_output=True)  # the contract keeps the stop string
     return kwargs
@@ -28,8 +34,9 @@ def _import_vllm():
     try:
         import vllm
     except ImportError as exc:
-        raise ImportError("the vLLM completer needs vLLM (GPU): pip install 'verikit[vllm]'; "
-                          "on CPU use the transformers completer") from exc
+        raise ImportError(
+            "the vLLM completer needs vLLM (GPU): pip install 'verikit[vllm]'; on CPU use the transformers completer"
+        ) from exc
     return vllm
 
 
@@ -39,21 +46,45 @@ class VLLMCompleter(Completer):
 
     name = "vllm"
 
-    def __init__(self, model: str, tokenizer: str | None = None, max_new_tokens: int = 256, dtype: str = "auto",
-                 gpu_memory_utilization: float = 0.85, tensor_parallel_size: int = 1, **engine_kwargs: Any):
+    def __init__(
+        self,
+        model: str,
+        tokenizer: str | None = None,
+        max_new_tokens: int = 256,
+        dtype: str = "auto",
+        gpu_memory_utilization: float = 0.85,
+        tensor_parallel_size: int = 1,
+        **engine_kwargs: Any,
+    ):
         vllm = _import_vllm()
         self.max_new_tokens = max_new_tokens
-        self.llm = vllm.LLM(model=model, tokenizer=tokenizer, dtype=dtype, enable_prefix_caching=True,
-                            gpu_memory_utilization=gpu_memory_utilization,
-                            tensor_parallel_size=tensor_parallel_size, **engine_kwargs)
+        self.llm = vllm.LLM(
+            model=model,
+            tokenizer=tokenizer,
+            dtype=dtype,
+            enable_prefix_caching=True,
+            gpu_memory_utilization=gpu_memory_utilization,
+            tensor_parallel_size=tensor_parallel_size,
+            **engine_kwargs,
+        )
         self.generated_tokens = 0
 
     def supports_sample_seeds(self) -> bool:
         return True
 
-    def complete(self, prompts: Sequence[str], n: int = 1, *, temperature: float = 1.0, top_p: float = 1.0,
-                 max_new_tokens: int | None = None, stop: Sequence[str] | None = None, seed: int | None = 0,
-                 progress: Any = None, sample_seeds: Sequence[Sequence[int]] | None = None) -> Completions:
+    def complete(
+        self,
+        prompts: Sequence[str],
+        n: int = 1,
+        *,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        max_new_tokens: int | None = None,
+        stop: Sequence[str] | None = None,
+        seed: int | None = 0,
+        progress: Any = None,
+        sample_seeds: Sequence[Sequence[int]] | None = None,
+    ) -> Completions:
         from vllm import SamplingParams
 
         stop = self.checked_stop(n, stop)
@@ -63,12 +94,19 @@ class VLLMCompleter(Completer):
             # one request per sample, seeded by its own seed: vLLM draws a seeded request from its own
             # generator, so the sample does not depend on the batch (prefix caching shares the prompt's KV)
             requests = [prompt for prompt in prompts for _ in range(n)]
-            params = [SamplingParams(**sampling_kwargs(1, temperature, top_p, budget, stop, s))
-                      for seeds in sample_seeds for s in seeds]
+            params = [
+                SamplingParams(**sampling_kwargs(1, temperature, top_p, budget, stop, s))
+                for seeds in sample_seeds
+                for s in seeds
+            ]
         else:
             requests = list(prompts)
-            params = [SamplingParams(**sampling_kwargs(n, temperature, top_p, budget, stop,
-                                                       None if seed is None else seed + i)) for i in range(len(prompts))]
+            params = [
+                SamplingParams(
+                    **sampling_kwargs(n, temperature, top_p, budget, stop, None if seed is None else seed + i)
+                )
+                for i in range(len(prompts))
+            ]
         outputs = self.llm.generate(requests, params, use_tqdm=progress is not None)
         results, counts = [], []
         for output in outputs:

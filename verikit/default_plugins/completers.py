@@ -15,4 +15,8 @@ def register_completers(register):
         "verikit.completers.openai:OpenAICompleter",
         description="any OpenAI-compatible /v1/completions server (vLLM, llama.cpp, TGI, verikit serve)",
     )
-    register("vllm", "verikit.completers.vllm:VLLMCompleter", description="vLLM engine with prefix caching (GPU, extra verikit[vllm])")
+    register(
+        "vllm",
+        "verikit.completers.vllm:VLLMCompleter",
+        description="vLLM engine with prefix caching (GPU, extra verikit[vllm])",
+    )

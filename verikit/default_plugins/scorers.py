@@ -6,10 +6,19 @@ from verikit.hookspecs import hookimpl
 
 @hookimpl
 def register_scorers(register):
-    register("prm", "verikit.rm.kinds:PRM",
-             description="the paper's PRM: a causal LM read at its step tags, P(+) at every 'ки' in one forward pass")
-    register("orm", "verikit.rm.kinds:ORM",
-             description="the outcome baseline, trained at the last tag only; one score per solution (its last tag)")
-    register("likelihood", "verikit.rm.kinds:LIKELIHOOD",
-             description="a frozen base's per-step likelihoods through a fitted logistic head (beyond the paper)")
+    register(
+        "prm",
+        "verikit.rm.kinds:PRM",
+        description="the paper's PRM: a causal LM read at its step tags, P(+) at every 'ки' in one forward pass",
+    )
+    register(
+        "orm",
+        "verikit.rm.kinds:ORM",
+        description="the outcome baseline, trained at the last tag only; one score per solution (its last tag)",
+    )
+    register(
+        "likelihood",
+        "verikit.rm.kinds:LIKELIHOOD",
+        description="a frozen base's per-step likelihoods through a fitted logistic head (beyond the paper)",
+    )
     register("remote", "verikit.rm.remote:RemoteScorer", description="a `verikit serve --prm` server over HTTP")

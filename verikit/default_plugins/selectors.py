@@ -66,15 +66,21 @@ def readable_best_of_n(answers: Sequence[str | None], scores: Sequence[float] | 
 
 
 #: The core's selectors (registered below like any plugin's): name → ``selector(answers, scores)``.
-SELECTORS = {"self-consistency": self_consistency, "best-of-n": best_of_n, "sc+rm": sc_plus_rm,
-             "best-of-n-readable": readable_best_of_n}
+SELECTORS = {
+    "self-consistency": self_consistency,
+    "best-of-n": best_of_n,
+    "sc+rm": sc_plus_rm,
+    "best-of-n-readable": readable_best_of_n,
+}
 
 
 @hookimpl
 def register_selectors(register):
-    descriptions = {"self-consistency": "majority vote over normalised answers",
-                    "best-of-n": "the highest reward-model score (the paper's PRM/ORM rows)",
-                    "sc+rm": "the answer with the largest summed score (the paper's SC+RM rows)",
-                    "best-of-n-readable": "best-of-n among samples that state an answer"}
+    descriptions = {
+        "self-consistency": "majority vote over normalised answers",
+        "best-of-n": "the highest reward-model score (the paper's PRM/ORM rows)",
+        "sc+rm": "the answer with the largest summed score (the paper's SC+RM rows)",
+        "best-of-n-readable": "best-of-n among samples that state an answer",
+    }
     for name, selector in SELECTORS.items():
         register(name, selector, description=descriptions[name])

@@ -27,7 +27,9 @@ def dataset_refs(recipe: Recipe) -> list[tuple[str, DatasetRef]]:
     refs = []
     for i, spec in enumerate(recipe.finetune.models if recipe.finetune else ()):
         refs += [(f"finetune.models.{i}.datasets.{j}", ref) for j, ref in enumerate(spec.datasets)]
-    refs += [(f"annotate.datasets.{i}", ref) for i, ref in enumerate(recipe.annotate.datasets if recipe.annotate else ())]
+    refs += [
+        (f"annotate.datasets.{i}", ref) for i, ref in enumerate(recipe.annotate.datasets if recipe.annotate else ())
+    ]
     refs += [(f"sample.datasets.{i}", ref) for i, ref in enumerate(recipe.sample.datasets if recipe.sample else ())]
     if recipe.rl:
         refs += [(f"rl.datasets.{i}", ref) for i, ref in enumerate(recipe.rl.datasets)]
@@ -45,7 +47,11 @@ def check_names(recipe: Recipe, path) -> None:
     for field, ref in dataset_refs(recipe):
         _registered("datasets", ref.name, path, f"{field}.name")
     aggregations = [("score.aggregation", recipe.score.aggregation)]
-    aggregations += [(f"reward_models.{i}.aggregation", rm.aggregation) for i, rm in enumerate(recipe.reward_models) if rm.aggregation]
+    aggregations += [
+        (f"reward_models.{i}.aggregation", rm.aggregation)
+        for i, rm in enumerate(recipe.reward_models)
+        if rm.aggregation
+    ]
     for field, name in aggregations:
         if name not in AGGREGATIONS:
             raise DataError(f"unknown aggregation {name!r} (one of {', '.join(AGGREGATIONS)})", path=path, field=field)
@@ -69,14 +75,19 @@ def check_files(recipe: Recipe, path) -> None:
     launches += [(f"finetune.models.{i}", m) for i, m in enumerate(recipe.finetune.models if recipe.finetune else ())]
     for field, spec in launches:
         if spec.launcher == "accelerate" and not Path(spec.accelerate_config).expanduser().is_file():
-            raise DataError(f"no accelerate config {spec.accelerate_config}", path=path, field=f"{field}.accelerate_config")
+            raise DataError(
+                f"no accelerate config {spec.accelerate_config}", path=path, field=f"{field}.accelerate_config"
+            )
     if recipe.human_labels:
         from verikit.pipeline.stages.human_labels import source_paths
 
         for i, source in enumerate(recipe.human_labels.sources):
             if not source_paths([source]):
-                raise DataError(f"no ProcessBench file or folder {source} (relative to the recipe or the data folder)",
-                                path=path, field=f"human_labels.sources.{i}")
+                raise DataError(
+                    f"no ProcessBench file or folder {source} (relative to the recipe or the data folder)",
+                    path=path,
+                    field=f"human_labels.sources.{i}",
+                )
 
 
 def check_data(recipe: Recipe, path) -> None:
@@ -87,13 +98,16 @@ def check_data(recipe: Recipe, path) -> None:
         try:
             problems = components.load_dataset(ref.name, split=ref.split, limit=ref.limit)
         except DataError as exc:
-            raise DataError(f"dataset {ref.name!r} split {ref.split!r} does not load: {exc}", path=path, field=field) from None
+            raise DataError(
+                f"dataset {ref.name!r} split {ref.split!r} does not load: {exc}", path=path, field=field
+            ) from None
         if not problems:
             raise DataError(f"dataset {ref.name!r} split {ref.split!r} has no problems", path=path, field=field)
 
 
 def check_models(recipe: Recipe, path) -> None:
-    """Every model exists or can be made: folders, providers' specs, hub ids (their config loads), trained reward models."""
+    """Every model exists or can be made: folders, providers' specs, hub ids (their config loads), trained reward
+    models."""
     from verikit.models import RM_MANIFEST
     from verikit.pipeline.model_roles import check_model
 
@@ -123,10 +137,16 @@ def check_recipe(recipe: Recipe, path, models: bool = True, data: bool = True) -
 
 def _check_precision(recipe: Recipe, path) -> None:
     """A GPU-only precision asked for on a machine without CUDA fails now, not after hours of annotation."""
-    wanted = [(f"reward_models.{i}.training.precision", rm.training.get("precision", "auto"))
-              for i, rm in enumerate(recipe.reward_models) if rm.path is None and rm.launcher == "in-process"]
-    wanted += [(f"finetune.models.{i}.settings.precision", m.settings.precision)
-               for i, m in enumerate(recipe.finetune.models if recipe.finetune else ()) if m.launcher == "in-process"]
+    wanted = [
+        (f"reward_models.{i}.training.precision", rm.training.get("precision", "auto"))
+        for i, rm in enumerate(recipe.reward_models)
+        if rm.path is None and rm.launcher == "in-process"
+    ]
+    wanted += [
+        (f"finetune.models.{i}.settings.precision", m.settings.precision)
+        for i, m in enumerate(recipe.finetune.models if recipe.finetune else ())
+        if m.launcher == "in-process"
+    ]
     if recipe.rl:
         wanted.append(("rl.settings.ppo.precision", recipe.rl.settings.ppo.precision))
     gpu_only = [(field, value) for field, value in wanted if str(value).endswith("-mixed")]
@@ -135,5 +155,8 @@ def _check_precision(recipe: Recipe, path) -> None:
 
         if not torch.cuda.is_available():
             field, value = gpu_only[0]
-            raise DataError(f"precision {value!r} needs a CUDA GPU and this machine has none (use auto or fp32, or --smoke)",
-                            path=path, field=field)
+            raise DataError(
+                f"precision {value!r} needs a CUDA GPU and this machine has none (use auto or fp32, or --smoke)",
+                path=path,
+                field=field,
+            )

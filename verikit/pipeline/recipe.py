@@ -47,12 +47,19 @@ class Models(_Strict):
     """Each role is a model folder, a hub id, ``provider:spec`` for a model a plugin provides (trains, downloads), or
     ``finetuned:NAME`` for a model this run's finetune stage makes."""
 
-    generator: str | list[str] = Field(description="Samples the solutions that get annotated; a list: each samples K per "
-                                       "problem (the paper: two weak models).")
-    completer: str | None = Field(default=None, description="Rolls out from their step prefixes (default: the first generator).")
-    reward_model_base: str | None = Field(default=None, description="PRM and ORM start from it (default: the completer).")
-    policy: str | None = Field(default=None, description="The model verified by best-of-N and trained by RL (default: the "
-                               "first generator).")
+    generator: str | list[str] = Field(
+        description="Samples the solutions that get annotated; a list: each samples K per "
+        "problem (the paper: two weak models)."
+    )
+    completer: str | None = Field(
+        default=None, description="Rolls out from their step prefixes (default: the first generator)."
+    )
+    reward_model_base: str | None = Field(
+        default=None, description="PRM and ORM start from it (default: the completer)."
+    )
+    policy: str | None = Field(
+        default=None, description="The model verified by best-of-N and trained by RL (default: the first generator)."
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Models:
@@ -67,7 +74,9 @@ class Models(_Strict):
 
     def values(self) -> list[tuple[str, str]]:
         """``(field, model)`` for every model the roles name (``generator.1`` for the second generator)."""
-        named = [(f"generator.{i}" if len(self.generators) > 1 else "generator", m) for i, m in enumerate(self.generators)]
+        named = [
+            (f"generator.{i}" if len(self.generators) > 1 else "generator", m) for i, m in enumerate(self.generators)
+        ]
         return named + [(role, getattr(self, role)) for role in ROLES[1:]]
 
 
@@ -75,9 +84,13 @@ class Backend(_Strict):
     """The generation backend of every stage that samples (annotate, sample); one engine per stage."""
 
     name: str = Field(default="transformers", description="Registered completer: transformers, vllm, openai …")
-    options: dict[str, Any] = Field(default_factory=dict, description=(
-        "Passed to the backend where it takes them: dtype, device, batch_size, tensor_parallel_size, "
-        "gpu_memory_utilization …"))
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Passed to the backend where it takes them: dtype, device, batch_size, tensor_parallel_size, "
+            "gpu_memory_utilization …"
+        ),
+    )
 
 
 class RayOptions(_Strict):
@@ -89,21 +102,33 @@ class AnnotateStage(AnnotationSettings):
     """The annotate stage: :class:`~verikit.annotation.config.AnnotationSettings` for each of its datasets."""
 
     datasets: list[DatasetRef]
-    ray: RayOptions | None = Field(default=None, description="Annotate with Ray actors (paper scale) instead of in-process.")
+    ray: RayOptions | None = Field(
+        default=None, description="Annotate with Ray actors (paper scale) instead of in-process."
+    )
 
 
 class Launch(_Strict):
-    """Where a training runs: in this process, or in ``accelerate launch`` (DDP, FSDP, ZeRO-3 over the machine's GPUs)."""
+    """Where a training runs: in this process, or in ``accelerate launch`` (DDP, FSDP, ZeRO-3 over the machine's
+    GPUs)."""
 
-    launcher: str = Field(default="in-process", pattern="^(in-process|accelerate)$", description=(
-        "accelerate: train in `accelerate launch --config_file accelerate_config` (multi-GPU: DDP, FSDP, ZeRO-3)."))
-    accelerate_config: str | None = Field(default=None, description="An accelerate config file (relative to the recipe).")
+    launcher: str = Field(
+        default="in-process",
+        pattern="^(in-process|accelerate)$",
+        description=(
+            "accelerate: train in `accelerate launch --config_file accelerate_config` (multi-GPU: DDP, FSDP, ZeRO-3)."
+        ),
+    )
+    accelerate_config: str | None = Field(
+        default=None, description="An accelerate config file (relative to the recipe)."
+    )
 
     @model_validator(mode="after")
     def _config_for_accelerate(self):
         if self.launcher == "accelerate" and not self.accelerate_config:
-            raise ValueError("launcher 'accelerate' needs accelerate_config (verikit-math ships configs: ddp, fsdp, zero3, "
-                             "zero3-offload)")
+            raise ValueError(
+                "launcher 'accelerate' needs accelerate_config (verikit-math ships configs: ddp, fsdp, zero3, "
+                "zero3-offload)"
+            )
         return self
 
 
@@ -112,13 +137,17 @@ class FinetuneSpec(Launch):
 
     name: str = Field(description="Its folder under finetuned/, and the model's name in roles: finetuned:NAME.")
     base: str = Field(description="The model to fine-tune (folder, hub id, provider:spec).")
-    datasets: list[DatasetRef] = Field(description="Training data: problems with gold solutions (the paper: MetaMathQA).")
+    datasets: list[DatasetRef] = Field(
+        description="Training data: problems with gold solutions (the paper: MetaMathQA)."
+    )
     settings: SFTSettings = Field(default_factory=SFTSettings)
 
     @model_validator(mode="after")
     def _lora_in_process(self) -> FinetuneSpec:
         if self.launcher == "accelerate" and self.settings.lora_rank:
-            raise ValueError("LoRA under the accelerate launcher would save adapters, not a merged model; train LoRA in-process")
+            raise ValueError(
+                "LoRA under the accelerate launcher would save adapters, not a merged model; train LoRA in-process"
+            )
         return self
 
 
@@ -139,29 +168,58 @@ class RewardModelSpec(Launch):
     """One reward model: trained from the annotations, or an existing one (``path``) used as it is."""
 
     name: str = Field(description="Its folder under reward_models/ and its name in the selection methods.")
-    kind: str = Field(default="prm", description="Registered reward-model kind: prm, orm (the paper), likelihood (beyond "
-                      "the paper), or a plugin's.")
-    labels: str = Field(default="hard", pattern="^(hard|soft)$", description="hard: 0/1 step targets; soft: rollout fractions.")
+    kind: str = Field(
+        default="prm",
+        description="Registered reward-model kind: prm, orm (the paper), likelihood (beyond the paper), or a plugin's.",
+    )
+    labels: str = Field(
+        default="hard", pattern="^(hard|soft)$", description="hard: 0/1 step targets; soft: rollout fractions."
+    )
     base: str | None = Field(default=None, description="Start from this model (default: models.reward_model_base).")
-    path: str | None = Field(default=None, description=(
-        "Use this trained reward model (folder, hub id, http address; '{runs}/RECIPE/reward_models/NAME' is another "
-        "recipe's, in the same parent output folder); no training."))
-    released_convention: bool = Field(default=False, description="Read a folder without verikit_rm.json as Math-Shepherd's release.")
-    datasets: list[str] | None = Field(default=None, description=(
-        "Keys of the annotation datasets it trains on (gsm8k-train …); default: every one (the paper: one RM per dataset)."))
-    scores: list[str] | None = Field(default=None, description=(
-        "Keys of the sample datasets it scores (gsm8k-test …); default: every one."))
-    aggregation: str | None = Field(default=None, description=(
-        "Step scores → solution score for this model (default: its kind's: last for an ORM, else score.aggregation)."))
-    training: dict[str, Any] = Field(default_factory=dict, description=(
-        "The kind's training settings (the tag head's: verikit.rm.config.PRMTrainingSettings — learning_rate, epochs, "
-        "max_length, precision, gradient_checkpointing, lora_rank …)."))
+    path: str | None = Field(
+        default=None,
+        description=(
+            "Use this trained reward model (folder, hub id, http address; '{runs}/RECIPE/reward_models/NAME' is "
+            "another "
+            "recipe's, in the same parent output folder); no training."
+        ),
+    )
+    released_convention: bool = Field(
+        default=False, description="Read a folder without verikit_rm.json as Math-Shepherd's release."
+    )
+    datasets: list[str] | None = Field(
+        default=None,
+        description=(
+            "Keys of the annotation datasets it trains on (gsm8k-train …); default: every one (the paper: one RM per "
+            "dataset)."
+        ),
+    )
+    scores: list[str] | None = Field(
+        default=None, description=("Keys of the sample datasets it scores (gsm8k-test …); default: every one.")
+    )
+    aggregation: str | None = Field(
+        default=None,
+        description=(
+            "Step scores → solution score for this model (default: its kind's: last for an ORM, else "
+            "score.aggregation)."
+        ),
+    )
+    training: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "The kind's training settings (the tag head's: verikit.rm.config.PRMTrainingSettings — learning_rate, "
+            "epochs, "
+            "max_length, precision, gradient_checkpointing, lora_rank …)."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _objective_is_kind(cls, values: Any) -> Any:
         if isinstance(values, dict) and "objective" in values:
-            warnings.warn("reward_models[*].objective is now 'kind' (prm, orm, likelihood, …)", DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "reward_models[*].objective is now 'kind' (prm, orm, likelihood, …)", DeprecationWarning, stacklevel=2
+            )
             values = dict(values)
             values.setdefault("kind", values.pop("objective"))
         return values
@@ -180,7 +238,9 @@ class RewardModelSpec(Launch):
             message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
             raise ValueError(f"training.{where}: {message}") from None
         if self.launcher == "accelerate" and self.training.get("lora_rank"):
-            raise ValueError("LoRA under the accelerate launcher would save adapters, not a merged model; train LoRA in-process")
+            raise ValueError(
+                "LoRA under the accelerate launcher would save adapters, not a merged model; train LoRA in-process"
+            )
         return self
 
     def training_settings(self):
@@ -199,12 +259,23 @@ class RewardModelSpec(Launch):
 class SampleStage(_Strict):
     datasets: list[DatasetRef]
     samples: int = Field(default=256, ge=1, description="N per problem (the paper: best-of-256).")
-    repeats: int = Field(default=1, ge=1, description=(
-        "Independent sets of N samples per problem, each selected from on its own; the table reports their mean and "
-        "spread (the paper: the mean of 3 samplings)."))
-    policy: str | None = Field(default=None, description=(
-        "The model sampled (default: models.policy); rl:METHOD is the policy this run's rl stage trained with METHOD "
-        "(the paper's Table 3: step-PPO, then verification)."))
+    repeats: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Independent sets of N samples per problem, each selected from on its own; the table reports their mean "
+            "and "
+            "spread (the paper: the mean of 3 samplings)."
+        ),
+    )
+    policy: str | None = Field(
+        default=None,
+        description=(
+            "The model sampled (default: models.policy); rl:METHOD is the policy this run's rl stage trained with "
+            "METHOD "
+            "(the paper's Table 3: step-PPO, then verification)."
+        ),
+    )
     temperature: float = Field(default=0.7, ge=0)
     top_p: float = Field(default=1.0, gt=0, le=1)
     max_new_tokens: int = Field(default=1024, ge=1)
@@ -214,23 +285,29 @@ class SampleStage(_Strict):
 
 
 class ScoreStage(_Strict):
-    aggregation: str = Field(default="min", description="Step scores → solution score (the paper: min) for reward models "
-                             "whose kind and spec do not say otherwise.")
+    aggregation: str = Field(
+        default="min",
+        description="Step scores → solution score (the paper: min) for reward models "
+        "whose kind and spec do not say otherwise.",
+    )
     batch_size: int = Field(default=16, ge=1)
 
 
 class Method(_Strict):
     selector: str = Field(description="Registered selector: self-consistency, best-of-n, sc+rm …")
-    reward_model: str | dict[str, str] | None = Field(default=None, description=(
-        "The reward model, or one per sample dataset ({gsm8k-test: prm-gsm8k, math500-test: prm-math})."))
+    reward_model: str | dict[str, str] | None = Field(
+        default=None,
+        description=("The reward model, or one per sample dataset ({gsm8k-test: prm-gsm8k, math500-test: prm-math})."),
+    )
 
     def reward_model_for(self, dataset: str) -> str | None:
         return self.reward_model.get(dataset) if isinstance(self.reward_model, dict) else self.reward_model
 
 
 class SelectStage(_Strict):
-    methods: dict[str, Method] | None = Field(default=None, description=(
-        "Table rows; default: SC, then best-of-N and SC+RM for every reward model."))
+    methods: dict[str, Method] | None = Field(
+        default=None, description=("Table rows; default: SC, then best-of-N and SC+RM for every reward model.")
+    )
     ns: list[int] | None = Field(default=None, description="Curve points (default: powers of two up to samples).")
     repeats: int = Field(default=20, ge=1, description="Random subsets per curve point below N.")
     seed: int = 0
@@ -244,11 +321,15 @@ class RLMethod(_Strict):
 class RLStage(_Strict):
     """Table 2: each method trains the policy on ``datasets``; every result is a greedy accuracy on ``eval``."""
 
-    datasets: list[DatasetRef] = Field(description="Train problems are drawn from all of them (the paper: GSM8K and MATH).")
+    datasets: list[DatasetRef] = Field(
+        description="Train problems are drawn from all of them (the paper: GSM8K and MATH)."
+    )
     methods: dict[str, RLMethod]
     eval: list[DatasetRef]
-    domain: str | None = Field(default=None, description="The one domain of the RL problems (default: the recipe's, or "
-                               "the datasets' when they share one).")
+    domain: str | None = Field(
+        default=None,
+        description="The one domain of the RL problems (default: the recipe's, or the datasets' when they share one).",
+    )
     settings: RLSettings = Field(default_factory=RLSettings)
     max_new_tokens: int = Field(default=512, ge=1, description="Longest greedy evaluation answer.")
 
@@ -274,10 +355,14 @@ class HumanLabelsStage(_Strict):
     """The paper's check of automatic labels against human ones: the completer's Monte Carlo labels of human-labelled
     solutions (ProcessBench: the first wrong step) against the human verdicts."""
 
-    sources: list[str] = Field(default_factory=lambda: ["processbench_dev", "processbench_dev_correct"], description=(
-        "ProcessBench files or folders (relative to the recipe, or to the data folder)."))
-    gold: list[str] = Field(default_factory=lambda: ["gsm8k-test", "gsm8k-train", "math500", "math-train", "math-test"],
-                            description="Datasets whose problems give the rows their gold answers (joined by text).")
+    sources: list[str] = Field(
+        default_factory=lambda: ["processbench_dev", "processbench_dev_correct"],
+        description=("ProcessBench files or folders (relative to the recipe, or to the data folder)."),
+    )
+    gold: list[str] = Field(
+        default_factory=lambda: ["gsm8k-test", "gsm8k-train", "math500", "math-train", "math-test"],
+        description="Datasets whose problems give the rows their gold answers (joined by text).",
+    )
     limit: int | None = Field(default=None, ge=1, description="Rows per file.")
     n_rollouts: int = Field(default=8, ge=1, description="N rollouts per step (the paper: 8).")
     estimator: str = Field(default="hard")
@@ -296,8 +381,12 @@ class Recipe(BaseModel):
     description: str = ""
     domain: str | None = Field(default=None, description="Domain of every dataset (default: each problem's own).")
     models: Models
-    model_notes: dict[str, str] = Field(default_factory=dict, description="Per role: what differs from the paper's model.")
-    prompt_template: str | None = Field(default=None, description="'{question}' → the generator's prompt (default: the domain's).")
+    model_notes: dict[str, str] = Field(
+        default_factory=dict, description="Per role: what differs from the paper's model."
+    )
+    prompt_template: str | None = Field(
+        default=None, description="'{question}' → the generator's prompt (default: the domain's)."
+    )
     backend: Backend = Field(default_factory=Backend)
     finetune: FinetuneStage | None = None
     annotate: AnnotateStage | None = None
@@ -307,8 +396,10 @@ class Recipe(BaseModel):
     score: ScoreStage = Field(default_factory=ScoreStage)
     select: SelectStage = Field(default_factory=SelectStage)
     human_labels: HumanLabelsStage | None = None
-    paper: dict[str, dict[str, float]] = Field(default_factory=dict, description=(
-        "The paper's figures (%) to print beside the measured ones: {'gsm8k-test': {'prm': 93.2, …}}."))
+    paper: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description=("The paper's figures (%) to print beside the measured ones: {'gsm8k-test': {'prm': 93.2, …}}."),
+    )
     paper_note: str = ""
     _sections: dict[str, Any] = PrivateAttr(default_factory=dict)
 
@@ -330,27 +421,40 @@ class Recipe(BaseModel):
         trains = any(rm.path is None for rm in self.reward_models)
         if trains and self.annotate is None:
             raise ValueError("reward_models to train need an annotate stage (or a path to a trained one)")
-        used = [(f"select.methods.{k}", m.reward_model_for(d))
-                for k, m in (self.select.methods or {}).items() for d in self._sample_keys(m)]
+        used = [
+            (f"select.methods.{k}", m.reward_model_for(d))
+            for k, m in (self.select.methods or {}).items()
+            for d in self._sample_keys(m)
+        ]
         used += [(f"rl.methods.{k}", m.reward_model) for k, m in (self.rl.methods.items() if self.rl else ())]
         for where, name in used:
             if name is not None and name not in names:
-                raise ValueError(f"{where}: reward model {name!r} is not in reward_models ({', '.join(names) or 'none'})")
+                raise ValueError(
+                    f"{where}: reward model {name!r} is not in reward_models ({', '.join(names) or 'none'})"
+                )
         annotated = {ref.key for ref in self.annotate.datasets} if self.annotate else set()
         sampled = {ref.key for ref in self.sample.datasets} if self.sample else set()
         for i, rm in enumerate(self.reward_models):
             for key in set(rm.datasets or ()) - annotated:
-                raise ValueError(f"reward_models.{i}.datasets: {key!r} is not an annotation dataset ({', '.join(sorted(annotated)) or 'none'})")
+                raise ValueError(
+                    f"reward_models.{i}.datasets: {key!r} is not an annotation dataset "
+                    f"({', '.join(sorted(annotated)) or 'none'})"
+                )
             for key in set(rm.scores or ()) - sampled:
-                raise ValueError(f"reward_models.{i}.scores: {key!r} is not a sample dataset ({', '.join(sorted(sampled)) or 'none'})")
+                raise ValueError(
+                    f"reward_models.{i}.scores: {key!r} is not a sample dataset "
+                    f"({', '.join(sorted(sampled)) or 'none'})"
+                )
         policy = self.sample.policy if self.sample else None
         if policy and policy.startswith("rl:") and (self.rl is None or policy[3:] not in self.rl.methods):
             raise ValueError(f"sample.policy: {policy!r} names no method of this recipe's rl stage")
         finetuned = {m.name for m in self.finetune.models} if self.finetune else set()
         for field, model in self.models.values():
             if model.startswith("finetuned:") and model.removeprefix("finetuned:") not in finetuned:
-                raise ValueError(f"models.{field}: {model!r} names no model of this recipe's finetune stage "
-                                 f"({', '.join(sorted(finetuned)) or 'none'})")
+                raise ValueError(
+                    f"models.{field}: {model!r} names no model of this recipe's finetune stage "
+                    f"({', '.join(sorted(finetuned)) or 'none'})"
+                )
         return self
 
     def _sample_keys(self, method: Method) -> list[str]:
@@ -362,7 +466,9 @@ class Recipe(BaseModel):
         """The selection table: row → (selector, its method record)."""
         if self.select.methods is not None:
             return {k: (m.selector, m) for k, m in self.select.methods.items()}
-        table: dict[str, tuple[str, Method]] = {"self-consistency": ("self-consistency", Method(selector="self-consistency"))}
+        table: dict[str, tuple[str, Method]] = {
+            "self-consistency": ("self-consistency", Method(selector="self-consistency"))
+        }
         for rm in self.reward_models:
             table[rm.name] = ("best-of-n", Method(selector="best-of-n", reward_model=rm.name))
             table[f"sc+{rm.name}"] = ("sc+rm", Method(selector="sc+rm", reward_model=rm.name))
@@ -383,11 +489,15 @@ class Recipe(BaseModel):
         if not extra:
             return
         by_section = {stage.section: (name, stage) for name, stage in registered().items() if stage.section}
+        plugin_keys = sorted(k for k in by_section if k not in type(self).model_fields)
         for key, value in extra.items():
             if key not in by_section:
-                raise DataError(f"unknown field: neither a recipe field nor the section of a registered stage (plugin "
-                                f"stages: {', '.join(sorted(k for k in by_section if k not in type(self).model_fields)) or 'none'})",
-                                path=path, field=key)
+                raise DataError(
+                    f"unknown field: neither a recipe field nor the section of a registered stage (plugin "
+                    f"stages: {', '.join(plugin_keys) or 'none'})",
+                    path=path,
+                    field=key,
+                )
             name, stage = by_section[key]
             if stage.settings is not None:
                 unknown = sorted(set(value) - set(stage.settings.model_fields)) if isinstance(value, dict) else []

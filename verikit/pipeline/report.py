@@ -68,7 +68,9 @@ def build_report(recipe, stages: dict) -> tuple[dict, str]:
             for dataset, point in results.items():
                 by_dataset.setdefault(dataset, {})[method] = point
         report["rl"] = by_dataset
-        text.append(format_table(f"Table 2 ({recipe.name}): greedy accuracy (%), 95% interval", by_dataset, recipe.paper))
+        text.append(
+            format_table(f"Table 2 ({recipe.name}): greedy accuracy (%), 95% interval", by_dataset, recipe.paper)
+        )
     if recipe.paper_note and recipe.paper:
         text.append(f"paper figures: {recipe.paper_note}")
     for role, note in recipe.model_notes.items():

@@ -40,8 +40,11 @@ def file_digest(path: Path) -> str:
             _file_digests[key] = f"size={stat.st_size},mtime={stat.st_mtime_ns}"
         else:
             with open(path, "rb") as handle:
-                _file_digests[key] = hashlib.file_digest(handle, "sha256").hexdigest()[:16] \
-                    if hasattr(hashlib, "file_digest") else hashlib.sha256(handle.read()).hexdigest()[:16]
+                _file_digests[key] = (
+                    hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+                    if hasattr(hashlib, "file_digest")
+                    else hashlib.sha256(handle.read()).hexdigest()[:16]
+                )
     return _file_digests[key]
 
 
@@ -95,7 +98,8 @@ FINGERPRINT_FILE = "verikit_fingerprint.json"
 
 
 def _fingerprint_path(artifact: Path, pending: bool = False) -> Path:
-    """Beside a folder: ``verikit_fingerprint[.pending].json`` in it; beside a file: ``<name>.fingerprint[.pending].json``."""
+    """Beside a folder: ``verikit_fingerprint[.pending].json`` in it; beside a file:
+    ``<name>.fingerprint[.pending].json``."""
     suffix = ".pending.json" if pending else ".json"
     if artifact.suffix == "":
         return artifact / FINGERPRINT_FILE.replace(".json", suffix)
@@ -177,3 +181,13 @@ def reward_model_identity(path: str) -> str:
     base = (manifest or {}).get("base")
     own = model_identity(path)
     return digest([own, model_identity(base)]) if base and not (Path(path) / "config.json").exists() else own
+
+
+def start(artifact: Path, fingerprint: Fingerprint, what: str) -> Decision:
+    """:func:`decide`, say the decision in the run's output, and unless the artifact is reused :func:`begin` it:
+    every stage's first move for each artifact it makes."""
+    decision = decide(artifact, fingerprint, what)
+    print(f"   {decision.reason}", flush=True)
+    if not decision.reuse:
+        begin(artifact, fingerprint, decision)
+    return decision

@@ -17,8 +17,9 @@ from verikit.pipeline.stage import registered, wanted_stages
 from verikit.pipeline.workspace import Workspace, write_json_atomically
 
 
-def prepare(source, out=None, stages: list[str] | None = None, smoke: bool = False, overrides=(),
-            check_models: bool = True) -> tuple[Recipe, Path, list[str], Path]:
+def prepare(
+    source, out=None, stages: list[str] | None = None, smoke: bool = False, overrides=(), check_models: bool = True
+) -> tuple[Recipe, Path, list[str], Path]:
     """Load and check everything; write nothing. Returns (recipe, recipe file, stages, output folder)."""
     recipe, path = load_recipe(source, overrides)
     check_recipe(recipe, path, models=check_models and not smoke, data=not smoke)
@@ -27,9 +28,11 @@ def prepare(source, out=None, stages: list[str] | None = None, smoke: bool = Fal
     return recipe, path, order, folder
 
 
-def reproduce(source, out=None, stages: list[str] | None = None, smoke: bool = False, overrides=(),
-              check_models: bool = True) -> dict:
-    """Run ``stages`` (default: every stage the recipe has) of the recipe ``source`` into ``out``; returns the report."""
+def reproduce(
+    source, out=None, stages: list[str] | None = None, smoke: bool = False, overrides=(), check_models: bool = True
+) -> dict:
+    """Run ``stages`` (default: every stage the recipe has) of the recipe ``source`` into ``out``; returns the
+    report."""
     from verikit.pipeline.stages.report import run_report
 
     recipe, path, order, out = prepare(source, out, stages, smoke, overrides, check_models)

@@ -42,18 +42,31 @@ def smoke_recipe(recipe: Recipe, out: Path) -> Recipe:
     roles = {role: tiny(getattr(recipe.models, role)) for role in ("completer", "reward_model_base", "policy")}
     generator = recipe.models.generator
     roles["generator"] = tiny(generator) if isinstance(generator, str) else [tiny(g) for g in generator]
-    update: dict = {"name": recipe.name + "-smoke",
-                    "backend": recipe.backend.model_copy(update={"name": "transformers", "options": {}}),
-                    "models": recipe.models.model_copy(update=roles)}
+    update: dict = {
+        "name": recipe.name + "-smoke",
+        "backend": recipe.backend.model_copy(update={"name": "transformers", "options": {}}),
+        "models": recipe.models.model_copy(update=roles),
+    }
     shrunk = recipe.model_copy(update=update)
     for stage in registered().values():
         if stage.smoke is not None and stage.section is not None and shrunk.section(stage.section):
             shrunk = shrunk.model_copy(update=stage.smoke(shrunk, model, out))
     if shrunk.select is not None:
         kept = {spec.name for spec in shrunk.reward_models}
-        methods = None if shrunk.select.methods is None else {
-            row: m for row, m in shrunk.select.methods.items()
-            if m.reward_model is None or all(r in kept for r in ([m.reward_model] if isinstance(m.reward_model, str)
-                                                                    else m.reward_model.values()))}
-        shrunk = shrunk.model_copy(update={"select": shrunk.select.model_copy(update={"repeats": 2, "methods": methods})})
+        methods = (
+            None
+            if shrunk.select.methods is None
+            else {
+                row: m
+                for row, m in shrunk.select.methods.items()
+                if m.reward_model is None
+                or all(
+                    r in kept
+                    for r in ([m.reward_model] if isinstance(m.reward_model, str) else m.reward_model.values())
+                )
+            }
+        )
+        shrunk = shrunk.model_copy(
+            update={"select": shrunk.select.model_copy(update={"repeats": 2, "methods": methods})}
+        )
     return shrunk

@@ -54,8 +54,10 @@ def registered() -> dict[str, Stage]:
     for entry in registry.entries_in_order():
         stage = entry.load()
         if not isinstance(stage, Stage):
-            raise DataError(f"plugin {entry.plugin!r} registered stage {entry.name!r} as {type(stage).__name__}, not a "
-                            "verikit.pipeline.stage.Stage")
+            raise DataError(
+                f"plugin {entry.plugin!r} registered stage {entry.name!r} as {type(stage).__name__}, not a "
+                "verikit.pipeline.stage.Stage"
+            )
         stages[entry.name] = stage
     return stages
 
@@ -74,8 +76,10 @@ def ordered(names: list[str], stages: dict[str, Stage]) -> list[str]:
     while len(placed) < len(wanted):
         ready = [n for n in wanted if n not in placed and all(d in placed or d not in wanted for d in stages[n].after)]
         if not ready:
-            raise DataError(f"the stages {', '.join(n for n in wanted if n not in placed)} wait for each other (their "
-                            "'after' lists form a cycle)")
+            raise DataError(
+                f"the stages {', '.join(n for n in wanted if n not in placed)} wait for each other (their "
+                "'after' lists form a cycle)"
+            )
         placed.append(ready[0])
     return placed
 
@@ -99,5 +103,7 @@ def wanted_stages(recipe, requested: list[str] | None, path) -> list[str]:
             except UnknownNameError as exc:
                 raise DataError(str(exc), path=path, field="--stage") from None
         if stage not in present:
-            raise DataError(f"the recipe has no {stage!r} stage (it has: {', '.join(present)})", path=path, field="--stage")
+            raise DataError(
+                f"the recipe has no {stage!r} stage (it has: {', '.join(present)})", path=path, field="--stage"
+            )
     return [name for name in present if name in requested or stages[name].always]

@@ -26,8 +26,14 @@ def main(argv: list[str] | None = None) -> None:
 
     kind = trainable_kind(request["kind"])
     examples = merged_examples([Path(f) for f in request["annotations"]], kind.targets, request["labels"])
-    kind.train(kind.settings(**request["settings"]), request["base"], examples, out, labels=request["labels"],
-               domain=examples.domain)
+    kind.train(
+        kind.settings(**request["settings"]),
+        request["base"],
+        examples,
+        out,
+        labels=request["labels"],
+        domain=examples.domain,
+    )
 
 
 if __name__ == "__main__":

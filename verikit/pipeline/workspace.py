@@ -98,7 +98,8 @@ class Workspace:
         return [spec for spec in self.recipe.reward_models if spec.scores is None or ref.key in spec.scores]
 
     def sample_policy(self) -> str:
-        """The model the sample stage draws from: ``sample.policy`` (``rl:METHOD``: this run's RL model) or the policy."""
+        """The model the sample stage draws from: ``sample.policy`` (``rl:METHOD``: this run's RL model) or the
+        policy."""
         chosen = self.recipe.sample.policy if self.recipe.sample else None
         if chosen is None:
             return self.model("policy")

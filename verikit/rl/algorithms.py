@@ -41,8 +41,9 @@ class RLContext:
         """The share of the dev problems whose greedy solution the checker accepts (None without dev problems)."""
         if not self.dev:
             return None
-        texts = completer.complete([self.domain.prompt(p) for p in self.dev], n=1, temperature=0.0,
-                                   max_new_tokens=max_new_tokens)
+        texts = completer.complete(
+            [self.domain.prompt(p) for p in self.dev], n=1, temperature=0.0, max_new_tokens=max_new_tokens
+        )
         return sum(self.checker.is_correct(t[0], p.gold_answer) for t, p in zip(texts, self.dev)) / len(self.dev)
 
 
@@ -57,16 +58,32 @@ def run_rft(config, out: Path, context: RLContext) -> dict:
         limit = settings.problems or config.train_problems
         questions = [p for name in settings.datasets for p in components.load_dataset(name, split="train", limit=limit)]
     sampler = context.completer(config.policy, max_new_tokens=config.ppo.max_new_tokens)
-    pairs = rejection_samples(sampler, questions, context.domain, context.checker, k=settings.samples,
-                              temperature=settings.temperature, seed=config.ppo.seed, max_new_tokens=config.ppo.max_new_tokens)
+    pairs = rejection_samples(
+        sampler,
+        questions,
+        context.domain,
+        context.checker,
+        k=settings.samples,
+        temperature=settings.temperature,
+        seed=config.ppo.seed,
+        max_new_tokens=config.ppo.max_new_tokens,
+    )
     close = getattr(sampler, "close", None)
     if callable(close):
         close()
     summary = {"algo": config.algo, "questions": len(questions), "pairs": len(pairs)}
     if pairs:
-        supervised_finetune(config.policy, pairs, out / "model", learning_rate=settings.learning_rate,
-                            min_learning_rate=settings.min_learning_rate, epochs=settings.epochs,
-                            batch_size=settings.batch_size, max_length=settings.max_length, seed=config.ppo.seed)
+        supervised_finetune(
+            config.policy,
+            pairs,
+            out / "model",
+            learning_rate=settings.learning_rate,
+            min_learning_rate=settings.min_learning_rate,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            max_length=settings.max_length,
+            seed=config.ppo.seed,
+        )
     else:  # nothing to fine-tune on: RFT leaves the policy as it was (said in rl.json and on stderr, not hidden)
         import sys
 
@@ -87,7 +104,9 @@ def _ppo(config, out: Path, context: RLContext, reward_of) -> dict:
     trainer = StepPPOTrainer(config.policy, reward_of(scorer, context.splitter), context.domain, config.ppo)
     tokens = config.ppo.max_new_tokens
     evaluate = (lambda sampler: context.greedy_accuracy(sampler, tokens)) if context.dev else None
-    history = trainer.train(context.problems, config.steps, out=out / "model", eval_every=config.eval_every, evaluate=evaluate)
+    history = trainer.train(
+        context.problems, config.steps, out=out / "model", eval_every=config.eval_every, evaluate=evaluate
+    )
     summary = {"algo": config.algo, "history": history}
     if context.dev:
         summary["dev_greedy_acc"] = context.greedy_accuracy(trainer.sampler, tokens)
@@ -127,22 +146,45 @@ def run_grpo_process(config, out: Path, context: RLContext) -> dict:
         return [float(context.checker.is_correct(c, golds[q])) for c, q in zip(completions, question)]
 
     settings = config.grpo
-    args = GRPOConfig(output_dir=str(out / "checkpoints"), max_steps=config.steps, learning_rate=config.ppo.learning_rate,
-                      seed=config.ppo.seed, per_device_train_batch_size=settings.per_device_train_batch_size,
-                      num_generations=settings.num_generations, max_completion_length=config.ppo.max_new_tokens,
-                      logging_steps=settings.logging_steps, save_steps=max(10, config.steps // settings.checkpoints),
-                      report_to=[], beta=settings.beta, use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available())
+    args = GRPOConfig(
+        output_dir=str(out / "checkpoints"),
+        max_steps=config.steps,
+        learning_rate=config.ppo.learning_rate,
+        seed=config.ppo.seed,
+        per_device_train_batch_size=settings.per_device_train_batch_size,
+        num_generations=settings.num_generations,
+        max_completion_length=config.ppo.max_new_tokens,
+        logging_steps=settings.logging_steps,
+        save_steps=max(10, config.steps // settings.checkpoints),
+        report_to=[],
+        beta=settings.beta,
+        use_cpu=not torch.cuda.is_available(),
+        bf16=torch.cuda.is_available(),
+    )
     scorer = components.load_scorer(config.rm, released_convention=config.released_convention)
-    trainer = ProcessGRPOTrainer(model=config.policy, reward_funcs=correctness, args=args, train_dataset=data,
-                                 process_scorer=scorer, splitter=context.splitter, question_key="question")
+    trainer = ProcessGRPOTrainer(
+        model=config.policy,
+        reward_funcs=correctness,
+        args=args,
+        train_dataset=data,
+        process_scorer=scorer,
+        splitter=context.splitter,
+        question_key="question",
+    )
     trainer.train()
     trainer.save_model(str(out / "model"))
     return {"algo": "grpo-process", "log": trainer.state.log_history}
 
 
-RFT = RLAlgorithm(run=run_rft, needs_reward_model=False,
-                  description="rejection-sampling fine-tuning: K samples per question, SFT on the distinct correct ones")
-STEP_PPO = RLAlgorithm(run=run_step_ppo, description="PPO, the PRM's score of each step at the step's last token (the paper)")
+RFT = RLAlgorithm(
+    run=run_rft,
+    needs_reward_model=False,
+    description="rejection-sampling fine-tuning: K samples per question, SFT on the distinct correct ones",
+)
+STEP_PPO = RLAlgorithm(
+    run=run_step_ppo, description="PPO, the PRM's score of each step at the step's last token (the paper)"
+)
 ORM_PPO = RLAlgorithm(run=run_orm_ppo, description="PPO, the ORM's score at the response's last token")
-GRPO_PROCESS = RLAlgorithm(run=run_grpo_process,
-                           description="TRL's GRPO with process advantages from the PRM's step scores (DeepSeekMath)")
+GRPO_PROCESS = RLAlgorithm(
+    run=run_grpo_process, description="TRL's GRPO with process advantages from the PRM's step scores (DeepSeekMath)"
+)

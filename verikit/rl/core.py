@@ -37,8 +37,9 @@ def shaped_rewards(placed: torch.Tensor, kl: torch.Tensor, kl_coef: float, mask:
     return (placed - kl_coef * kl) * mask
 
 
-def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float = 1.0,
-        lam: float = 0.95) -> tuple[torch.Tensor, torch.Tensor]:
+def gae(
+    rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float = 1.0, lam: float = 0.95
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Generalised advantage estimation over response tokens; returns ``(advantages, returns)``.
 
     ``δ_t = r_t + γ V_{t+1} − V_t`` (``V`` after the last response token is 0) and ``A_t = δ_t + γλ A_{t+1}``;
@@ -55,8 +56,9 @@ def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: 
     return advantages, (advantages + values) * mask
 
 
-def policy_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor,
-                clip: float = 0.2) -> torch.Tensor:
+def policy_loss(
+    logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, clip: float = 0.2
+) -> torch.Tensor:
     """The clipped surrogate ``−E[min(ρA, clip(ρ, 1±ε)A)]`` over masked tokens."""
     ratio = torch.exp(logprobs - old_logprobs)
     unclipped = ratio * advantages
@@ -64,8 +66,9 @@ def policy_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: 
     return -masked_mean(torch.minimum(unclipped, clipped), mask)
 
 
-def value_loss(values: torch.Tensor, old_values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor,
-               clip: float = 0.2) -> torch.Tensor:
+def value_loss(
+    values: torch.Tensor, old_values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor, clip: float = 0.2
+) -> torch.Tensor:
     """The clipped value loss ``½ E[max((V−R)², (clip(V, V_old±ε)−R)²)]``."""
     clipped = old_values + torch.clamp(values - old_values, -clip, clip)
     return 0.5 * masked_mean(torch.maximum((values - returns) ** 2, (clipped - returns) ** 2), mask)

@@ -13,8 +13,13 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 
-def process_advantages(step_rewards: Sequence[Sequence[float]], step_ends: Sequence[Sequence[int]],
-                       lengths: Sequence[int], eps: float = 1e-4, credit: str = "to-come") -> list[list[float]]:
+def process_advantages(
+    step_rewards: Sequence[Sequence[float]],
+    step_ends: Sequence[Sequence[int]],
+    lengths: Sequence[int],
+    eps: float = 1e-4,
+    credit: str = "to-come",
+) -> list[list[float]]:
     """Per-token advantages for one group from its step rewards, each normalised by the group's mean and sd.
 
     ``credit="to-come"`` (DeepSeekMath): ``A_t = Σ_{steps j ending at index ≥ t} r̃_j``. ``credit="own-step"``:
@@ -46,8 +51,13 @@ def process_advantages(step_rewards: Sequence[Sequence[float]], step_ends: Seque
     return result
 
 
-def group_advantages_tensor(placements: Sequence[tuple[Sequence[int], Sequence[float]]], lengths: Sequence[int],
-                            group: int, width: int, credit: str = "to-come"):
+def group_advantages_tensor(
+    placements: Sequence[tuple[Sequence[int], Sequence[float]]],
+    lengths: Sequence[int],
+    group: int,
+    width: int,
+    credit: str = "to-come",
+):
     """:func:`process_advantages` over a batch whose consecutive ``group`` rows share a prompt, as a
     ``[rows, width]`` tensor; ``placements[i]`` is row i's ``(step end positions, step rewards)``."""
     import torch
@@ -55,8 +65,12 @@ def group_advantages_tensor(placements: Sequence[tuple[Sequence[int], Sequence[f
     advantages = torch.zeros(len(lengths), width)
     for start in range(0, len(lengths), group):
         rows = range(start, min(start + group, len(lengths)))
-        block = process_advantages([placements[i][1] for i in rows], [placements[i][0] for i in rows],
-                                   [int(lengths[i]) for i in rows], credit=credit)
+        block = process_advantages(
+            [placements[i][1] for i in rows],
+            [placements[i][0] for i in rows],
+            [int(lengths[i]) for i in rows],
+            credit=credit,
+        )
         for i, row in zip(rows, block):
             advantages[i, : len(row)] = torch.tensor(row)
     return advantages

@@ -1,4 +1,6 @@
-"""Step-level PPO (Math-Shepherd §3.3) and ORM-PPO, verikit's own (TRL no longer ships a PPOTrainer).
+"""Step-level PPO (Math-Shepherd §3.3) and ORM-PPO, verikit's own: ``trl.PPOTrainer`` last shipped in TRL 1.12 (the
+installed 1.16 has none; TRL's source tree keeps it under ``trl/experimental/ppo``, for reward models that score a
+whole response, not a step). As there, one config (:class:`~verikit.rl.config.StepPPOConfig`) holds every setting.
 
 The policy starts from the SFT generator; a frozen copy is the reference; a linear value head on the
 policy's last hidden state is the critic (shared trunk, as in the paper's TRL-era setup). Each PPO step
@@ -32,10 +34,10 @@ import torch
 
 from verikit.errors import VerikitError
 from verikit.rl.config import StepPPOConfig
-from verikit.rm.data import padding_id, right_padded
 from verikit.rl.core import gae, kl_per_token, masked_mean, policy_loss, shaped_rewards, value_loss, whiten
 from verikit.rl.grpo import group_advantages_tensor
 from verikit.rl.rewards import place_rewards, reward_placements
+from verikit.rm.data import padding_id, right_padded
 from verikit.tokens import prompt_and_response_ids
 
 
@@ -53,10 +55,10 @@ class RolloutBatch:
     questions: list[str]
     prompts: list[str]
     responses: list[str]
-    input_ids: torch.Tensor       # [B, L] right-padded prompt + response
+    input_ids: torch.Tensor  # [B, L] right-padded prompt + response
     attention_mask: torch.Tensor  # [B, L]
-    starts: list[int]             # index of each row's first response token
-    response_mask: torch.Tensor   # [B, R] 1 on response tokens (aligned from each row's start)
+    starts: list[int]  # index of each row's first response token
+    response_mask: torch.Tensor  # [B, R] 1 on response tokens (aligned from each row's start)
 
 
 class ValueHead(torch.nn.Module):
@@ -72,12 +74,20 @@ class ValueHead(torch.nn.Module):
 
 def _gather_rows(full: torch.Tensor, starts: Sequence[int], width: int) -> torch.Tensor:
     """``full[b, starts[b] + j]`` for j < width (zeros past the end): per-row response alignment."""
-    index = (torch.tensor(starts, device=full.device).unsqueeze(1) + torch.arange(width, device=full.device)).clamp(max=full.shape[1] - 1)
+    index = (torch.tensor(starts, device=full.device).unsqueeze(1) + torch.arange(width, device=full.device)).clamp(
+        max=full.shape[1] - 1
+    )
     return full.gather(1, index)
 
 
-def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = True, detach_critic: bool = False,
-                   temperature: float = 1.0):
+def response_stats(
+    model,
+    value_head,
+    batch: RolloutBatch,
+    with_values: bool = True,
+    detach_critic: bool = False,
+    temperature: float = 1.0,
+):
     """Log-probs of each response token (and the critic's values there), aligned to ``response_mask``.
 
     ``temperature``: the log-probs are of the distribution the rollouts were drawn from (logits / T), so the
@@ -85,7 +95,11 @@ def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = T
     """
     output = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, output_hidden_states=with_values)
     logits = output.logits[:, :-1].float()
-    logprobs = torch.log_softmax(logits / temperature if temperature > 0 else logits, dim=-1).gather(-1, batch.input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    logprobs = (
+        torch.log_softmax(logits / temperature if temperature > 0 else logits, dim=-1)
+        .gather(-1, batch.input_ids[:, 1:].unsqueeze(-1))
+        .squeeze(-1)
+    )
     width = batch.response_mask.shape[1]
     token_logprobs = _gather_rows(logprobs, [s - 1 for s in batch.starts], width) * batch.response_mask
     if not with_values:
@@ -99,7 +113,9 @@ def response_stats(model, value_head, batch: RolloutBatch, with_values: bool = T
 class StepPPOTrainer:
     """PPO with rewards placed by ``reward_fn`` (see :mod:`verikit.rl.rewards`)."""
 
-    def __init__(self, policy: str, reward_fn: Callable, domain, config: StepPPOConfig | None = None, device: str = "auto"):
+    def __init__(
+        self, policy: str, reward_fn: Callable, domain, config: StepPPOConfig | None = None, device: str = "auto"
+    ):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from verikit.completers.transformers import TransformersCompleter, pick_device
@@ -107,9 +123,8 @@ class StepPPOTrainer:
         self.config = config or StepPPOConfig()
         self.device = pick_device(device)
         torch.manual_seed(self.config.seed)
+        from verikit.hf_training import resolve_precision
         from verikit.models import load_pretrained
-
-        from verikit.rm.training import resolve_precision
 
         self.precision = resolve_precision(self.config.precision)
         self.tokenizer = load_pretrained(AutoTokenizer, policy)
@@ -139,11 +154,22 @@ class StepPPOTrainer:
                 for parameter in module.parameters():
                     parameter.requires_grad_(False)
         self.optimizer = torch.optim.AdamW(
-            [{"params": [p for p in self.model.parameters() if p.requires_grad], "lr": self.config.learning_rate},
-             {"params": list(self.value_head.parameters()), "lr": self.config.critic_learning_rate or self.config.learning_rate}])
+            [
+                {"params": [p for p in self.model.parameters() if p.requires_grad], "lr": self.config.learning_rate},
+                {
+                    "params": list(self.value_head.parameters()),
+                    "lr": self.config.critic_learning_rate or self.config.learning_rate,
+                },
+            ]
+        )
         self._base_learning_rates = [group["lr"] for group in self.optimizer.param_groups]
-        self.sampler = TransformersCompleter(self.model, tokenizer=self.tokenizer, device=self.device,
-                                             max_new_tokens=self.config.max_new_tokens, cache_implementation=None)
+        self.sampler = TransformersCompleter(
+            self.model,
+            tokenizer=self.tokenizer,
+            device=self.device,
+            max_new_tokens=self.config.max_new_tokens,
+            cache_implementation=None,
+        )
         self.reward_fn, self.domain = reward_fn, domain
         self.steps_done = 0
         self.total_steps: int | None = None  # set by train(); the horizon of lr_decay
@@ -156,8 +182,13 @@ class StepPPOTrainer:
         return response_stats(model, *args, **kwargs)
 
     # -- data ------------------------------------------------------------------------------------
-    def make_batch(self, questions: Sequence[str], prompts: Sequence[str], responses: Sequence[str],
-                   finished: Sequence[bool] | None = None) -> RolloutBatch:
+    def make_batch(
+        self,
+        questions: Sequence[str],
+        prompts: Sequence[str],
+        responses: Sequence[str],
+        finished: Sequence[bool] | None = None,
+    ) -> RolloutBatch:
         rows, starts, lengths = [], [], []
         for index, (prompt, response) in enumerate(zip(prompts, responses)):
             prompt_ids, response_ids = prompt_and_response_ids(self.tokenizer, prompt, response)
@@ -169,26 +200,42 @@ class StepPPOTrainer:
         input_ids, attention = (t.to(self.device) for t in right_padded(rows, padding_id(self.tokenizer)))
         response_width = max(1, max(lengths))
         response_mask = torch.tensor([[1.0] * n + [0.0] * (response_width - n) for n in lengths], device=self.device)
-        return RolloutBatch(list(questions), list(prompts), list(responses), input_ids, attention, starts, response_mask)
+        return RolloutBatch(
+            list(questions), list(prompts), list(responses), input_ids, attention, starts, response_mask
+        )
 
     def rollout(self, problems: Sequence) -> RolloutBatch:
         """``samples_per_prompt`` responses to each problem; a prompt's samples are consecutive rows."""
         k = self.config.samples_per_prompt
         prompts = [self.domain.prompt(p) for p in problems]
-        sampled = self.sampler.complete(prompts, n=k, temperature=self.config.temperature,
-                                        max_new_tokens=self.config.max_new_tokens,
-                                        seed=self.config.seed * 100_003 + self.steps_done)
+        sampled = self.sampler.complete(
+            prompts,
+            n=k,
+            temperature=self.config.temperature,
+            max_new_tokens=self.config.max_new_tokens,
+            seed=self.config.seed * 100_003 + self.steps_done,
+        )
         if sampled.token_counts is None:
             raise VerikitError(f"PPO needs token counts from its sampler; {type(self.sampler).__name__} returned none")
         finished = [c < self.config.max_new_tokens for counts in sampled.token_counts for c in counts]
         self.model.train()
-        return self.make_batch([p.question for p in problems for _ in range(k)], [p for p in prompts for _ in range(k)],
-                               [r for texts in sampled for r in texts], finished)
+        return self.make_batch(
+            [p.question for p in problems for _ in range(k)],
+            [p for p in prompts for _ in range(k)],
+            [r for texts in sampled for r in texts],
+            finished,
+        )
 
     def reward_placements(self, batch: RolloutBatch) -> list[tuple[list[int], list[float]]]:
         """Each row's ``(positions, scores)`` from ``reward_fn``, positions resolved within the row's response."""
-        return reward_placements(self.reward_fn, batch.questions, batch.prompts, batch.responses, self.tokenizer,
-                                 batch.response_mask.sum(dim=1).long().tolist())
+        return reward_placements(
+            self.reward_fn,
+            batch.questions,
+            batch.prompts,
+            batch.responses,
+            self.tokenizer,
+            batch.response_mask.sum(dim=1).long().tolist(),
+        )
 
     def placed_rewards(self, batch: RolloutBatch, placements) -> torch.Tensor:
         width = batch.response_mask.shape[1]
@@ -196,19 +243,30 @@ class StepPPOTrainer:
         return torch.tensor(rows, device=self.device)
 
     def group_advantages(self, batch: RolloutBatch, placements, kl: torch.Tensor) -> torch.Tensor:
-        """The ``baseline="group"`` advantages: group-normalised rewards credited per ``process_credit``, minus the KL to come."""
+        """The ``baseline="group"`` advantages: group-normalised rewards credited per ``process_credit``, minus the
+        KL to come."""
         mask = batch.response_mask
-        advantages = group_advantages_tensor(placements, mask.sum(dim=1).long().tolist(), self.config.samples_per_prompt,
-                                             mask.shape[1], credit=self.config.process_credit).to(mask.device)
+        advantages = group_advantages_tensor(
+            placements,
+            mask.sum(dim=1).long().tolist(),
+            self.config.samples_per_prompt,
+            mask.shape[1],
+            credit=self.config.process_credit,
+        ).to(mask.device)
         kl_to_come = torch.flip(torch.cumsum(torch.flip(kl * mask, [1]), 1), [1])
         return (advantages - self.config.kl_coef * kl_to_come) * mask
 
     # -- one PPO step ------------------------------------------------------------------------------
     def losses(self, batch: RolloutBatch, old_logprobs, old_values, advantages, returns) -> dict:
         with_critic = self.config.baseline == "critic"
-        logprobs, values = self._response_stats(self.model, self.value_head, batch, with_values=with_critic,
-                                          detach_critic=not self.config.critic_shares_trunk,
-                                          temperature=self.config.temperature)
+        logprobs, values = self._response_stats(
+            self.model,
+            self.value_head,
+            batch,
+            with_values=with_critic,
+            detach_critic=not self.config.critic_shares_trunk,
+            temperature=self.config.temperature,
+        )
         mask = batch.response_mask
         pg = policy_loss(logprobs, old_logprobs, advantages, mask, self.config.clip_range)
         if not with_critic:
@@ -221,9 +279,12 @@ class StepPPOTrainer:
         temperature = self.config.temperature
         with torch.no_grad():
             with_critic = self.config.baseline == "critic"
-            old_logprobs, old_values = self._response_stats(self.model, self.value_head, batch, with_values=with_critic,
-                                                      temperature=temperature)
-            ref_logprobs, _ = self._response_stats(self.reference, None, batch, with_values=False, temperature=temperature)
+            old_logprobs, old_values = self._response_stats(
+                self.model, self.value_head, batch, with_values=with_critic, temperature=temperature
+            )
+            ref_logprobs, _ = self._response_stats(
+                self.reference, None, batch, with_values=False, temperature=temperature
+            )
             placements = self.reward_placements(batch)
             placed = self.placed_rewards(batch, placements)
             kl = kl_per_token(old_logprobs, ref_logprobs)
@@ -237,8 +298,14 @@ class StepPPOTrainer:
                     advantages = whiten(advantages, batch.response_mask)
             if self.config.advantage_floor is not None:
                 advantages = advantages.clamp(min=self.config.advantage_floor) * batch.response_mask
-        return {"old_logprobs": old_logprobs, "old_values": old_values, "advantages": advantages, "returns": returns,
-                "rm_reward": (placed.sum(dim=1)).mean().item(), "kl": masked_mean(kl, batch.response_mask).item()}
+        return {
+            "old_logprobs": old_logprobs,
+            "old_values": old_values,
+            "advantages": advantages,
+            "returns": returns,
+            "rm_reward": (placed.sum(dim=1)).mean().item(),
+            "kl": masked_mean(kl, batch.response_mask).item(),
+        }
 
     def step(self, batch: RolloutBatch) -> dict:
         fixed = self.prepare(batch)
@@ -247,11 +314,14 @@ class StepPPOTrainer:
             return stats | self.critic_step(batch, fixed)
         for rows in self._minibatches(len(batch.prompts)):
             sub = _select(batch, rows)
-            losses = self.losses(sub, *(fixed[k][rows] for k in ("old_logprobs", "old_values", "advantages", "returns")))
+            losses = self.losses(
+                sub, *(fixed[k][rows] for k in ("old_logprobs", "old_values", "advantages", "returns"))
+            )
             self.optimizer.zero_grad()
             losses["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(list(self.model.parameters()) + list(self.value_head.parameters()),
-                                           self.config.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(
+                list(self.model.parameters()) + list(self.value_head.parameters()), self.config.max_grad_norm
+            )
             self._set_learning_rates()
             self.optimizer.step()
             stats.update({k: v.item() for k, v in losses.items()})
@@ -289,10 +359,18 @@ class StepPPOTrainer:
         for rows in self._minibatches(len(batch.prompts)):
             sub = _select(batch, rows)
             with torch.no_grad():
-                output = self.model(input_ids=sub.input_ids, attention_mask=sub.attention_mask, output_hidden_states=True)
-            values = _gather_rows(self.value_head(output.hidden_states[-1]), [s - 1 for s in sub.starts],
-                                  sub.response_mask.shape[1]) * sub.response_mask
-            loss = value_loss(values, fixed["old_values"][rows], fixed["returns"][rows], sub.response_mask, float("inf"))
+                output = self.model(
+                    input_ids=sub.input_ids, attention_mask=sub.attention_mask, output_hidden_states=True
+                )
+            values = (
+                _gather_rows(
+                    self.value_head(output.hidden_states[-1]), [s - 1 for s in sub.starts], sub.response_mask.shape[1]
+                )
+                * sub.response_mask
+            )
+            loss = value_loss(
+                values, fixed["old_values"][rows], fixed["returns"][rows], sub.response_mask, float("inf")
+            )
             self.optimizer.zero_grad()  # grads of None: AdamW leaves those parameters (and their state) alone
             loss.backward()
             torch.nn.utils.clip_grad_norm_(list(self.value_head.parameters()), self.config.max_grad_norm)
@@ -302,8 +380,15 @@ class StepPPOTrainer:
         return {"value_loss": sum(losses) / len(losses), "critic_warmup": True}
 
     # -- the loop ----------------------------------------------------------------------------------
-    def train(self, problems: Sequence, steps: int, out: str | Path | None = None, evaluate: Callable | None = None,
-              eval_every: int = 0, progress: bool = True) -> list[dict]:
+    def train(
+        self,
+        problems: Sequence,
+        steps: int,
+        out: str | Path | None = None,
+        evaluate: Callable | None = None,
+        eval_every: int = 0,
+        progress: bool = True,
+    ) -> list[dict]:
         from tqdm.auto import tqdm
 
         history = []
@@ -333,14 +418,20 @@ class StepPPOTrainer:
         partial.mkdir(parents=True, exist_ok=True)
         self.merged_policy().save_pretrained(partial)  # a plain causal LM: loads without peft
         self.tokenizer.save_pretrained(partial)
-        state = {"value_head": self.value_head.state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "steps_done": self.steps_done, "rng": torch.get_rng_state()}
+        state = {
+            "value_head": self.value_head.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "steps_done": self.steps_done,
+            "rng": torch.get_rng_state(),
+        }
         if self.adapters is not None:
             from peft import get_peft_model_state_dict
 
             state["adapters"] = get_peft_model_state_dict(self.adapters)
         torch.save(state, partial / "ppo_state.pt")
-        (partial / "ppo_config.json").write_text(json.dumps({"config": self.config.model_dump(), "history": history or []}, indent=2))
+        (partial / "ppo_config.json").write_text(
+            json.dumps({"config": self.config.model_dump(), "history": history or []}, indent=2)
+        )
         if out.exists():
             import shutil
 
@@ -385,8 +476,10 @@ def load_state(path: str | Path) -> dict:
         from verikit.errors import DataError
 
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise DataError(f"not a PPO state verikit can load safely ({type(exc).__name__}: {reason}); delete it to "
-                        "start afresh", path=path) from None
+        raise DataError(
+            f"not a PPO state verikit can load safely ({type(exc).__name__}: {reason}); delete it to start afresh",
+            path=path,
+        ) from None
 
 
 def _with_lora(model, rank: int, alpha: float):
@@ -399,6 +492,12 @@ def _with_lora(model, rank: int, alpha: float):
 
 
 def _select(batch: RolloutBatch, rows: list[int]) -> RolloutBatch:
-    return RolloutBatch([batch.questions[i] for i in rows], [batch.prompts[i] for i in rows],
-                        [batch.responses[i] for i in rows], batch.input_ids[rows], batch.attention_mask[rows],
-                        [batch.starts[i] for i in rows], batch.response_mask[rows])
+    return RolloutBatch(
+        [batch.questions[i] for i in rows],
+        [batch.prompts[i] for i in rows],
+        [batch.responses[i] for i in rows],
+        batch.input_ids[rows],
+        batch.attention_mask[rows],
+        [batch.starts[i] for i in rows],
+        batch.response_mask[rows],
+    )

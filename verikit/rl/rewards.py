@@ -44,7 +44,9 @@ def step_end_tokens(tokenizer, prompt: str, response: str, steps: Sequence[str],
     return positions
 
 
-def score_readable(scorer, splitter, questions: Sequence[str], responses: Sequence[str]) -> tuple[list, dict[int, list[float]]]:
+def score_readable(
+    scorer, splitter, questions: Sequence[str], responses: Sequence[str]
+) -> tuple[list, dict[int, list[float]]]:
     """Each response's steps (None where the PRM cannot read it) and, by response index, the PRM's step scores
     of the readable ones — one scoring call for the batch."""
     steps = [readable_steps(splitter, r) for r in responses]
@@ -59,15 +61,27 @@ def resolve_positions(positions: Sequence[int], length: int) -> list[int]:
     return [length - 1 if p < 0 else min(p, length - 1) for p in positions]
 
 
-def reward_placements(reward_fn: Callable, questions: Sequence[str], prompts: Sequence[str], responses: Sequence[str],
-                      tokenizer, lengths: Sequence[int]) -> list[tuple[list[int], list[float]]]:
-    """Each response's ``(positions, scores)`` from ``reward_fn``, positions resolved within its ``lengths[i]`` tokens."""
-    return [(resolve_positions(positions, length), list(scores))
-            for (positions, scores), length in zip(reward_fn(questions, prompts, responses, tokenizer), lengths, strict=True)]
+def reward_placements(
+    reward_fn: Callable,
+    questions: Sequence[str],
+    prompts: Sequence[str],
+    responses: Sequence[str],
+    tokenizer,
+    lengths: Sequence[int],
+) -> list[tuple[list[int], list[float]]]:
+    """Each response's ``(positions, scores)`` from ``reward_fn``, positions resolved within its ``lengths[i]``
+    tokens."""
+    return [
+        (resolve_positions(positions, length), list(scores))
+        for (positions, scores), length in zip(
+            reward_fn(questions, prompts, responses, tokenizer), lengths, strict=True
+        )
+    ]
 
 
 def place_rewards(length: int, positions: Sequence[int], scores: Sequence[float]) -> list[float]:
-    """A per-token reward list of ``length`` with ``scores[k]`` at ``positions[k]`` (later steps add up if they share a token)."""
+    """A per-token reward list of ``length`` with ``scores[k]`` at ``positions[k]`` (later steps add up if they share a
+    token)."""
     rewards = [0.0] * length
     for position, score in zip(positions, scores, strict=True):
         if 0 <= position < length:
@@ -80,6 +94,7 @@ def prm_step_rewards(scorer, splitter) -> Callable:
 
     A response the PRM cannot read (no steps, or the step tag in its text) gets 0 at its last token.
     """
+
     def reward(questions, prompts, responses, tokenizer):
         steps, by_index = score_readable(scorer, splitter, questions, responses)
         out = []
@@ -95,6 +110,7 @@ def prm_step_rewards(scorer, splitter) -> Callable:
 
 def orm_final_reward(scorer, splitter) -> Callable:
     """Reward function for ORM-PPO: one score (the ORM's, at the last tag) on the response's last token."""
+
     def reward(questions, prompts, responses, tokenizer):
         _, by_index = score_readable(scorer, splitter, questions, responses)
         return [([-1], [by_index[i][-1] if i in by_index else 0.0]) for i in range(len(responses))]  # -1: last token

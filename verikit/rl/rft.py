@@ -8,8 +8,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def rejection_samples(completer, problems: Sequence, domain, checker, k: int = 4, temperature: float = 1.0,
-                      max_new_tokens: int = 160, seed: int = 0) -> list[tuple[str, str]]:
+def rejection_samples(
+    completer,
+    problems: Sequence,
+    domain,
+    checker,
+    k: int = 4,
+    temperature: float = 1.0,
+    max_new_tokens: int = 160,
+    seed: int = 0,
+) -> list[tuple[str, str]]:
     """``(prompt, solution)`` pairs: the distinct correct samples of each problem."""
     prompts = [domain.prompt(p) for p in problems]
     samples = completer.complete(prompts, n=k, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed)
@@ -21,15 +29,31 @@ def rejection_samples(completer, problems: Sequence, domain, checker, k: int = 4
     return pairs
 
 
-def supervised_finetune(model: str, pairs: Sequence[tuple[str, str]], out: str | Path, epochs: float = 1.0,
-                        learning_rate: float = 1e-4, batch_size: int = 32, max_length: int = 512, seed: int = 0,
-                        progress: bool = True, min_learning_rate: float = 0.0) -> Path:
+def supervised_finetune(
+    model: str,
+    pairs: Sequence[tuple[str, str]],
+    out: str | Path,
+    epochs: float = 1.0,
+    learning_rate: float = 1e-4,
+    batch_size: int = 32,
+    max_length: int = 512,
+    seed: int = 0,
+    progress: bool = True,
+    min_learning_rate: float = 0.0,
+) -> Path:
     """Fine-tune ``model`` on the pairs (loss on solution tokens, EOS included) with :func:`verikit.sft.finetune`."""
     from verikit.sft import SFTSettings, finetune
 
     if not pairs:
         raise ValueError("no correct samples to fine-tune on")
-    settings = SFTSettings(learning_rate=learning_rate, min_learning_rate=min_learning_rate, epochs=epochs,
-                           batch_size=batch_size, max_length=max_length, seed=seed, warmup_ratio=0.0)
+    settings = SFTSettings(
+        learning_rate=learning_rate,
+        min_learning_rate=min_learning_rate,
+        epochs=epochs,
+        batch_size=batch_size,
+        max_length=max_length,
+        seed=seed,
+        warmup_ratio=0.0,
+    )
     finetune(settings, model, pairs, out, progress=progress)
     return Path(out)

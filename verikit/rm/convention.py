@@ -38,7 +38,8 @@ def _single(tokenizer, text: str, role: str) -> int:
     if len(ids) != 1 or tokenizer.decode(ids).strip() != text:  # an <unk> is one token but not the symbol
         raise TagTokenError(
             f"the PRM's {role} token {text!r} is {len(ids)} tokens in this tokenizer ({ids}); a PRM predicts "
-            f"{GOOD_TOKEN!r}/{BAD_TOKEN!r} as single tokens — use a tokenizer that has them")
+            f"{GOOD_TOKEN!r}/{BAD_TOKEN!r} as single tokens — use a tokenizer that has them"
+        )
     return ids[0]
 
 

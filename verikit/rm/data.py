@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verikit.format import STEP_TAG
 from verikit.errors import DataError
+from verikit.format import STEP_TAG
 
 IGNORE = -100.0  # target of positions that are not trained on (every non-tag position, ORM's earlier tags)
 
@@ -69,8 +69,8 @@ def examples_from_records(records: list[dict], objective: str = "prm", labels: s
 def load_examples(source: str | Path, objective: str = "prm", labels: str = "hard") -> ExampleSet:
     """Examples from an annotation folder, a Math-Shepherd JSONL (``input``/``label``) or a TRL stepwise JSONL
     (``prompt``/``completions``/``labels``)."""
-    from verikit.format import from_math_shepherd
     from verikit.annotation.storage import load_records
+    from verikit.format import from_math_shepherd
     from verikit.jsonl import read_jsonl
     from verikit.records import TRLRow, validated
 
@@ -91,12 +91,29 @@ def load_examples(source: str | Path, objective: str = "prm", labels: str = "har
             flags = trl.labels
             final = trl.final_correct if trl.final_correct is not None else all(v >= 0.5 for v in flags)
         else:
-            raise DataError("neither a Math-Shepherd row (input/label) nor a TRL row (prompt/completions/labels)", path=path, line=line)
+            raise DataError(
+                "neither a Math-Shepherd row (input/label) nor a TRL row (prompt/completions/labels)",
+                path=path,
+                line=line,
+            )
         if labels == "soft" and "completions" not in row:
-            raise DataError("soft labels need verikit annotations or TRL rows with fractional labels", path=path, line=line, field="label")
-        records.append({"key": f"{path}:{line}", "question": converted["question"], "steps": converted["steps"],
-                        "hard_labels": [v >= 0.5 for v in flags], "soft_labels": list(flags),
-                        "final_correct": bool(final), "error": None})
+            raise DataError(
+                "soft labels need verikit annotations or TRL rows with fractional labels",
+                path=path,
+                line=line,
+                field="label",
+            )
+        records.append(
+            {
+                "key": f"{path}:{line}",
+                "question": converted["question"],
+                "steps": converted["steps"],
+                "hard_labels": [v >= 0.5 for v in flags],
+                "soft_labels": list(flags),
+                "final_correct": bool(final),
+                "error": None,
+            }
+        )
     return examples_from_records(records, objective, labels)
 
 
@@ -112,8 +129,12 @@ def tokenize_example(example: StepExample, tokenizer, convention, max_length: in
     ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
     positions = [i for i, token in enumerate(ids) if token == convention.tag_id]
     if len(positions) != len(example.steps):
-        raise DataError(f"{len(example.steps)} steps but {len(positions)} step-tag tokens after tokenizing "
-                        f"(does a step contain the tag {convention.tag!r}?)", path=example.source, field="steps")
+        raise DataError(
+            f"{len(example.steps)} steps but {len(positions)} step-tag tokens after tokenizing "
+            f"(does a step contain the tag {convention.tag!r}?)",
+            path=example.source,
+            field="steps",
+        )
     ids = ids[:max_length]
     targets = [IGNORE] * len(ids)
     for position, target in zip(positions, example.targets):
@@ -125,8 +146,12 @@ def tokenize_example(example: StepExample, tokenizer, convention, max_length: in
         for i, (token, (start, _)) in enumerate(zip(ids, offsets)):
             if start >= solution_start and token != convention.tag_id and i > 0:
                 lm_labels[i] = token
-    return {"input_ids": ids, "tag_targets": targets, "lm_labels": lm_labels,
-            "dropped_tags": sum(1 for p in positions if p >= max_length)}
+    return {
+        "input_ids": ids,
+        "tag_targets": targets,
+        "lm_labels": lm_labels,
+        "dropped_tags": sum(1 for p in positions if p >= max_length),
+    }
 
 
 def padding_id(tokenizer) -> int:

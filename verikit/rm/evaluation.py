@@ -28,7 +28,9 @@ def step_verdicts(row: dict) -> list[bool | None]:
     return [True] * label + [False] + [None] * (len(row["steps"]) - label - 1)
 
 
-def evaluate_scores(rows: Sequence[dict], step_scores: Sequence[Sequence[float]], threshold: float, agg: str = "min") -> dict:
+def evaluate_scores(
+    rows: Sequence[dict], step_scores: Sequence[Sequence[float]], threshold: float, agg: str = "min"
+) -> dict:
     """Every metric of the module docstring for one model's step scores on ``rows``."""
     flat_scores, flat_labels = [], []
     for row, scores in zip(rows, step_scores):
@@ -51,8 +53,9 @@ def evaluate_scores(rows: Sequence[dict], step_scores: Sequence[Sequence[float]]
     }
 
 
-def evaluate_model(scorer, dev_rows: Sequence[dict], test_rows: Sequence[dict], agg: str = "min",
-                   step_prefixes: bool | None = None) -> dict:
+def evaluate_model(
+    scorer, dev_rows: Sequence[dict], test_rows: Sequence[dict], agg: str = "min", step_prefixes: bool | None = None
+) -> dict:
     """Threshold from ``dev_rows``, every metric on ``test_rows``.
 
     ``step_prefixes``: True scores every step as ``Step i: …`` (the layout the released Math-Shepherd PRM was

@@ -72,7 +72,9 @@ class LikelihoodFeaturizer:
             for chunk in length_sorted_batches([len(e[0]) for e in encoded], self.batch_size):
                 ids, mask = right_padded([encoded[i][0] for i in chunk], padding_id(self.tokenizer))
                 logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
-                token_logprobs = logits[:, :-1].log_softmax(-1).gather(-1, ids[:, 1:, None].to(self.device))[..., 0].cpu()
+                token_logprobs = (
+                    logits[:, :-1].log_softmax(-1).gather(-1, ids[:, 1:, None].to(self.device))[..., 0].cpu()
+                )
                 for row, i in enumerate(chunk):
                     token_ids, offsets, spans = encoded[i]
                     out[i] = _step_vectors(token_logprobs[row], offsets[: len(token_ids)], spans)
@@ -93,32 +95,55 @@ def _step_vectors(token_logprobs, offsets, spans) -> list[list[float]]:
     vectors = []
     for step, values in enumerate(per_step):
         values = values or [0.0]  # an empty step: nothing surprising in it
-        vectors.append([sum(values), sum(values) / len(values), min(values), float(len(values)), step / max(1, len(spans) - 1)])
+        vectors.append(
+            [sum(values), sum(values) / len(values), min(values), float(len(values)), step / max(1, len(spans) - 1)]
+        )
     return vectors
 
 
 class LikelihoodPRM(Scorer):
     """Frozen base + logistic regression; the same ``score`` interface as :class:`~verikit.rm.scorer.TagScorer`."""
 
-    def __init__(self, featurizer: LikelihoodFeaturizer, coefficients: Sequence[float], intercept: float,
-                 mean: Sequence[float], scale: Sequence[float], name: str = ""):
+    def __init__(
+        self,
+        featurizer: LikelihoodFeaturizer,
+        coefficients: Sequence[float],
+        intercept: float,
+        mean: Sequence[float],
+        scale: Sequence[float],
+        name: str = "",
+    ):
         self.featurizer, self.coefficients, self.intercept, self.mean, self.scale, self.name = (
-            featurizer, list(coefficients), float(intercept), list(mean), list(scale), name)
+            featurizer,
+            list(coefficients),
+            float(intercept),
+            list(mean),
+            list(scale),
+            name,
+        )
 
     @property
     def scored_tokens(self) -> int:
         return self.featurizer.scored_tokens
 
     def _probability(self, vector: Sequence[float]) -> float:
-        z = self.intercept + sum(c * (v - m) / s for c, v, m, s in zip(self.coefficients, vector, self.mean, self.scale))
+        z = self.intercept + sum(
+            c * (v - m) / s for c, v, m, s in zip(self.coefficients, vector, self.mean, self.scale)
+        )
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     def score(self, questions: Sequence[str], steps: Sequence[Sequence[str]]) -> list[list[float]]:
         return [[self._probability(v) for v in solution] for solution in self.featurizer.features(questions, steps)]
 
 
-def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: str | None = None,
-                         regularization: float = 1.0, batch_size: int = 32) -> dict:
+def train_likelihood_prm(
+    base: str,
+    data: ExampleSet,
+    out: str | Path,
+    domain: str | None = None,
+    regularization: float = 1.0,
+    batch_size: int = 32,
+) -> dict:
     """Fit the logistic head on ``data``'s step targets (soft targets become sample weights of both classes)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
@@ -146,13 +171,23 @@ def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: s
     labels = np.concatenate([np.ones(len(T)), np.zeros(len(T))])
     weights = np.concatenate([T, 1.0 - T])
     keep = weights > 0
-    head = LogisticRegression(C=regularization, max_iter=1000).fit(features[keep], labels[keep], sample_weight=weights[keep])
+    head = LogisticRegression(C=regularization, max_iter=1000).fit(
+        features[keep], labels[keep], sample_weight=weights[keep]
+    )
     local = Path(base)
     summary = {  # a local base is stored by absolute path, so the PRM loads from any working directory
-        "kind": KIND, "base": str(local.resolve()) if local.exists() else str(base), "features": list(FEATURES), "coefficients": head.coef_[0].tolist(),
-        "intercept": float(head.intercept_[0]), "mean": mean.tolist(), "scale": scale.tolist(),
-        "domain": domain, "examples": len(examples),
-        "trained_steps": len(targets), "skipped_records": data.skipped, "train_seconds": round(time.perf_counter() - started, 1),
+        "kind": KIND,
+        "base": str(local.resolve()) if local.exists() else str(base),
+        "features": list(FEATURES),
+        "coefficients": head.coef_[0].tolist(),
+        "intercept": float(head.intercept_[0]),
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "domain": domain,
+        "examples": len(examples),
+        "trained_steps": len(targets),
+        "skipped_records": data.skipped,
+        "train_seconds": round(time.perf_counter() - started, 1),
     }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -160,8 +195,9 @@ def train_likelihood_prm(base: str, data: ExampleSet, out: str | Path, domain: s
     return summary
 
 
-def load_likelihood_prm(path: str | Path, manifest: dict | None = None, batch_size: int = 32,
-                        device: str | None = None) -> LikelihoodPRM:
+def load_likelihood_prm(
+    path: str | Path, manifest: dict | None = None, batch_size: int = 32, device: str | None = None
+) -> LikelihoodPRM:
     """The likelihood PRM whose ``verikit_rm.json`` (``manifest``) :func:`train_likelihood_prm` wrote in ``path``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -169,6 +205,13 @@ def load_likelihood_prm(path: str | Path, manifest: dict | None = None, batch_si
     if manifest is None or manifest.get("kind") != KIND:
         raise DataError(f"{path}: not a likelihood PRM (its {RM_MANIFEST} must say kind={KIND!r})")
     base = manifest["base"]
-    featurizer = LikelihoodFeaturizer(load_pretrained(AutoModelForCausalLM, base), load_pretrained(AutoTokenizer, base),
-                                      manifest.get("domain"), batch_size, device)
-    return LikelihoodPRM(featurizer, manifest["coefficients"], manifest["intercept"], manifest["mean"], manifest["scale"], name=str(path))
+    featurizer = LikelihoodFeaturizer(
+        load_pretrained(AutoModelForCausalLM, base),
+        load_pretrained(AutoTokenizer, base),
+        manifest.get("domain"),
+        batch_size,
+        device,
+    )
+    return LikelihoodPRM(
+        featurizer, manifest["coefficients"], manifest["intercept"], manifest["mean"], manifest["scale"], name=str(path)
+    )

@@ -29,9 +29,19 @@ def load_processbench(path: str | Path) -> list[dict]:
     return [validated(ProcessBenchRow, row, path=path, line=index).model_dump() for index, row in numbered]
 
 
-def make_rows(dataset: str, split: str, generator: str, problems: int, samples: int, temperature: float = 1.0,
-              seed: int = 0, max_new_tokens: int = 256, batch_size: int = 512, device: str = "auto",
-              backend: str = "transformers") -> tuple[list[dict], dict]:
+def make_rows(
+    dataset: str,
+    split: str,
+    generator: str,
+    problems: int,
+    samples: int,
+    temperature: float = 1.0,
+    seed: int = 0,
+    max_new_tokens: int = 256,
+    batch_size: int = 512,
+    device: str = "auto",
+    backend: str = "transformers",
+) -> tuple[list[dict], dict]:
     """Sample ``samples`` solutions per problem with ``generator`` and label them with the domain's gold labeller.
 
     Returns the rows and counts, including solutions left out because they have no steps (never silently).
@@ -48,8 +58,10 @@ def make_rows(dataset: str, split: str, generator: str, problems: int, samples: 
     from verikit.interfaces import accepted_settings
 
     factory = components.lookup("completers", backend)
-    completer = factory(model=generator, **accepted_settings(factory, batch_size=batch_size, device=device,
-                                                            max_new_tokens=max_new_tokens))
+    completer = factory(
+        model=generator,
+        **accepted_settings(factory, batch_size=batch_size, device=device, max_new_tokens=max_new_tokens),
+    )
     outputs = completer.complete([domain.prompt(p) for p in loaded], n=samples, temperature=temperature, seed=seed)
     from verikit.format import STEP_TAG
 
@@ -64,13 +76,25 @@ def make_rows(dataset: str, split: str, generator: str, problems: int, samples: 
                 tagged += 1
                 continue
             verdicts = labeller(problem, steps)
-            rows.append(ProcessBenchRow(
-                id=f"{problem.id}-{index}", generator=str(generator), problem=problem.question,
-                problem_id=problem.id, steps=steps,
-                final_answer_correct=bool(checker.is_correct(text, problem.gold_answer)),
-                label=first_error(verdicts), step_labels=verdicts,
-            ).model_dump())
-    counts = {"problems": len(loaded), "solutions": len(loaded) * samples, "rows": len(rows), "no_steps": no_steps,
-              "step_tag_in_text": tagged,
-              "erroneous": sum(r["label"] != -1 for r in rows), "final_correct": sum(r["final_answer_correct"] for r in rows)}
+            rows.append(
+                ProcessBenchRow(
+                    id=f"{problem.id}-{index}",
+                    generator=str(generator),
+                    problem=problem.question,
+                    problem_id=problem.id,
+                    steps=steps,
+                    final_answer_correct=bool(checker.is_correct(text, problem.gold_answer)),
+                    label=first_error(verdicts),
+                    step_labels=verdicts,
+                ).model_dump()
+            )
+    counts = {
+        "problems": len(loaded),
+        "solutions": len(loaded) * samples,
+        "rows": len(rows),
+        "no_steps": no_steps,
+        "step_tag_in_text": tagged,
+        "erroneous": sum(r["label"] != -1 for r in rows),
+        "final_correct": sum(r["final_answer_correct"] for r in rows),
+    }
     return rows, counts

@@ -35,14 +35,24 @@ class TagScorer(Scorer):
         for index, text in enumerate(texts):
             ids = self.tokenizer(text)["input_ids"]
             if self.max_tokens is not None and len(ids) > self.max_tokens:  # refuse before a huge forward pass
-                raise DataError(f"{len(ids)} tokens, more than the model's {self.max_tokens} positions; shorten or "
-                                "split the solution", line=index + 1, field="steps")
+                raise DataError(
+                    f"{len(ids)} tokens, more than the model's {self.max_tokens} positions; shorten or "
+                    "split the solution",
+                    line=index + 1,
+                    field="steps",
+                )
             positions = [i for i, token in enumerate(ids) if token == self.convention.tag_id]
             if not positions:
-                raise DataError(f"no step tag {self.convention.tag!r} in the text to score", line=index + 1, field="steps")
+                raise DataError(
+                    f"no step tag {self.convention.tag!r} in the text to score", line=index + 1, field="steps"
+                )
             if expected is not None and len(positions) != expected[index]:
-                raise DataError(f"{expected[index]} steps but {len(positions)} step-tag tokens (does a step contain "
-                                f"{self.convention.tag!r}?)", line=index + 1, field="steps")
+                raise DataError(
+                    f"{expected[index]} steps but {len(positions)} step-tag tokens (does a step contain "
+                    f"{self.convention.tag!r}?)",
+                    line=index + 1,
+                    field="steps",
+                )
             rows.append((ids, positions))
         self.scored_tokens += sum(len(ids) for ids, _ in rows)
         return rows
@@ -102,8 +112,13 @@ def score_unique(scorer, questions: Sequence[str], steps: Sequence[Sequence[str]
 RELEASED_PRMS = ("peiyi9979/math-shepherd-mistral-7b-prm",)
 
 
-def load_tag_scorer(path: str | Path, manifest: dict | None = None, batch_size: int = 16, device: str | None = None,
-                    released_convention: bool = False) -> TagScorer:
+def load_tag_scorer(
+    path: str | Path,
+    manifest: dict | None = None,
+    batch_size: int = 16,
+    device: str | None = None,
+    released_convention: bool = False,
+) -> TagScorer:
     """A tag-head PRM from a model folder or hub id, its token convention from ``manifest`` (``verikit_rm.json``).
 
     A model without a manifest is read with the released Math-Shepherd convention only when it is a known
@@ -115,9 +130,11 @@ def load_tag_scorer(path: str | Path, manifest: dict | None = None, batch_size: 
     if manifest is None:
         manifest = read_rm_manifest(path)
     if manifest is None and not released_convention and str(path) not in RELEASED_PRMS:
-        raise DataError(f"{path}: no {RM_MANIFEST} in it, so it is not a reward model trained by verikit; if it is a PRM "
-                        "that reads the released Math-Shepherd convention (+/- after each 'ки'), say so with "
-                        "released_convention=True (CLI: --released-convention)")
+        raise DataError(
+            f"{path}: no {RM_MANIFEST} in it, so it is not a reward model trained by verikit; if it is a PRM "
+            "that reads the released Math-Shepherd convention (+/- after each 'ки'), say so with "
+            "released_convention=True (CLI: --released-convention)"
+        )
     tokenizer = load_pretrained(AutoTokenizer, path)
     model = load_pretrained(AutoModelForCausalLM, path)
     convention = TagConvention(**manifest["convention"]) if manifest is not None else resolve_convention(tokenizer)

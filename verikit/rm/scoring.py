@@ -12,8 +12,9 @@ from verikit.models import require_model
 from verikit.records import ScoreRow, validated
 
 
-def score_file(model: str, path: str | Path, agg: str = "min", batch_size: int = 16,
-               released_convention: bool = False) -> list[dict]:
+def score_file(
+    model: str, path: str | Path, agg: str = "min", batch_size: int = 16, released_convention: bool = False
+) -> list[dict]:
     """Each row of ``path`` with its ``step_scores``, aggregated ``score`` and ``aggregation``.
 
     Everything that can be checked without the model is checked first (the aggregation, the model folder,

@@ -30,6 +30,7 @@ def untie_embeddings(model) -> bool:
         model.config.get_text_config().tie_word_embeddings = False
     return True
 
+
 #: names of the projections that write a decoder layer's attention / MLP output back to the residual stream
 OUTPUT_PROJECTIONS = ("o_proj", "down_proj", "c_proj", "out_proj", "dense_4h_to_h", "fc2", "w2")
 
@@ -67,8 +68,10 @@ def grow_depth(model, extra: int) -> int:
                     module.bias.data.zero_()
                 zeroed += 1
         if zeroed < 2:
-            raise ValueError(f"cannot find the attention and MLP output projections of {type(layer).__name__} "
-                             f"(looked for {', '.join(OUTPUT_PROJECTIONS)})")
+            raise ValueError(
+                f"cannot find the attention and MLP output projections of {type(layer).__name__} "
+                f"(looked for {', '.join(OUTPUT_PROJECTIONS)})"
+            )
         layers.append(layer)
     config = model.config
     config.num_hidden_layers = len(layers)

@@ -1,7 +1,11 @@
 """Training process and outcome reward models in the Math-Shepherd form.
 
-verikit owns this trainer because TRL no longer ships one (its last ``PRMTrainer`` was a token
-classifier whose collator cast soft labels to integers). The model is a plain causal LM; at every step
+verikit owns this trainer because TRL no longer ships one in its releases: ``trl.PRMTrainer`` last shipped in TRL
+1.13 (a token classifier whose collator cast soft labels to integers); the installed 1.16 has none, and TRL's
+source tree keeps it under ``trl/experimental/prm``. The shape follows that one: a config that holds every setting
+(:class:`~verikit.rm.config.PRMConfig`, like ``trl.experimental.prm.PRMConfig``) and a ``transformers.Trainer``
+subclass that only changes the loss (:class:`PRMTrainer`); the arguments, the checkpoint plan and the saving are
+the same helpers as every verikit trainer's (:mod:`verikit.hf_training`). The model is a plain causal LM; at every step
 tag it is asked to put ``+`` above ``-``: the loss is the cross-entropy of the two candidate logits
 against the step's target — 0/1 (hard estimation) or the soft-estimation fraction used as a probability
 — at tag positions only. An ORM is the same model trained on one target per solution (its final
@@ -9,16 +13,14 @@ correctness) at the last tag. ``lm_loss_weight`` optionally keeps the causal-LM 
 solutions beside it (off by default, i.e. the paper's recipe): a small verifier forgets the arithmetic
 it knows when fine-tuned on labels alone, and the LM term holds it in place.
 
-Built on ``transformers.Trainer``, so ``accelerate`` places it on CUDA when present, and checkpoints in
-``OUT/checkpoints`` make a killed run resume where it stopped.
+Built on ``transformers.Trainer``, so ``accelerate`` places it on CUDA when present, and resumable checkpoints in
+``OUT/checkpoints`` (when the disk has room for them) make a killed run resume where it stopped.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import shutil
-import time
 from pathlib import Path
 
 from transformers import Trainer
@@ -27,7 +29,6 @@ from verikit.errors import DataError, VerikitError
 from verikit.models import RM_MANIFEST
 from verikit.rm.config import PRMConfig
 from verikit.rm.data import IGNORE, ExampleSet, collate, load_examples, tokenize_example
-
 
 
 def tag_loss(logits, tag_targets, good_id: int, bad_id: int):
@@ -50,7 +51,9 @@ def lm_loss(logits, lm_labels):
     shifted_logits, shifted_labels = logits[:, :-1], lm_labels[:, 1:]
     if not bool((shifted_labels != -100).any()):
         return logits.sum() * 0.0
-    return F.cross_entropy(shifted_logits.reshape(-1, shifted_logits.size(-1)).float(), shifted_labels.reshape(-1), ignore_index=-100)
+    return F.cross_entropy(
+        shifted_logits.reshape(-1, shifted_logits.size(-1)).float(), shifted_labels.reshape(-1), ignore_index=-100
+    )
 
 
 class PRMTrainer(Trainer):
@@ -99,50 +102,6 @@ def load_base(base: str, weights_dtype=None):
     return tokenizer, model, resolve_convention(tokenizer), added
 
 
-def resolve_precision(precision: str) -> str:
-    """``auto`` made concrete for this machine: bf16-mixed on a GPU that has bf16, fp32 otherwise."""
-    import torch
-
-    if precision != "auto":
-        if precision.endswith("-mixed") and not torch.cuda.is_available():
-            raise VerikitError(f"precision {precision!r} needs a CUDA GPU; use 'auto' or 'fp32' on CPU")
-        return precision
-    return "bf16-mixed" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-
-
-def weights_dtype(precision: str, lora: bool):
-    """The dtype the base's weights load in: fp32 master weights for full mixed-precision training; the half
-    dtype when the weights are half (``bf16``) or frozen under LoRA (peft keeps the trained adapters in fp32)."""
-    import torch
-
-    half = {"bf16-mixed": torch.bfloat16, "fp16-mixed": torch.float16}
-    if precision == "bf16":
-        return torch.bfloat16
-    return half[precision] if lora and precision in half else torch.float32
-
-
-def schedule_arguments(learning_rate: float, min_learning_rate: float) -> dict:
-    """TrainingArguments' cosine schedule, decaying to ``min_learning_rate`` instead of 0 when it is set."""
-    if not min_learning_rate:
-        return {"lr_scheduler_type": "cosine"}
-    if min_learning_rate >= learning_rate:
-        raise VerikitError(f"min_learning_rate {min_learning_rate} is not below learning_rate {learning_rate}")
-    return {"lr_scheduler_type": "cosine_with_min_lr", "lr_scheduler_kwargs": {"min_lr": min_learning_rate}}
-
-
-def checkpointing_arguments(enabled: bool) -> dict:
-    """TrainingArguments' activation (gradient) checkpointing, under whichever name this transformers has."""
-    import dataclasses
-
-    from transformers import TrainingArguments
-
-    if not enabled:
-        return {}
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
-    name = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
-    return {name: True, f"{name}_kwargs": {"use_reentrant": False}}
-
-
 def with_lora(model, config: PRMConfig):
     """``model`` with LoRA adapters on every linear layer but the output one (the ``+``/``-`` logits read it
     frozen); only the adapters train."""
@@ -150,24 +109,44 @@ def with_lora(model, config: PRMConfig):
         from peft import LoraConfig, get_peft_model
     except ImportError as exc:
         raise VerikitError("lora_rank > 0 needs peft: pip install 'verikit[lora]'") from exc
-    adapted = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha,
-                                               lora_dropout=config.lora_dropout, target_modules="all-linear",
-                                               task_type="CAUSAL_LM"))
+    adapted = get_peft_model(
+        model,
+        LoraConfig(
+            r=config.lora_rank,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules="all-linear",
+            task_type="CAUSAL_LM",
+        ),
+    )
     if config.gradient_checkpointing:
         adapted.enable_input_require_grads()  # frozen embeddings would otherwise cut the checkpointed graph
     return adapted
 
 
-def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: str | Path, progress: bool = True,
-                       callbacks: list | None = None) -> dict:
+def train_reward_model(
+    config: PRMConfig,
+    data: str | Path | ExampleSet,
+    out: str | Path,
+    progress: bool = True,
+    callbacks: list | None = None,
+) -> dict:
     """Train a PRM or ORM on ``data`` (annotation folder, Math-Shepherd or TRL JSONL) into ``out``.
 
     Resumes from ``out/checkpoints`` when a previous run with the same config was killed. Returns the
     summary written to ``out/verikit_rm.json``.
     """
-    import torch
-    from transformers import TrainingArguments, set_seed
+    from transformers import set_seed
 
+    from verikit.hf_training import (
+        CountingCollator,
+        checkpoint_plan,
+        resolve_precision,
+        throughput,
+        train_and_save,
+        training_arguments,
+        weights_dtype,
+    )
     from verikit.models import require_model
 
     # validated before anything is written: the examples (labels in [0, 1]) and the base model's folder
@@ -194,51 +173,28 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
     grow_depth(model, config.extra_layers)
     if config.lora_rank:
         model = with_lora(model, config)
-    rows = [tokenize_example(e, tokenizer, convention, config.max_length, lm_loss=config.lm_loss_weight > 0)
-            for e in examples.examples]
+    rows = [
+        tokenize_example(e, tokenizer, convention, config.max_length, lm_loss=config.lm_loss_weight > 0)
+        for e in examples.examples
+    ]
     dropped = sum(row.pop("dropped_tags") for row in rows)
-    on_gpu = torch.cuda.is_available()
-    total_steps = math.ceil(math.ceil(len(rows) / config.batch_size) / config.gradient_accumulation_steps * config.epochs)
-    args = TrainingArguments(
-        output_dir=str(checkpoints),
-        per_device_train_batch_size=config.batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        num_train_epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        **schedule_arguments(config.learning_rate, config.min_learning_rate),
-        warmup_steps=max(1, int(config.warmup_ratio * total_steps)),
-        weight_decay=config.weight_decay,
-        logging_steps=10,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=1,
-        report_to=[],
-        seed=config.seed,
-        data_seed=config.seed,
-        dataloader_num_workers=0,
-        disable_tqdm=not progress,
-        use_cpu=not on_gpu,
-        bf16=precision == "bf16-mixed",
-        fp16=precision == "fp16-mixed",
-        remove_unused_columns=False,
-        **checkpointing_arguments(config.gradient_checkpointing),
+    plan = checkpoint_plan(model, config, out)
+    args = training_arguments(config, checkpoints, len(rows), precision, progress, min_warmup_steps=1, plan=plan)
+    counter = CountingCollator(collate(tokenizer.pad_token_id))
+    trainer = PRMTrainer(
+        model=model,
+        args=args,
+        train_dataset=_Rows(rows),
+        data_collator=counter,
+        good_id=convention.good_id,
+        bad_id=convention.bad_id,
+        lm_loss_weight=config.lm_loss_weight,
+        callbacks=callbacks,
     )
-    trainer = PRMTrainer(model=model, args=args, train_dataset=_Rows(rows), data_collator=collate(tokenizer.pad_token_id),
-                               good_id=convention.good_id, bad_id=convention.bad_id, lm_loss_weight=config.lm_loss_weight,
-                               callbacks=callbacks)
-    resume = any(checkpoints.glob("checkpoint-*"))
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=True if resume else None)
-    if trainer.args.world_size > 1:
-        # every process takes part: FSDP and ZeRO-3 gather the sharded weights for the main process to write
-        trainer.save_model(str(out))
-        if not trainer.is_world_process_zero():
-            return {}
-    else:
-        if config.lora_rank:
-            model = model.merge_and_unload()  # a plain causal LM again: every scorer reads it as it reads any PRM
-        model.to(getattr(torch, config.save_dtype)).save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    trained = train_and_save(trainer, model, tokenizer, config, checkpoints, out, resumable=plan["mode"] == "resumable")
+    if trained is None:
+        return {}
+    result, resume = trained["result"], trained["resumed"]
     summary = {
         "precision": precision,
         "kind": config.objective,
@@ -252,7 +208,9 @@ def train_reward_model(config: PRMConfig, data: str | Path | ExampleSet, out: st
         "tags_dropped_by_truncation": dropped,
         "skipped_records": examples.skipped,
         "resumed": resume,
-        "train_seconds": round(time.perf_counter() - started, 1),
+        "train_seconds": trained["seconds"],
+        "checkpoints": {k: v for k, v in plan.items() if k != "arguments"},
+        **throughput(model, counter, trained["seconds"]),
         "train_loss": result.training_loss,
         "global_step": trainer.state.global_step,
         "log_history": trainer.state.log_history,

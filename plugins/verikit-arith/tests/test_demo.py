@@ -14,8 +14,16 @@ def test_the_demo_options_are_valid_overrides_of_the_arith_recipe():
     from verikit.pipeline.recipe import load_recipe
     from verikit_arith.demo import demo_overrides
 
-    sets = demo_overrides(test_problems=7, samples=8, temperature=0.5, annotate_problems=9, strategy="naive", seed=3,
-                          policy="/models/p", completer="/models/c")
+    sets = demo_overrides(
+        test_problems=7,
+        samples=8,
+        temperature=0.5,
+        annotate_problems=9,
+        strategy="naive",
+        seed=3,
+        policy="/models/p",
+        completer="/models/c",
+    )
     recipe, _ = load_recipe("arith-easy", sets)
     assert recipe.sample.datasets[0].limit == 7 and recipe.sample.samples == 8 and recipe.sample.temperature == 0.5
     assert recipe.annotate.datasets[0].limit == 9 and recipe.annotate.strategy == "naive"
@@ -24,7 +32,14 @@ def test_the_demo_options_are_valid_overrides_of_the_arith_recipe():
     assert recipe.models.completer == recipe.models.reward_model_base == "/models/c"
     default, _ = load_recipe("arith-easy")
     assert default.models.policy == "arith:arith-easy/policy" and set(default.methods()) == {
-        "self-consistency", "orm", "sc+orm", "prm", "sc+prm", "likelihood-prm", "sc+likelihood-prm"}
+        "self-consistency",
+        "orm",
+        "sc+orm",
+        "prm",
+        "sc+prm",
+        "likelihood-prm",
+        "sc+likelihood-prm",
+    }
 
 
 def test_demo_gathers_each_presets_table(tmp_path, monkeypatch):
@@ -40,15 +55,22 @@ def test_demo_gathers_each_presets_table(tmp_path, monkeypatch):
         (out / "models.json").write_text(json.dumps({"policy": "/p", "completer": "/c"}))
         table = {"greedy": {"acc": 0.5, "ci_low": 0.4, "ci_high": 0.6}}
         stage = {"seconds": 1.0}
-        return {"best_of_n": {key: table}, "stages": {
-            "annotate": {**stage, "result": {f"{recipe}-train": {"label_quality": {"accuracy": 0.9}}}},
-            "train": {**stage, "result": {}}, "sample": {**stage, "result": {key: {"tokens_per_second": 10}}},
-            "score": {**stage, "result": {}},
-            "select": {**stage, "result": {key: {"pairwise_auc": {"prm": 0.7}, "unscorable_samples": 0}}}}}
+        return {
+            "best_of_n": {key: table},
+            "stages": {
+                "annotate": {**stage, "result": {f"{recipe}-train": {"label_quality": {"accuracy": 0.9}}}},
+                "train": {**stage, "result": {}},
+                "sample": {**stage, "result": {key: {"tokens_per_second": 10}}},
+                "score": {**stage, "result": {}},
+                "select": {**stage, "result": {key: {"pairwise_auc": {"prm": 0.7}, "unscorable_samples": 0}}},
+            },
+        }
 
     monkeypatch.setattr(verikit.pipeline, "reproduce", fake_reproduce)
     get_host().add_commands(app)
-    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path), "--presets", "arith-easy,arith-hard", "--samples", "8"])
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(tmp_path), "--presets", "arith-easy,arith-hard", "--samples", "8"]
+    )
     assert result.exit_code == 0, result.output
     assert [c[0] for c in calls] == ["arith-easy", "arith-hard"] and "sample.samples=8" in calls[0][1]
     results = json.loads((tmp_path / "results.json").read_text())
@@ -62,8 +84,15 @@ def test_the_arith_recipe_runs_end_to_end_under_smoke(tmp_path):
     from verikit.pipeline import reproduce
 
     report = reproduce("arith-easy", tmp_path, smoke=True)
-    assert set(report["best_of_n"]["arith-easy-test"]) == {"greedy", "self-consistency", "orm", "sc+orm", "prm", "sc+prm",
-                                                           "pass@n"}  # the likelihood PRM is left out of smoke runs
+    assert set(report["best_of_n"]["arith-easy-test"]) == {
+        "greedy",
+        "self-consistency",
+        "orm",
+        "sc+orm",
+        "prm",
+        "sc+prm",
+        "pass@n",
+    }  # the likelihood PRM is left out of smoke runs
 
 
 def test_the_throughput_benchmark_annotates_as_each_presets_recipe_does():
@@ -77,11 +106,24 @@ def test_the_throughput_benchmark_annotates_as_each_presets_recipe_does():
             config = schedule_config(name, "policy", "completer", 10, "dev", preset)
             assert (config.dataset, config.split, config.limit) == (annotate.datasets[0].name, "dev", 10)
             assert (config.generator, config.completer) == (["policy"], "completer")
-            for field in ("samples_per_problem", "n_rollouts", "strategy", "estimator", "temperature",
-                          "rollout_temperature", "max_new_tokens", "seed", "deduplicate", "estimator_options"):
+            for field in (
+                "samples_per_problem",
+                "n_rollouts",
+                "strategy",
+                "estimator",
+                "temperature",
+                "rollout_temperature",
+                "max_new_tokens",
+                "seed",
+                "deduplicate",
+                "estimator_options",
+            ):
                 assert getattr(config, field) == getattr(annotate, field), (preset, name, field)
-            assert (config.round_size, config.batch_size, config.backend_options) == \
-                (schedule["round_size"], schedule["batch_size"], schedule["backend_options"])
+            assert (config.round_size, config.batch_size, config.backend_options) == (
+                schedule["round_size"],
+                schedule["batch_size"],
+                schedule["backend_options"],
+            )
 
 
 def test_the_model_provider_takes_a_generator_seed():

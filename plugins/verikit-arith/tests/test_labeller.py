@@ -74,7 +74,11 @@ def test_a_problem_whose_gold_answer_is_not_numeric_is_a_clear_error():
 
 
 @settings(max_examples=200, deadline=None)
-@given(seed=st.integers(0, 10**6), kind=st.sampled_from(MISTAKE_KINDS), preset=st.sampled_from(["arith-easy", "arith-hard"]))
+@given(
+    seed=st.integers(0, 10**6),
+    kind=st.sampled_from(MISTAKE_KINDS),
+    preset=st.sampled_from(["arith-easy", "arith-hard"]),
+)
 def test_generated_solutions_are_labelled_right_up_to_their_mistake(seed, kind, preset):
     problem = load_split(preset, "dev", limit=50)[seed % 50]
     expression = parse(problem.metadata["expression"])

@@ -9,11 +9,19 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from verikit.errors import UnknownNameError
 from verikit_arith.labeller import step_correctness
 from verikit_arith.problems import load_split, make_problem
-from verikit_arith.training import GeneratorConfig, _SolutionDataset, default_config, train_generator, training_texts
 from verikit_arith.tokenizer import build_tokenizer
+from verikit_arith.training import GeneratorConfig, _SolutionDataset, default_config, train_generator, training_texts
 
-TINY = GeneratorConfig(preset="arith-easy", hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64,
-                       max_steps=4, batch_size=8, max_length=96)
+TINY = GeneratorConfig(
+    preset="arith-easy",
+    hidden_size=32,
+    num_layers=1,
+    num_heads=2,
+    intermediate_size=64,
+    max_steps=4,
+    batch_size=8,
+    max_length=96,
+)
 
 
 def test_training_texts_carry_mistakes_at_the_configured_rate_and_never_test_problems():
@@ -65,8 +73,12 @@ def test_wsd_runs_of_different_lengths_share_their_stable_phase(tmp_path, monkey
     short = dataclasses.replace(TINY, schedule="wsd", max_steps=6, decay_steps=2, warmup_steps=1)
     long = dataclasses.replace(short, max_steps=9, decay_steps=3)
     assert short.trunk_key() == long.trunk_key() and short.key() != long.key()
-    assert [short.learning_rate_at(s) for s in (0, 3, 4, 5)] == [TINY.learning_rate, TINY.learning_rate,
-                                                                  TINY.learning_rate, TINY.learning_rate / 2]
+    assert [short.learning_rate_at(s) for s in (0, 3, 4, 5)] == [
+        TINY.learning_rate,
+        TINY.learning_rate,
+        TINY.learning_rate,
+        TINY.learning_rate / 2,
+    ]
     monkeypatch.setenv("VERIKIT_CACHE", str(tmp_path / "shared"))
     train_generator("arith-easy", config=short, progress=False)
     continued = train_generator("arith-easy", config=long, progress=False)

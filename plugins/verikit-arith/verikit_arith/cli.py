@@ -14,8 +14,11 @@ app = typer.Typer(help="The synthetic arithmetic domain (the CPU miniature).", n
 @app.command("train-generator")
 def train_generator_command(
     preset: str = typer.Option("arith-easy", help="arith-easy or arith-hard."),
-    role: str = typer.Option("policy", help="policy (the model verified in best-of-N) or completer (annotates; "
-                                             "the reward models' base; trained longer)."),
+    role: str = typer.Option(
+        "policy",
+        help="policy (the model verified in best-of-N) or completer (annotates; "
+        "the reward models' base; trained longer).",
+    ),
     out: Optional[Path] = typer.Option(None, help="Also copy the trained model here."),
     max_steps: Optional[int] = typer.Option(None, help="Override the preset's number of training steps."),
     force: bool = typer.Option(False, help="Retrain even if a cached model with this config exists."),
@@ -67,11 +70,15 @@ def demo_command(
     presets: str = typer.Option("arith-easy", help="Comma list: arith-easy, arith-hard (hard trains two more models)."),
     test_problems: int = typer.Option(500, help="Test problems in the table."),
     samples: int = typer.Option(64, help="N: samples per test problem."),
-    temperature: float = typer.Option(0.6, help="Sampling temperature of the policy (chosen on the dev split: "
-                                            "python -m benchmarks.temperature_dev)."),
+    temperature: float = typer.Option(
+        0.6, help="Sampling temperature of the policy (chosen on the dev split: python -m benchmarks.temperature_dev)."
+    ),
     annotate_problems: int = typer.Option(400, help="Train problems annotated for the reward models."),
-    strategy: str = typer.Option("early-exit", help="Rollout schedule of the annotation: early-exit (hard labels of "
-                                                    "N rollouts, ~1/5 of the rollouts) or naive (the paper's)."),
+    strategy: str = typer.Option(
+        "early-exit",
+        help="Rollout schedule of the annotation: early-exit (hard labels of "
+        "N rollouts, ~1/5 of the rollouts) or naive (the paper's).",
+    ),
     seed: int = typer.Option(0),
     policy: Optional[str] = typer.Option(None, help="Use this policy model instead of the trained/cached one."),
     completer: Optional[str] = typer.Option(None, help="Use this completer model instead of the trained/cached one."),
@@ -79,5 +86,8 @@ def demo_command(
     """The paper's Table 1 on the CPU miniature: the arith recipe through the core pipeline (verikit reproduce)."""
     from verikit_arith.demo import demo_overrides, run_demo
 
-    run_demo(out, [p.strip() for p in presets.split(",") if p.strip()],
-             demo_overrides(test_problems, samples, temperature, annotate_problems, strategy, seed, policy, completer))
+    run_demo(
+        out,
+        [p.strip() for p in presets.split(",") if p.strip()],
+        demo_overrides(test_problems, samples, temperature, annotate_problems, strategy, seed, policy, completer),
+    )

@@ -15,12 +15,25 @@ import time
 from pathlib import Path
 
 
-def demo_overrides(test_problems: int, samples: int, temperature: float, annotate_problems: int, strategy: str,
-                   seed: int, policy: str | None = None, completer: str | None = None) -> list[str]:
+def demo_overrides(
+    test_problems: int,
+    samples: int,
+    temperature: float,
+    annotate_problems: int,
+    strategy: str,
+    seed: int,
+    policy: str | None = None,
+    completer: str | None = None,
+) -> list[str]:
     """The demo's options as ``key=value`` overrides of the arith recipe."""
-    sets = [f"sample.datasets.0.limit={test_problems}", f"sample.samples={samples}", f"sample.temperature={temperature}",
-            f"annotate.datasets.0.limit={annotate_problems}", f"annotate.strategy={strategy}",
-            *(f"{stage}.seed={seed}" for stage in ("annotate", "sample", "select"))]
+    sets = [
+        f"sample.datasets.0.limit={test_problems}",
+        f"sample.samples={samples}",
+        f"sample.temperature={temperature}",
+        f"annotate.datasets.0.limit={annotate_problems}",
+        f"annotate.strategy={strategy}",
+        *(f"{stage}.seed={seed}" for stage in ("annotate", "sample", "select")),
+    ]
     if policy:
         sets += [f"models.policy={policy}", f"models.generator={policy}"]
     if completer:
@@ -42,13 +55,18 @@ def run_demo(out: str | Path, presets: list[str], overrides: list[str]) -> dict:
         stages = report["stages"]
         models = json.loads((out / preset / "models.json").read_text())
         annotate = next(iter(stages["annotate"]["result"].values()))
-        details[preset] = {"annotation": annotate, "training": stages["train"]["result"],
-                           "pairwise_auc": stages["select"]["result"][key]["pairwise_auc"],
-                           "unscorable_samples": stages["select"]["result"][key]["unscorable_samples"],
-                           "sampling": stages["sample"]["result"][key], "scoring": stages["score"]["result"].get(key, {}),
-                           "policy": models["policy"], "completer": models["completer"],
-                           "reward_models": str((out / preset / "reward_models").resolve()),
-                           "seconds": {stage: value["seconds"] for stage, value in stages.items()}}
+        details[preset] = {
+            "annotation": annotate,
+            "training": stages["train"]["result"],
+            "pairwise_auc": stages["select"]["result"][key]["pairwise_auc"],
+            "unscorable_samples": stages["select"]["result"][key]["unscorable_samples"],
+            "sampling": stages["sample"]["result"][key],
+            "scoring": stages["score"]["result"].get(key, {}),
+            "policy": models["policy"],
+            "completer": models["completer"],
+            "reward_models": str((out / preset / "reward_models").resolve()),
+            "seconds": {stage: value["seconds"] for stage, value in stages.items()},
+        }
         shutil.copyfile(out / preset / "select" / f"{key}.png", out / f"bon-{preset}.png")
         page = out / preset / "report.html"  # the pipeline's step-level HTML report
         if page.exists():
@@ -60,6 +78,8 @@ def run_demo(out: str | Path, presets: list[str], overrides: list[str]) -> dict:
     (out / "details.json").write_text(json.dumps(details, indent=2, default=str) + "\n")
     if len(presets) > 1:
         print("\n" + format_table("Table 1 (miniature), every preset: accuracy (%), 95% interval", results, {}))
-    print(f"\nwrote {out / 'results.json'}, {out / 'details.json'}, {out / 'report.html'} and {out}/bon-<preset>.png "
-          f"in {details['seconds'] / 60:.1f} min")
+    print(
+        f"\nwrote {out / 'results.json'}, {out / 'details.json'}, {out / 'report.html'} and {out}/bon-<preset>.png "
+        f"in {details['seconds'] / 60:.1f} min"
+    )
     return results

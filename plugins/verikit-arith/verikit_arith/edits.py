@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from verikit.types import Problem
-
 from verikit_arith.expressions import Expression, apply, canonical_index, evaluate, parse, reduce_at
 from verikit_arith.labeller import step_correctness
 from verikit_arith.problems import answer_text, step_text
@@ -81,8 +80,9 @@ def _wrong_steps(state: Expression, index: int, number: int, rng: random.Random)
     return wrong
 
 
-def contrastive_edits(problem: Problem, rng: random.Random, kinds: tuple[str, ...] = EDIT_KINDS
-                      ) -> Iterator[ContrastivePair]:
+def contrastive_edits(
+    problem: Problem, rng: random.Random, kinds: tuple[str, ...] = EDIT_KINDS
+) -> Iterator[ContrastivePair]:
     """Every (position, kind) pair of ``problem``'s reference solution that exists (see the module docstring)."""
     unknown = set(kinds) - set(EDIT_KINDS)
     if unknown:
@@ -114,10 +114,13 @@ def contrastive_edits(problem: Problem, rng: random.Random, kinds: tuple[str, ..
             yield made
 
 
-def probe_pairs(preset: str, split: str, limit: int | None = None, seed: int = 0,
-                kinds: tuple[str, ...] = EDIT_KINDS) -> list[ContrastivePair]:
+def probe_pairs(
+    preset: str, split: str, limit: int | None = None, seed: int = 0, kinds: tuple[str, ...] = EDIT_KINDS
+) -> list[ContrastivePair]:
     """The contrastive pairs of every problem of a preset's split (seeded by preset, split and ``seed``)."""
     from verikit_arith.problems import load_split
 
     rng = random.Random(f"contrastive:{preset}:{split}:{seed}")
-    return [pair for problem in load_split(preset, split, limit=limit) for pair in contrastive_edits(problem, rng, kinds)]
+    return [
+        pair for problem in load_split(preset, split, limit=limit) for pair in contrastive_edits(problem, rng, kinds)
+    ]

@@ -6,22 +6,35 @@ import time
 from pathlib import Path
 
 from verikit.default_plugins.selectors import majority_answer
-
 from verikit_arith.checker import ArithChecker
 from verikit_arith.problems import load_split, prompt_text
 
 MAX_NEW_TOKENS = {"arith-easy": 160, "arith-hard": 240}
 
 
-def evaluate_generator(model: str | Path, preset: str = "arith-easy", n: int = 16, split: str = "test",
-                       limit: int | None = None, temperature: float = 1.0, seed: int = 0, batch_size: int = 512,
-                       device: str = "auto", progress: bool = True) -> dict:
+def evaluate_generator(
+    model: str | Path,
+    preset: str = "arith-easy",
+    n: int = 16,
+    split: str = "test",
+    limit: int | None = None,
+    temperature: float = 1.0,
+    seed: int = 0,
+    batch_size: int = 512,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict:
     """Greedy accuracy, ``maj@n`` and ``pass@n`` of the model on a split, with the wall time they took."""
     import verikit
 
     problems = load_split(preset, split, limit=limit)
-    completer = verikit.completer("transformers", model=str(model), batch_size=batch_size, device=device,
-                                  max_new_tokens=MAX_NEW_TOKENS.get(preset, 320))
+    completer = verikit.completer(
+        "transformers",
+        model=str(model),
+        batch_size=batch_size,
+        device=device,
+        max_new_tokens=MAX_NEW_TOKENS.get(preset, 320),
+    )
     checker = ArithChecker()
     prompts = [prompt_text(p) for p in problems]
     started = time.perf_counter()

@@ -15,10 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from verikit.metrics import first_error  # noqa: F401  (re-exported for this domain's users)
 from verikit.errors import DataError
+from verikit.metrics import first_error  # noqa: F401  (re-exported for this domain's users)
 from verikit.types import Problem
-
 from verikit_arith.expressions import Expression, apply, evaluate, parse
 
 _STEP = re.compile(r"^Step (\d+): (-?\d+)([+\-*/])(-?\d+)=(-?\d+)$")
@@ -30,13 +29,20 @@ def _initial_expression(problem: Problem) -> Expression:
     text = problem.metadata.get("expression") or problem.question.removesuffix("=?")
     expression = parse(text)
     if expression is None:
-        raise DataError(f"problem {problem.id!r}: question {problem.question!r} is not an arith expression", field="question")
+        raise DataError(
+            f"problem {problem.id!r}: question {problem.question!r} is not an arith expression", field="question"
+        )
     try:
         gold = int(problem.gold_answer)
     except ValueError:
-        raise DataError(f"problem {problem.id!r}: gold answer {problem.gold_answer!r} is not an integer", field="gold_answer") from None
+        raise DataError(
+            f"problem {problem.id!r}: gold answer {problem.gold_answer!r} is not an integer", field="gold_answer"
+        ) from None
     if evaluate(expression) != gold:
-        raise DataError(f"problem {problem.id!r}: gold answer {gold} differs from the expression's value {evaluate(expression)}", field="gold_answer")
+        raise DataError(
+            f"problem {problem.id!r}: gold answer {gold} differs from the expression's value {evaluate(expression)}",
+            field="gold_answer",
+        )
     return expression
 
 
@@ -65,7 +71,12 @@ def step_correctness(problem: Problem, steps: Sequence[str]) -> list[bool]:
             match = _STEP.match(step)
             answer = _ANSWER.match(step)
             if match and int(match.group(1)) == position:
-                left, operator, right, result = int(match.group(2)), match.group(3), int(match.group(4)), int(match.group(5))
+                left, operator, right, result = (
+                    int(match.group(2)),
+                    match.group(3),
+                    int(match.group(4)),
+                    int(match.group(5)),
+                )
                 value = apply(left, operator, right)
                 if value is not None and value == result:
                     moved = _legal_moves(states, left, operator, right, result)

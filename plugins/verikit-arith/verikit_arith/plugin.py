@@ -5,7 +5,6 @@ from pathlib import Path
 
 from verikit.domains import Domain
 from verikit.hookspecs import hookimpl
-
 from verikit_arith.problems import PROMPT_TEMPLATE  # light: no torch, no transformers
 
 
@@ -29,16 +28,28 @@ def _lazy_load(preset: str, split: str = "test", data_dir=None, limit: int | Non
 
 @hookimpl
 def register_domains(register):
-    register("arith", Domain(name="arith", answer_checker="arith", step_splitter="lines",
-                             datasets=["arith-easy", "arith-hard"], prompt_template=PROMPT_TEMPLATE,
-                             gold_labeller="verikit_arith.labeller:step_correctness",
-                             description="synthetic arithmetic with exact gold step labels"))
+    register(
+        "arith",
+        Domain(
+            name="arith",
+            answer_checker="arith",
+            step_splitter="lines",
+            datasets=["arith-easy", "arith-hard"],
+            prompt_template=PROMPT_TEMPLATE,
+            gold_labeller="verikit_arith.labeller:step_correctness",
+            description="synthetic arithmetic with exact gold step labels",
+        ),
+    )
 
 
 @hookimpl
 def register_recipes(register):
     for preset in ("arith-easy", "arith-hard"):
-        register(preset, Path(__file__).parent / "recipes" / f"{preset}.yaml", description=f"Table 1 on {preset} (the CPU miniature)")
+        register(
+            preset,
+            Path(__file__).parent / "recipes" / f"{preset}.yaml",
+            description=f"Table 1 on {preset} (the CPU miniature)",
+        )
 
 
 def provide_generator(spec: str, *, check: bool = False):
@@ -49,7 +60,11 @@ def provide_generator(spec: str, *, check: bool = False):
     name, _, query = spec.partition("?")
     preset, _, role = name.partition("/")
     seed = query.removeprefix("seed=")
-    if preset not in ("arith-easy", "arith-hard") or role not in ("policy", "completer") or (query and not seed.isdigit()):
+    if (
+        preset not in ("arith-easy", "arith-hard")
+        or role not in ("policy", "completer")
+        or (query and not seed.isdigit())
+    ):
         raise ValueError(f"no arith model {spec!r}; use <arith-easy|arith-hard>/<policy|completer>[?seed=N]")
     if check:
         return None
@@ -63,7 +78,9 @@ def provide_generator(spec: str, *, check: bool = False):
 
 @hookimpl
 def register_model_providers(register):
-    register("arith", provide_generator, description="the miniature's tiny generators: arith:<preset>/<policy|completer>")
+    register(
+        "arith", provide_generator, description="the miniature's tiny generators: arith:<preset>/<policy|completer>"
+    )
 
 
 @hookimpl

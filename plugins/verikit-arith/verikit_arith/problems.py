@@ -21,7 +21,6 @@ from collections.abc import Iterator
 
 from verikit.errors import DataError
 from verikit.types import Problem
-
 from verikit_arith.expressions import Expression, canonical_index, evaluate, parse, reduce_at, render
 from verikit_arith.presets import Preset, get_preset
 

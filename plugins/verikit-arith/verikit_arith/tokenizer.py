@@ -1,4 +1,5 @@
-"""The arith tokenizer (characters plus the format's two words), built with ``tokenizers``, saved as a ``PreTrainedTokenizerFast``.
+"""The arith tokenizer (characters plus the format's two words), built with ``tokenizers``, saved as a
+``PreTrainedTokenizerFast``.
 
 Every printable ASCII character and the newline is one token, so numbers are read and written digit by
 digit; the Math-Shepherd step tag ``ки`` is one (added) token too, and ``+`` / ``-`` are single tokens —
@@ -32,6 +33,11 @@ def build_tokenizer():
     core.add_tokens([STEP_TAG, *WORDS])
     core.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A $B", special_tokens=[("<s>", 1)])
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=core, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>", padding_side="left"
+        tokenizer_object=core,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        padding_side="left",
     )
     return tokenizer

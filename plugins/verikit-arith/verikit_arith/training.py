@@ -11,7 +11,8 @@ then ``decay_steps`` of linear decay to zero). Under ``wsd`` two configs that di
 share the stable phase: the run with the earlier decay saves the model and optimizer at the end of its
 stable phase ("trunk"), and a longer run continues from that trunk instead of repeating it. The
 miniature's policy and completer are such a pair (:data:`PRESET_CONFIGS`): on arith-easy the policy
-branches off the completer's run after 200 steps and decays for 100; the completer goes on to 450 + 150. That is one run's worth of compute for two
+branches off the completer's run after 200 steps and decays for 100; the completer goes on to 450 + 150. That is one
+run's worth of compute for two
 models, which is what makes the demo fit in minutes. The loop is written here rather than with
 ``transformers.Trainer`` because branching needs the optimizer state and the data position at an
 arbitrary step and a schedule that changes after it.
@@ -33,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verikit.paths import cache_dir
-
 from verikit_arith.mistakes import solution_with_mistake
 from verikit_arith.presets import get_preset
 from verikit_arith.problems import PROMPT_TEMPLATE, canonical_steps, question_text, training_expressions
@@ -64,8 +64,12 @@ class GeneratorConfig:
     batch_size: int = field(default=64, metadata={"help": "Sequences per step."})
     learning_rate: float = field(default=2e-3, metadata={"help": "Peak learning rate."})
     warmup_steps: int = field(default=30, metadata={"help": "Steps of linear warm-up to the peak learning rate."})
-    schedule: str = field(default="cosine", metadata={"help": "cosine (decay over the whole run) or wsd (warm-up, "
-                                                              "stable, then decay_steps of linear decay)."})
+    schedule: str = field(
+        default="cosine",
+        metadata={
+            "help": "cosine (decay over the whole run) or wsd (warm-up, stable, then decay_steps of linear decay)."
+        },
+    )
     decay_steps: int = field(default=0, metadata={"help": "wsd only: the final steps over which the rate decays to 0."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
     mistake_rate: float = field(default=0.2, metadata={"help": "Fraction of training solutions with one mistake."})
@@ -75,8 +79,10 @@ class GeneratorConfig:
         if self.schedule not in ("cosine", "wsd"):
             raise ValueError(f"unknown schedule {self.schedule!r}; choose cosine or wsd")
         if self.schedule == "wsd" and not self.warmup_steps <= self.max_steps - self.decay_steps <= self.max_steps:
-            raise ValueError(f"wsd needs warmup_steps <= max_steps - decay_steps <= max_steps, got "
-                             f"{self.warmup_steps}, {self.max_steps}, {self.decay_steps}")
+            raise ValueError(
+                f"wsd needs warmup_steps <= max_steps - decay_steps <= max_steps, got "
+                f"{self.warmup_steps}, {self.max_steps}, {self.decay_steps}"
+            )
 
     def key(self) -> str:
         return _digest(dataclasses.asdict(self), self.preset)
@@ -88,8 +94,9 @@ class GeneratorConfig:
 
     def trunk_key(self) -> str:
         """What the stable phase depends on: everything but where the run stops."""
-        return _digest({k: v for k, v in dataclasses.asdict(self).items() if k not in ("max_steps", "decay_steps")},
-                       self.preset)
+        return _digest(
+            {k: v for k, v in dataclasses.asdict(self).items() if k not in ("max_steps", "decay_steps")}, self.preset
+        )
 
     def learning_rate_at(self, step: int) -> float:
         """The learning rate of optimiser step ``step`` (0-based)."""
@@ -119,15 +126,19 @@ ROLES = ("policy", "completer")
 PRESET_CONFIGS: dict[tuple[str, str], GeneratorConfig] = {
     # the policy branches off the completer's run: 200 shared stable steps, then its own 100-step decay
     # (dev greedy 49.5%, maj@16 47.5%, pass@16 76.0%); the completer decays after 450 (dev greedy 88.5%)
-    ("arith-easy", "policy"): GeneratorConfig(preset="arith-easy", max_steps=300, decay_steps=100, schedule="wsd",
-                                              max_length=128),
-    ("arith-easy", "completer"): GeneratorConfig(preset="arith-easy", max_steps=600, decay_steps=150, schedule="wsd",
-                                                 max_length=128),
+    ("arith-easy", "policy"): GeneratorConfig(
+        preset="arith-easy", max_steps=300, decay_steps=100, schedule="wsd", max_length=128
+    ),
+    ("arith-easy", "completer"): GeneratorConfig(
+        preset="arith-easy", max_steps=600, decay_steps=150, schedule="wsd", max_length=128
+    ),
     # hard: 500 shared + 100 (dev greedy 55.0%, maj@16 54.5%, pass@16 83.5%); the completer 700 + 150
-    ("arith-hard", "policy"): GeneratorConfig(preset="arith-hard", max_steps=600, decay_steps=100, schedule="wsd",
-                                              max_length=160),
-    ("arith-hard", "completer"): GeneratorConfig(preset="arith-hard", max_steps=850, decay_steps=150, schedule="wsd",
-                                                 max_length=160),
+    ("arith-hard", "policy"): GeneratorConfig(
+        preset="arith-hard", max_steps=600, decay_steps=100, schedule="wsd", max_length=160
+    ),
+    ("arith-hard", "completer"): GeneratorConfig(
+        preset="arith-hard", max_steps=850, decay_steps=150, schedule="wsd", max_length=160
+    ),
 }
 
 
@@ -252,9 +263,14 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
     tokenizer = build_tokenizer()
     model = build_model(config, tokenizer)
     decayed = [p for p in model.parameters() if p.ndim >= 2]  # no weight decay on norms (as Trainer does)
-    optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": config.weight_decay},
-                                   {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0}],
-                                  lr=config.learning_rate, betas=(0.9, 0.95))  # 0.95: 0.999 trains slower here
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decayed, "weight_decay": config.weight_decay},
+            {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0},
+        ],
+        lr=config.learning_rate,
+        betas=(0.9, 0.95),
+    )  # 0.95: 0.999 trains slower here
     start = 0
     if (trunk := _latest_trunk(config)) is not None:
         state = torch.load(trunk[1], weights_only=True)
@@ -269,7 +285,9 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
     model.train()
     log_every = max(1, config.max_steps // 20)
     history, window = [], []
-    bar = tqdm(total=config.max_steps, initial=start, desc=f"training {config.preset}", unit="step", disable=not progress)
+    bar = tqdm(
+        total=config.max_steps, initial=start, desc=f"training {config.preset}", unit="step", disable=not progress
+    )
     branch_points = _branch_points(config)
     for step in range(start, config.max_steps):
         if step > start and step in branch_points:
@@ -285,7 +303,9 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
         optimizer.zero_grad(set_to_none=True)
         window.append(loss.item())
         if (step + 1) % log_every == 0 or step + 1 == config.max_steps:
-            history.append({"step": step + 1, "loss": sum(window) / len(window), "learning_rate": config.learning_rate_at(step)})
+            history.append(
+                {"step": step + 1, "loss": sum(window) / len(window), "learning_rate": config.learning_rate_at(step)}
+            )
             bar.set_postfix(loss=f"{history[-1]['loss']:.3f}")
             window = []
         bar.update(1)
@@ -324,16 +344,26 @@ def train_with_pinned_numerics(config: GeneratorConfig, out_dir: str | Path, pro
     import sys
 
     request = json.dumps({"config": dataclasses.asdict(config), "out": str(out_dir), "progress": progress})
-    script = ("import json, sys\nfrom verikit_arith.training import GeneratorConfig, train\n"
-              "r = json.loads(sys.argv[1])\ntrain(GeneratorConfig(**r['config']), r['out'], progress=r['progress'])\n")
+    script = (
+        "import json, sys\nfrom verikit_arith.training import GeneratorConfig, train\n"
+        "r = json.loads(sys.argv[1])\ntrain(GeneratorConfig(**r['config']), r['out'], progress=r['progress'])\n"
+    )
     done = subprocess.run([sys.executable, "-c", script, request], env={**os.environ, **pinned_numerics()})
     if done.returncode != 0:
-        raise RuntimeError(f"training the {config.preset} generator failed (exit {done.returncode}); its output is above")
+        raise RuntimeError(
+            f"training the {config.preset} generator failed (exit {done.returncode}); its output is above"
+        )
     return json.loads((Path(out_dir) / "verikit_generator.json").read_text())
 
 
-def train_generator(preset: str = "arith-easy", out: str | Path | None = None, config: GeneratorConfig | None = None,
-                    force: bool = False, progress: bool = True, role: str = "policy") -> Path:
+def train_generator(
+    preset: str = "arith-easy",
+    out: str | Path | None = None,
+    config: GeneratorConfig | None = None,
+    force: bool = False,
+    progress: bool = True,
+    role: str = "policy",
+) -> Path:
     """A trained generator for ``preset``: from the cache when one with the same config exists, else trained now.
 
     With ``out``, the model is also copied there. Returns the folder to ``from_pretrained``.

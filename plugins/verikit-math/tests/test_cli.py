@@ -40,7 +40,20 @@ def test_check_reports_a_bad_row_with_file_line_and_field(tmp_path):
 
 def test_checker_report_writes_json(tmp_path, shared_data_dir):
     out = tmp_path / "report.json"
-    result = runner.invoke(app, ["checker-report", "--dataset", "gsm8k-test", "--limit", "20", "--data-dir", str(shared_data_dir), "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "checker-report",
+            "--dataset",
+            "gsm8k-test",
+            "--limit",
+            "20",
+            "--data-dir",
+            str(shared_data_dir),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["n"] == 20 and report["agree"] == 20

@@ -53,7 +53,9 @@ def test_a_malformed_gsm8k_row_names_file_line_and_field(tmp_path, bad_row, mess
 
 def test_a_math_row_without_an_answer_is_left_out_loudly(tmp_path):
     good = {"problem": "p", "solution": "\\boxed{1}", "answer": "1", "unique_id": "a"}
-    _write(tmp_path, "math", "test500.jsonl", [good, {**good, "answer": " ", "unique_id": "b"}, {**good, "unique_id": "c"}])
+    _write(
+        tmp_path, "math", "test500.jsonl", [good, {**good, "answer": " ", "unique_id": "b"}, {**good, "unique_id": "c"}]
+    )
     with pytest.warns(UserWarning, match=r"test500.jsonl:2: field 'answer': empty answer"):
         problems = verikit.load_dataset("math500", data_dir=tmp_path)
     assert [p.id for p in problems] == ["a", "c"]
@@ -97,9 +99,16 @@ def test_no_training_problem_is_a_test_problem(shared_data_dir):
 def test_a_training_row_with_a_test_problems_text_is_left_out_by_name(tmp_path):
     row = {"problem": "Find x.", "solution": "\\boxed{1}", "answer": "1"}
     _write(tmp_path, "math", "test500.jsonl", [{**row, "unique_id": "test/a/1.json"}])
-    _write(tmp_path, "math", "train12k.jsonl", [{**row, "unique_id": "train/a/1.json"},
-                                                 {**row, "problem": "Find y.", "unique_id": "train/a/2.json"},
-                                                 {**row, "problem": "Find z.", "unique_id": "test/a/2.json"}])
+    _write(
+        tmp_path,
+        "math",
+        "train12k.jsonl",
+        [
+            {**row, "unique_id": "train/a/1.json"},
+            {**row, "problem": "Find y.", "unique_id": "train/a/2.json"},
+            {**row, "problem": "Find z.", "unique_id": "test/a/2.json"},
+        ],
+    )
     with pytest.warns(UserWarning, match="train/a/1.json is a MATH test problem's text"):
         train = verikit.load_dataset("math-train", split="train", data_dir=tmp_path)
     assert [p.id for p in train] == ["train/a/2.json"]
@@ -107,8 +116,10 @@ def test_a_training_row_with_a_test_problems_text_is_left_out_by_name(tmp_path):
 
 
 def test_metamathqa_rows_become_problems_with_their_gold_solution(tmp_path):
-    rows = [{"query": "What is 2+3?", "response": "2+3=5.\nThe answer is: 5", "type": "GSM_AnsAug"},
-            {"query": "Simplify $x/x$.", "response": "It is $1$. The answer is: 1", "type": "MATH_Rephrased"}]
+    rows = [
+        {"query": "What is 2+3?", "response": "2+3=5.\nThe answer is: 5", "type": "GSM_AnsAug"},
+        {"query": "Simplify $x/x$.", "response": "It is $1$. The answer is: 1", "type": "MATH_Rephrased"},
+    ]
     (tmp_path / "metamathqa").mkdir()
     (tmp_path / "metamathqa" / "MetaMathQA-395K.json").write_text(json.dumps(rows))
     problems = verikit.load_dataset("metamathqa", split="train", data_dir=tmp_path)
@@ -117,10 +128,16 @@ def test_metamathqa_rows_become_problems_with_their_gold_solution(tmp_path):
     assert len(verikit.load_dataset("metamathqa", split="train", data_dir=tmp_path, limit=1)) == 1
 
 
-@pytest.mark.parametrize("row, message", [
-    ({"query": "q", "type": "GSM_SV"}, r"MetaMathQA-395K.json:2: field 'response': missing"),
-    ({"query": "q", "response": "no final line", "type": "GSM_SV"}, r"MetaMathQA-395K.json:2: field 'response': the response"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ({"query": "q", "type": "GSM_SV"}, r"MetaMathQA-395K.json:2: field 'response': missing"),
+        (
+            {"query": "q", "response": "no final line", "type": "GSM_SV"},
+            r"MetaMathQA-395K.json:2: field 'response': the response",
+        ),
+    ],
+)
 def test_a_malformed_metamathqa_row_names_file_row_and_field(tmp_path, row, message):
     good = {"query": "q", "response": "The answer is: 1", "type": "GSM_SV"}
     (tmp_path / "metamathqa").mkdir()

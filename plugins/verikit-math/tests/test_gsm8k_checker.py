@@ -31,9 +31,20 @@ def test_extracts_the_final_number(checker, text, expected):
 
 @pytest.mark.parametrize(
     "pred, gold, same",
-    [("18", "18", True), ("18.00", "18", True), ("1,000", "1000", True), ("$5", "5", True), ("50%", "50", True),
-     ("0.5", "1/2", True), ("-3", "3", False), ("17", "18", False), (None, "18", False), ("abc", "18", False),
-     ("1" * 5000, "1" * 5000, True), ("1" * 5000 + "2", "1" * 5001, False)],
+    [
+        ("18", "18", True),
+        ("18.00", "18", True),
+        ("1,000", "1000", True),
+        ("$5", "5", True),
+        ("50%", "50", True),
+        ("0.5", "1/2", True),
+        ("-3", "3", False),
+        ("17", "18", False),
+        (None, "18", False),
+        ("abc", "18", False),
+        ("1" * 5000, "1" * 5000, True),
+        ("1" * 5000 + "2", "1" * 5001, False),
+    ],
 )
 def test_equivalence_is_exact_and_notation_insensitive(checker, pred, gold, same):
     assert checker.equivalent(pred, gold) is same

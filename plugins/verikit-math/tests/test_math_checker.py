@@ -35,17 +35,37 @@ def test_extract_falls_back_to_the_answer_is(checker):
 
 
 EQUIVALENT = [
-    ("0.5", "\\frac12"), ("\\dfrac{1}{2}", "\\frac{1}{2}"), ("\\tfrac{1}{2}", "0.5"),
-    ("\\left(3,\\frac{\\pi}{2}\\right)", "\\left( 3, \\frac{\\pi}{2} \\right)"), ("90^\\circ", "90"),
-    ("90^{\\circ}", "90"), ("10\\text{ inches}", "10"), ("\\text{Monday}", "Monday"), ("[1,2)", "[1, 2)"),
-    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"), ("\\text{(C)}", "C"),
-    ("\\{1,2\\}", "\\{2,1\\}"), ("x=5", "5"), ("1,000", "1000"), ("\\$18", "18"), ("5\\%", "5"),
-    ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}"), ("(x+1)^2", "x^2+2x+1"), ("\\sqrt2/2", "\\frac{\\sqrt{2}}{2}"),
-    ("-\\frac{1}{3}", "\\frac{-1}{3}"), ("2, 1", "1,2"), ("(1, -\\frac{1}{2})", "\\left(1,-0.5\\right)"),
+    ("0.5", "\\frac12"),
+    ("\\dfrac{1}{2}", "\\frac{1}{2}"),
+    ("\\tfrac{1}{2}", "0.5"),
+    ("\\left(3,\\frac{\\pi}{2}\\right)", "\\left( 3, \\frac{\\pi}{2} \\right)"),
+    ("90^\\circ", "90"),
+    ("90^{\\circ}", "90"),
+    ("10\\text{ inches}", "10"),
+    ("\\text{Monday}", "Monday"),
+    ("[1,2)", "[1, 2)"),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"),
+    ("\\text{(C)}", "C"),
+    ("\\{1,2\\}", "\\{2,1\\}"),
+    ("x=5", "5"),
+    ("1,000", "1000"),
+    ("\\$18", "18"),
+    ("5\\%", "5"),
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}"),
+    ("(x+1)^2", "x^2+2x+1"),
+    ("\\sqrt2/2", "\\frac{\\sqrt{2}}{2}"),
+    ("-\\frac{1}{3}", "\\frac{-1}{3}"),
+    ("2, 1", "1,2"),
+    ("(1, -\\frac{1}{2})", "\\left(1,-0.5\\right)"),
 ]
 DIFFERENT = [
-    ("(1,2]", "[1,2]"), ("2", "3"), ("(1,2)", "(2,1)"), ("x", "5"), ("\\frac{1}{3}", "0.33"),
-    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}2\\\\1\\end{pmatrix}"), ("x^2", "x^3"),
+    ("(1,2]", "[1,2]"),
+    ("2", "3"),
+    ("(1,2)", "(2,1)"),
+    ("x", "5"),
+    ("\\frac{1}{3}", "0.33"),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}2\\\\1\\end{pmatrix}"),
+    ("x^2", "x^3"),
 ]
 
 
@@ -88,7 +108,11 @@ def test_model_output_is_never_evaluated(checker, tmp_path):
     from verikit_math.gsm8k import _NUMBER, _clean_number
 
     marker = tmp_path / "pwned"
-    payloads = [f"__import__('os').system('touch {marker}')", f"open('{marker}', 'w')", f"exec(\"open('{marker}','w')\")"]
+    payloads = [
+        f"__import__('os').system('touch {marker}')",
+        f"open('{marker}', 'w')",
+        f"exec(\"open('{marker}','w')\")",
+    ]
     gsm8k = verikit.answer_checker("gsm8k")
     for payload in payloads:
         text = f"The answer is \\boxed{{{payload}}}"

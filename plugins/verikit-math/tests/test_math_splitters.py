@@ -10,7 +10,11 @@ def test_math_splitter_never_cuts_inside_display_math():
     assert steps == ["First.", "$$a\n\nb$$ then", "Last \\[x\n\n\\] end", "[asy]\ndraw(a);\n\nlabel(b);\n[/asy]"]
 
 
-@given(st.lists(st.sampled_from(list("ab$\n\\[]") + ["$$", "\\[", "\\]", "[asy]", "[/asy]", "\n\n"]), max_size=40).map("".join))
+@given(
+    st.lists(st.sampled_from(list("ab$\n\\[]") + ["$$", "\\[", "\\]", "[asy]", "[/asy]", "\n\n"]), max_size=40).map(
+        "".join
+    )
+)
 def test_math_and_gsm8k_splitters_round_trip_every_string(text):
     for name in ("math", "gsm8k"):
         splitter = verikit.step_splitter(name)

@@ -71,8 +71,17 @@ def _load_math_file(path: Path, limit: int | None, keep=lambda row, line: True) 
         if not keep(row, line):
             continue
         if not row["answer"].strip():
-            warnings.warn(str(DataError("empty answer: the problem cannot be graded and is left out", path=path,
-                                        line=line, field="answer")), stacklevel=3)
+            warnings.warn(
+                str(
+                    DataError(
+                        "empty answer: the problem cannot be graded and is left out",
+                        path=path,
+                        line=line,
+                        field="answer",
+                    )
+                ),
+                stacklevel=3,
+            )
             continue
         problems.append(
             Problem(
@@ -106,10 +115,14 @@ def load_math_test(split: str = "test", data_dir: str | Path | None = None, limi
     _check_split(split, ("test",), "math-test")
     folder = _math_folder(data_dir)
     problems = _load_math_file(folder / "test500.jsonl", None)
-    problems += _load_math_file(folder / "train12k.jsonl", None, keep=lambda row, line: row["unique_id"].startswith("test/"))
+    problems += _load_math_file(
+        folder / "train12k.jsonl", None, keep=lambda row, line: row["unique_id"].startswith("test/")
+    )
     ids = [p.id for p in problems]
     if len(set(ids)) != len(ids):
-        raise DataError("a MATH test problem is in both test500.jsonl and train12k.jsonl", path=folder, field="unique_id")
+        raise DataError(
+            "a MATH test problem is in both test500.jsonl and train12k.jsonl", path=folder, field="unique_id"
+        )
     return problems[:limit] if limit is not None else problems
 
 
@@ -117,7 +130,9 @@ def _problem_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def load_math_train(split: str = "train", data_dir: str | Path | None = None, limit: int | None = None) -> list[Problem]:
+def load_math_train(
+    split: str = "train", data_dir: str | Path | None = None, limit: int | None = None
+) -> list[Problem]:
     """MATH's 7,500 training problems (the ``train/`` rows of ``math/train12k.jsonl``), never a test problem: the
     file's 4,500 ``test/`` rows are MATH test problems (see :func:`load_math_test`), and a training row whose text is a
     test problem's (MATH has one: ``train/geometry/6032.json``) is left out with a warning naming it."""
@@ -130,8 +145,17 @@ def load_math_train(split: str = "train", data_dir: str | Path | None = None, li
         if not row["unique_id"].startswith("train/"):
             return False
         if _problem_text(row["problem"]) in test_texts:
-            warnings.warn(str(DataError(f"{row['unique_id']} is a MATH test problem's text; left out of math-train",
-                                        path=path, line=line, field="problem")), stacklevel=4)
+            warnings.warn(
+                str(
+                    DataError(
+                        f"{row['unique_id']} is a MATH test problem's text; left out of math-train",
+                        path=path,
+                        line=line,
+                        field="problem",
+                    )
+                ),
+                stacklevel=4,
+            )
             return False
         return True
 
@@ -147,7 +171,9 @@ class MetaMathQARow(Row):
 _METAMATH_ANSWER = re.compile(r"The answer is:?\s*(.+?)\s*$", re.S)
 
 
-def load_metamathqa(split: str = "train", data_dir: str | Path | None = None, limit: int | None = None) -> list[Problem]:
+def load_metamathqa(
+    split: str = "train", data_dir: str | Path | None = None, limit: int | None = None
+) -> list[Problem]:
     """MetaMathQA (Yu et al., 2023), the data Math-Shepherd fine-tunes its generators and completer on (3 epochs).
 
     Rows ``{"query", "response", "type"}``; every response ends ``The answer is: X``. Read from
@@ -162,9 +188,16 @@ def load_metamathqa(split: str = "train", data_dir: str | Path | None = None, li
         match = _METAMATH_ANSWER.search(row.response)
         if not match:
             raise DataError("the response does not end 'The answer is: X'", path=path, line=line, field="response")
-        problems.append(Problem(id=f"metamathqa-{len(problems)}", question=row.query, gold_answer=match.group(1).strip(),
-                                domain="math" if row.type.startswith("MATH") else "gsm8k", gold_solution=row.response,
-                                metadata={"type": row.type, "source_line": line}))
+        problems.append(
+            Problem(
+                id=f"metamathqa-{len(problems)}",
+                question=row.query,
+                gold_answer=match.group(1).strip(),
+                domain="math" if row.type.startswith("MATH") else "gsm8k",
+                gold_solution=row.response,
+                metadata={"type": row.type, "source_line": line},
+            )
+        )
         if limit is not None and len(problems) >= limit:
             break
     return problems
@@ -197,7 +230,10 @@ def _metamathqa_rows(folder: Path):
     try:
         rows = datasets.load_dataset("meta-math/MetaMathQA", split="train")
     except Exception as exc:  # offline, gated, renamed: one line that says where the data can come from instead
-        raise DataError(f"metamathqa: no local copy and the hub failed ({type(exc).__name__}: {str(exc)[:200]}); put "
-                        "MetaMathQA-395K.json from hf.co/datasets/meta-math/MetaMathQA in this folder", path=folder) from None
+        raise DataError(
+            f"metamathqa: no local copy and the hub failed ({type(exc).__name__}: {str(exc)[:200]}); put "
+            "MetaMathQA-395K.json from hf.co/datasets/meta-math/MetaMathQA in this folder",
+            path=folder,
+        ) from None
     for index, row in enumerate(rows, start=1):
         yield "hub:meta-math/MetaMathQA", index, dict(row)

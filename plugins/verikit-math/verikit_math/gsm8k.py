@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from verikit.interfaces import AnswerChecker
-
 from verikit_math.latex import last_boxed
 from verikit_math.numbers import canonical_decimal, numbers_equal
 

@@ -10,7 +10,6 @@ from collections import Counter
 from verikit.errors import CallTimeout
 from verikit.interfaces import AnswerChecker
 from verikit.timeouts import TimeLimitedRunner
-
 from verikit_math.latex import encloses, last_boxed, matrix_cells, normalize, split_top_level
 from verikit_math.numbers import numbers_equal, to_fraction
 
@@ -50,6 +49,7 @@ def plausible_for_sympy(text: str) -> bool:
         return False
     return bool(re.search(r"[0-9A-Za-z]", text)) and not re.search(r"__|import|lambda|['\"`;@#]", text)
 
+
 _runner_lock = threading.Lock()
 _runner: TimeLimitedRunner | None = None
 
@@ -77,7 +77,7 @@ def _after_answer_is(tail: str) -> str | None:
     matches = list(_ANSWER_IS.finditer(tail))
     if not matches:
         return None
-    rest = tail[matches[-1].end():].split("\n\n", 1)[0].strip()
+    rest = tail[matches[-1].end() :].split("\n\n", 1)[0].strip()
     span = _first_math_span(rest)
     if span is not None:
         return span.strip()
@@ -161,8 +161,13 @@ class MATHChecker(AnswerChecker):
     #: verdict never depends on the machine's load.
     MAX_PAIRINGS = 2_000
 
-    def __init__(self, symbolic_timeout: float = 1.5, use_symbolic: bool = True, cache_size: int = 65536,
-                 symbolic_cpu_budget: float = 0.5):
+    def __init__(
+        self,
+        symbolic_timeout: float = 1.5,
+        use_symbolic: bool = True,
+        cache_size: int = 65536,
+        symbolic_cpu_budget: float = 0.5,
+    ):
         # Two bounds on the symbolic step of one ``equivalent`` call. The budget that decides is CPU time spent by
         # the symbolic helper (``symbolic_cpu_budget``): a busy machine slows it down but does not use it up, so a
         # pair is graded the same on a loaded machine as on a quiet one. ``symbolic_timeout`` (wall clock) only
@@ -276,6 +281,7 @@ class MATHChecker(AnswerChecker):
         """Whether two unordered lists match one to one. Equal strings and equal numbers are paired first by
         counting (linear time: two 3,000-element sets are compared in milliseconds, not 20 s); only what is
         left is compared pair by pair, and that search stops at the call's deadline (then: not equal)."""
+
         def key(item: str):
             value = to_fraction(_as_number(item))
             return ("number", value) if value is not None else ("text", item)
@@ -285,8 +291,11 @@ class MATHChecker(AnswerChecker):
         rest_p, rest_g = keyed_p - common, keyed_g - common
         if not rest_p and not rest_g:
             return True
-        if any(kind == "number" for kind, _ in rest_p) and any(kind == "number" for kind, _ in rest_g) and \
-                all(kind == "number" for kind, _ in (*rest_p, *rest_g)):
+        if (
+            any(kind == "number" for kind, _ in rest_p)
+            and any(kind == "number" for kind, _ in rest_g)
+            and all(kind == "number" for kind, _ in (*rest_p, *rest_g))
+        ):
             return False  # unmatched plain numbers on both sides: no other pairing can make them equal
         originals = {key(item): item for item in (*items_p, *items_g)}
         unmatched = [originals[k] for k in rest_g.elements()]
@@ -326,7 +335,9 @@ class MATHChecker(AnswerChecker):
             return False
         runner = _symbolic_runner()
         try:
-            return bool(runner.call("verikit_math.symbolic:symbolic_equal", p, g, timeout=wall, cpu_time=self._cpu_left))
+            return bool(
+                runner.call("verikit_math.symbolic:symbolic_equal", p, g, timeout=wall, cpu_time=self._cpu_left)
+            )
         except CallTimeout as exc:
             self.symbolic_timeouts += 1
             self.symbolic_wall_timeouts += bool(getattr(exc, "wall_clock", False))

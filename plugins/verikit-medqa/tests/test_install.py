@@ -32,9 +32,11 @@ def _installed() -> bool:
 def _listed() -> dict:
     result = subprocess.run([*VERIKIT_CLI, "plugins", "--json"], check=True, capture_output=True, text=True)
     data = json.loads(result.stdout)
-    return {"plugins": {p["name"] for p in data["plugins"]},
-            "checkers": {e["name"]: e["plugin"] for e in data["components"]["answer_checkers"]},
-            "failures": data["failures"]}
+    return {
+        "plugins": {p["name"] for p in data["plugins"]},
+        "checkers": {e["name"]: e["plugin"] for e in data["components"]["answer_checkers"]},
+        "failures": data["failures"],
+    }
 
 
 @pytest.mark.slow
@@ -59,6 +61,10 @@ def test_pip_install_lists_the_plugin_and_uninstall_removes_it():
 
 def test_the_core_has_no_line_that_mentions_this_plugin():
     core = Path(__file__).resolve().parents[3] / "verikit"
-    mentions = [f"{path}:{number}" for path in core.rglob("*.py")
-                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "medqa" in line.lower()]
+    mentions = [
+        f"{path}:{number}"
+        for path in core.rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "medqa" in line.lower()
+    ]
     assert not mentions

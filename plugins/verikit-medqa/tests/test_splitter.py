@@ -10,8 +10,12 @@ splitter = verikit.step_splitter("clinical-sentences")
 
 def test_sentences_lines_abbreviations_and_decimals():
     text = "Fever and cough for 3 days. Dr. Lee gave 2.5 mg, e.g. a low dose! Why?\nThe answer is (B)."
-    assert splitter.split(text) == ["Fever and cough for 3 days. ", "Dr. Lee gave 2.5 mg, e.g. a low dose! ", "Why?\n",
-                                    "The answer is (B)."]
+    assert splitter.split(text) == [
+        "Fever and cough for 3 days. ",
+        "Dr. Lee gave 2.5 mg, e.g. a low dose! ",
+        "Why?\n",
+        "The answer is (B).",
+    ]
 
 
 def test_prefixes_for_rollouts_are_the_text_the_model_wrote():
@@ -25,8 +29,9 @@ def test_whitespace_only_pieces_stay_attached_so_no_step_is_empty():
     assert splitter.split("  ") == ["  "]  # kept, so that the text round-trips
 
 
-prose = st.lists(st.sampled_from(["word", " ", ".", "!", "?", "\n", "e.g.", "Dr.", "2.5", ")", '"', "ки", "é"]),
-                 max_size=40).map("".join)
+prose = st.lists(
+    st.sampled_from(["word", " ", ".", "!", "?", "\n", "e.g.", "Dr.", "2.5", ")", '"', "ки", "é"]), max_size=40
+).map("".join)
 
 
 @settings(max_examples=400, deadline=None)

@@ -88,7 +88,9 @@ class MultipleChoiceChecker(AnswerChecker):
         if answer is None:
             return None
         stripped = answer.strip()
-        return stripped.upper() if len(stripped) == 1 and stripped.upper() in LETTERS else normalize_option_text(stripped)
+        return (
+            stripped.upper() if len(stripped) == 1 and stripped.upper() in LETTERS else normalize_option_text(stripped)
+        )
 
     def equivalent(self, pred: str | None, gold: str) -> bool:
         if pred is None or not isinstance(pred, str) or not isinstance(gold, str):

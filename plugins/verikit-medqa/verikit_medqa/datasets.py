@@ -39,7 +39,9 @@ def _options(record: dict, path: Path, line: int) -> dict[str, str]:
         raise DataError(f"needs at least two options, got {len(options)}", path=path, line=line, field="options")
     for letter, text in options.items():
         if letter not in LETTERS:
-            raise DataError(f"option key {letter!r} is not one of {', '.join(LETTERS)}", path=path, line=line, field="options")
+            raise DataError(
+                f"option key {letter!r} is not one of {', '.join(LETTERS)}", path=path, line=line, field="options"
+            )
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"option {letter} must be a non-empty string", path=path, line=line, field="options")
     return dict(sorted(options.items()))
@@ -49,13 +51,25 @@ def _gold_letter(record: dict, options: dict[str, str], path: Path, line: int) -
     answer, index = record["answer"], record.get("answer_idx")
     if index is not None:
         if not isinstance(index, str) or index not in options:
-            raise DataError(f"answer_idx {index!r} is not one of the options {', '.join(options)}", path=path, line=line, field="answer_idx")
+            raise DataError(
+                f"answer_idx {index!r} is not one of the options {', '.join(options)}",
+                path=path,
+                line=line,
+                field="answer_idx",
+            )
         if normalize_option_text(answer) not in (normalize_option_text(options[index]), index.casefold()):
-            raise DataError(f"answer {answer!r} is not the text of option {index}", path=path, line=line, field="answer")
+            raise DataError(
+                f"answer {answer!r} is not the text of option {index}", path=path, line=line, field="answer"
+            )
         return index
     letter = answer.strip().strip("()").upper()
     if letter not in options:
-        raise DataError(f"answer {answer!r} is not one of the option letters {', '.join(options)}", path=path, line=line, field="answer")
+        raise DataError(
+            f"answer {answer!r} is not one of the option letters {', '.join(options)}",
+            path=path,
+            line=line,
+            field="answer",
+        )
     return letter
 
 
@@ -69,10 +83,16 @@ def load_multiple_choice(path: str | Path, prefix: str, limit: int | None = None
             raise DataError("empty question", path=path, line=line, field="question")
         options = _options(record, path, line)
         letter = _gold_letter(record, options, path, line)
-        problems.append(Problem(
-            id=str(record.get("id") or f"{prefix}-{line}"), question=format_question(record["question"], options),
-            gold_answer=f"{letter}: {options[letter].strip()}", domain="medqa",
-            gold_solution=record.get("explanation"), metadata={"options": options, "answer_letter": letter}))
+        problems.append(
+            Problem(
+                id=str(record.get("id") or f"{prefix}-{line}"),
+                question=format_question(record["question"], options),
+                gold_answer=f"{letter}: {options[letter].strip()}",
+                domain="medqa",
+                gold_solution=record.get("explanation"),
+                metadata={"options": options, "answer_letter": letter},
+            )
+        )
         if limit is not None and len(problems) >= limit:
             break
     return problems

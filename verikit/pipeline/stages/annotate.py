@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from verikit.annotation.config import AnnotationConfig, AnnotationSettings
 from verikit.pipeline.recipe import DatasetRef
-from verikit.pipeline.reuse import Fingerprint, begin, decide, model_identity, record, rows_identity
+from verikit.pipeline.reuse import Fingerprint, model_identity, record, rows_identity, start
 from verikit.pipeline.stage import Stage
 from verikit.pipeline.workspace import Workspace, release
 
@@ -22,14 +22,25 @@ def annotation_config(ws: Workspace, ref: DatasetRef) -> AnnotationConfig:
     settings = stage.model_dump(include=set(AnnotationSettings.model_fields))
     settings["batch_size"] = options.get("batch_size", stage.batch_size)
     return AnnotationConfig(
-        **settings, dataset=ref.name, split=ref.split, limit=ref.limit, domain=ws.recipe.domain,
-        generator=ws.generators(), completer=ws.model("completer"), backend=ws.recipe.backend.name,
-        prompt_template=ws.recipe.prompt_template, device=options.get("device", "auto"),
-        backend_options={k: v for k, v in options.items() if k not in ("batch_size", "device")})
+        **settings,
+        dataset=ref.name,
+        split=ref.split,
+        limit=ref.limit,
+        domain=ws.recipe.domain,
+        generator=ws.generators(),
+        completer=ws.model("completer"),
+        backend=ws.recipe.backend.name,
+        prompt_template=ws.recipe.prompt_template,
+        device=options.get("device", "auto"),
+        backend_options={k: v for k, v in options.items() if k not in ("batch_size", "device")},
+    )
 
 
 def annotation_fingerprint(ws: Workspace, ref: DatasetRef, config: AnnotationConfig) -> Fingerprint:
-    models = {"generator": [model_identity(g) for g in config.generator], "completer": model_identity(config.rollout_model)}
+    models = {
+        "generator": [model_identity(g) for g in config.generator],
+        "completer": model_identity(config.rollout_model),
+    }
     settings = config.model_dump(exclude={"generator", "completer"})
     return Fingerprint.of(**models, rows=rows_identity(ws.problems(ref)), settings=settings)
 
@@ -47,10 +58,8 @@ def run_annotate(ws: Workspace) -> dict:
             config = annotation_config(ws, ref)
             folder = ws.annotations(ref)
             fingerprint = annotation_fingerprint(ws, ref, config)
-            decision = decide(folder, fingerprint, f"annotations {ref.key}")
-            print(f"   {decision.reason}", flush=True)
+            decision = start(folder, fingerprint, f"annotations {ref.key}")
             if not decision.reuse:
-                begin(folder, fingerprint, decision)
                 if stage.ray is not None:
                     from verikit.annotation.distributed import annotate_with_ray
 
@@ -61,17 +70,31 @@ def run_annotate(ws: Workspace) -> dict:
                     annotator.config = config  # same models and sampling; this dataset's problems
                     summary = annotate(config, folder, annotator=annotator)
                 record(folder, fingerprint)
-                result = {"problems": summary.problems, "solutions": summary.solutions, "labelled": summary.labelled,
-                          "duplicates": summary.duplicates, "errors": summary.errors,
-                          "rollouts_generated": summary.rollouts_generated, "rollout_tokens": summary.rollout_tokens,
-                          "seconds": summary.seconds, "rollout_tokens_per_second":
-                              round(summary.rollout_tokens / summary.seconds, 1) if summary.seconds else None}
-                print(f"   annotated {ref.key}: {summary.solutions} solutions of {summary.problems} problems "
-                      f"({summary.duplicates} duplicates), {summary.rollouts_generated} rollouts, errors "
-                      f"{summary.errors or 'none'}", flush=True)
+                result = {
+                    "problems": summary.problems,
+                    "solutions": summary.solutions,
+                    "labelled": summary.labelled,
+                    "duplicates": summary.duplicates,
+                    "errors": summary.errors,
+                    "rollouts_generated": summary.rollouts_generated,
+                    "rollout_tokens": summary.rollout_tokens,
+                    "seconds": summary.seconds,
+                    "rollout_tokens_per_second": round(summary.rollout_tokens / summary.seconds, 1)
+                    if summary.seconds
+                    else None,
+                }
+                print(
+                    f"   annotated {ref.key}: {summary.solutions} solutions of {summary.problems} problems "
+                    f"({summary.duplicates} duplicates), {summary.rollouts_generated} rollouts, errors "
+                    f"{summary.errors or 'none'}",
+                    flush=True,
+                )
             else:
                 records = load_records(folder)
-                result = {"solutions": len(records), "duplicates": sum(r.get("duplicate_of") is not None for r in records)}
+                result = {
+                    "solutions": len(records),
+                    "duplicates": sum(r.get("duplicate_of") is not None for r in records),
+                }
             result.update(decision.report())
             problems = ws.problems(ref)
             labeller = ws.domain(problems).load_gold_labeller() if problems else None
@@ -88,10 +111,25 @@ def run_annotate(ws: Workspace) -> dict:
 
 def smoke_annotate(recipe, tiny: str, out) -> dict:
     datasets = [ref.model_copy(update={"limit": min(ref.limit or 3, 3)}) for ref in recipe.annotate.datasets]
-    return {"annotate": recipe.annotate.model_copy(update={
-        "datasets": datasets, "samples_per_problem": 2, "n_rollouts": 2, "max_new_tokens": 24, "batch_size": 64,
-        "chunk_size": 2, "ray": None})}
+    return {
+        "annotate": recipe.annotate.model_copy(
+            update={
+                "datasets": datasets,
+                "samples_per_problem": 2,
+                "n_rollouts": 2,
+                "max_new_tokens": 24,
+                "batch_size": 64,
+                "chunk_size": 2,
+                "ray": None,
+            }
+        )
+    }
 
 
-STAGE = Stage(run=run_annotate, section="annotate", after=("finetune",), smoke=smoke_annotate,
-              description="Monte Carlo step labels of the generators' solutions (the paper: K = 15, N = 8, hard)")
+STAGE = Stage(
+    run=run_annotate,
+    section="annotate",
+    after=("finetune",),
+    smoke=smoke_annotate,
+    description="Monte Carlo step labels of the generators' solutions (the paper: K = 15, N = 8, hard)",
+)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from verikit.pipeline.reuse import Fingerprint, begin, decide, digest, model_identity, record
+from verikit.pipeline.reuse import Fingerprint, digest, model_identity, record, start
 from verikit.pipeline.stage import Stage
 from verikit.pipeline.workspace import Workspace, release, write_json_atomically
 
@@ -57,13 +57,22 @@ def joined_rows(settings) -> tuple[list[dict], dict[str, int]]:
         if problem is None:
             left_out["no gold answer"] = left_out.get("no gold answer", 0) + 1
             continue
-        rows.append({"source": f"{path.name}:{line}", "id": str(row.id), "subset": str(row.id).split("-")[0],
-                     "problem": problem, "steps": list(row.steps), "human": row.label})
+        rows.append(
+            {
+                "source": f"{path.name}:{line}",
+                "id": str(row.id),
+                "subset": str(row.id).split("-")[0],
+                "problem": problem,
+                "steps": list(row.steps),
+                "human": row.label,
+            }
+        )
     return rows, left_out
 
 
 def agreement(rows: list[dict], labels: list[list[bool] | None]) -> dict:
     """Step accuracy up to the human first error, first-error agreement, both by subset and error/correct rows, F1."""
+
     def tally(selected):
         steps = right = first = 0
         for row, mc in selected:
@@ -75,12 +84,18 @@ def agreement(rows: list[dict], labels: list[list[bool] | None]) -> dict:
             predicted = next((k for k, good in enumerate(mc) if not good), -1)
             first += predicted == human
         n = len(selected)
-        return {"rows": n, "step_accuracy": right / steps if steps else None,
-                "first_error_agreement": first / n if n else None}
+        return {
+            "rows": n,
+            "step_accuracy": right / steps if steps else None,
+            "first_error_agreement": first / n if n else None,
+        }
 
     pairs = [(row, mc) for row, mc in zip(rows, labels) if mc is not None]
-    result = {"all": tally(pairs), "erroneous": tally([p for p in pairs if p[0]["human"] != -1]),
-              "correct": tally([p for p in pairs if p[0]["human"] == -1])}
+    result = {
+        "all": tally(pairs),
+        "erroneous": tally([p for p in pairs if p[0]["human"] != -1]),
+        "correct": tally([p for p in pairs if p[0]["human"] == -1]),
+    }
     for subset in sorted({row["subset"] for row, _ in pairs}):
         result[subset] = tally([p for p in pairs if p[0]["subset"] == subset])
     a, b = result["erroneous"]["first_error_agreement"], result["correct"]["first_error_agreement"]
@@ -96,21 +111,34 @@ def run_human_labels(ws: Workspace) -> dict:
     rows, left_out = joined_rows(settings)
     completer = ws.model("completer")
     out = ws.out / "human_labels"
-    fingerprint = Fingerprint.of(completer=model_identity(completer), settings=settings.model_dump(),
-                                 rows=digest([(r["source"], r["problem"].gold_answer, r["steps"], r["human"]) for r in rows]),
-                                 backend=ws.recipe.backend.model_dump(), prompt_template=ws.recipe.prompt_template or "")
-    decision = decide(out, fingerprint, "MC labels of the human-labelled solutions")
-    print(f"   {decision.reason}", flush=True)
+    fingerprint = Fingerprint.of(
+        completer=model_identity(completer),
+        settings=settings.model_dump(),
+        rows=digest([(r["source"], r["problem"].gold_answer, r["steps"], r["human"]) for r in rows]),
+        backend=ws.recipe.backend.model_dump(),
+        prompt_template=ws.recipe.prompt_template or "",
+    )
+    decision = start(out, fingerprint, "MC labels of the human-labelled solutions")
     if decision.reuse:
         return {**json.loads((out / "report.json").read_text()), **decision.report()}
-    begin(out, fingerprint, decision)
     options = ws.recipe.backend.options
-    config = AnnotationConfig(dataset="processbench", generator=[completer], completer=completer, strategy="naive",
-                              n_rollouts=settings.n_rollouts, estimator=settings.estimator, temperature=settings.rollout_temperature,
-                              max_new_tokens=settings.max_new_tokens, batch_size=options.get("batch_size", settings.batch_size),
-                              seed=settings.seed, domain=ws.recipe.domain, prompt_template=ws.recipe.prompt_template,
-                              backend=ws.recipe.backend.name, device=options.get("device", "auto"),
-                              backend_options={k: v for k, v in options.items() if k not in ("batch_size", "device")})
+    config = AnnotationConfig(
+        dataset="processbench",
+        generator=[completer],
+        completer=completer,
+        strategy="naive",
+        n_rollouts=settings.n_rollouts,
+        estimator=settings.estimator,
+        temperature=settings.rollout_temperature,
+        max_new_tokens=settings.max_new_tokens,
+        batch_size=options.get("batch_size", settings.batch_size),
+        seed=settings.seed,
+        domain=ws.recipe.domain,
+        prompt_template=ws.recipe.prompt_template,
+        backend=ws.recipe.backend.name,
+        device=options.get("device", "auto"),
+        backend_options={k: v for k, v in options.items() if k not in ("batch_size", "device")},
+    )
     annotator = Annotator(config)
     try:
         labels = annotator.label_solutions([(r["problem"], r["steps"]) for r in rows])
@@ -118,10 +146,21 @@ def run_human_labels(ws: Workspace) -> dict:
         for engine in annotator.models():
             release(engine)
     hard = [None if ls is None else [label.hard for label in ls] for ls in labels]
-    report = {"rows": len(rows), "left_out": left_out, "unlabelled": sum(h is None for h in hard),
-              "n_rollouts": settings.n_rollouts, "estimator": settings.estimator, "agreement": agreement(rows, hard)}
-    write_json_atomically(out / "labels.json", [{"source": r["source"], "id": r["id"], "human_first_error": r["human"],
-                                                 "mc_labels": h} for r, h in zip(rows, hard)])
+    report = {
+        "rows": len(rows),
+        "left_out": left_out,
+        "unlabelled": sum(h is None for h in hard),
+        "n_rollouts": settings.n_rollouts,
+        "estimator": settings.estimator,
+        "agreement": agreement(rows, hard),
+    }
+    write_json_atomically(
+        out / "labels.json",
+        [
+            {"source": r["source"], "id": r["id"], "human_first_error": r["human"], "mc_labels": h}
+            for r, h in zip(rows, hard)
+        ],
+    )
     write_json_atomically(out / "report.json", report)
     record(out, fingerprint)
     return {**report, **decision.report()}
@@ -129,8 +168,10 @@ def run_human_labels(ws: Workspace) -> dict:
 
 def report_human_labels(recipe, result: dict) -> tuple[dict, list[str]]:
     table = result["agreement"]
-    lines = [f"MC labels (N = {result['n_rollouts']}, {result['estimator']}) against human first errors on "
-             f"{result['rows']} ProcessBench solutions (left out: {result['left_out'] or 'none'}):"]
+    lines = [
+        f"MC labels (N = {result['n_rollouts']}, {result['estimator']}) against human first errors on "
+        f"{result['rows']} ProcessBench solutions (left out: {result['left_out'] or 'none'}):"
+    ]
     for key, value in table.items():
         if key == "processbench_f1":
             continue
@@ -144,11 +185,23 @@ def report_human_labels(recipe, result: dict) -> tuple[dict, list[str]]:
 
 def smoke_human_labels(recipe, tiny: str, out) -> dict:
     # every row (ProcessBench's dev files are 20 rows each): the plumbing on all of them takes seconds
-    return {"human_labels": recipe.human_labels.model_copy(update={"limit": min(recipe.human_labels.limit or 20, 20),
-                                                                    "n_rollouts": 2, "max_new_tokens": 24,
-                                                                    "batch_size": 64})}
+    return {
+        "human_labels": recipe.human_labels.model_copy(
+            update={
+                "limit": min(recipe.human_labels.limit or 20, 20),
+                "n_rollouts": 2,
+                "max_new_tokens": 24,
+                "batch_size": 64,
+            }
+        )
+    }
 
 
-STAGE = Stage(run=run_human_labels, section="human_labels", after=("finetune",), smoke=smoke_human_labels,
-              report=report_human_labels,
-              description="the completer's MC step labels against human first-error labels (ProcessBench)")
+STAGE = Stage(
+    run=run_human_labels,
+    section="human_labels",
+    after=("finetune",),
+    smoke=smoke_human_labels,
+    report=report_human_labels,
+    description="the completer's MC step labels against human first-error labels (ProcessBench)",
+)

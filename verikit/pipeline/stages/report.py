@@ -60,7 +60,9 @@ def _reused(results: dict) -> dict[str, str]:
         if isinstance(value, dict):
             if value.get("reused") is True and "why" in value:
                 found.setdefault(stage, value["why"].removeprefix("reused "))
-                found[stage] = found[stage] if found[stage] == value["why"].removeprefix("reused ") else "several artifacts"
+                found[stage] = (
+                    found[stage] if found[stage] == value["why"].removeprefix("reused ") else "several artifacts"
+                )
             for item in value.values():
                 walk(stage, item)
 

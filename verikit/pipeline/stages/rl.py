@@ -12,7 +12,15 @@ from __future__ import annotations
 import json
 
 from verikit.metrics import bootstrap_accuracy
-from verikit.pipeline.reuse import Fingerprint, begin, decide, digest, model_identity, record, reward_model_identity, rows_identity
+from verikit.pipeline.reuse import (
+    Fingerprint,
+    digest,
+    model_identity,
+    record,
+    reward_model_identity,
+    rows_identity,
+    start,
+)
 from verikit.pipeline.stage import Stage
 from verikit.pipeline.workspace import Workspace, release, write_json_atomically
 
@@ -28,16 +36,25 @@ def rl_config(ws: Workspace, method):
     if limits:
         settings.setdefault("train_problems", max(limits))
     settings.setdefault("prompt_template", ws.recipe.prompt_template)
-    return RLConfig(algo=method.algo, policy=ws.model("policy"), datasets=[ref.name for ref in stage.datasets],
-                    rm=None if spec is None else ws.reward_model_path(spec),
-                    released_convention=bool(spec and spec.released_convention), **settings)
+    return RLConfig(
+        algo=method.algo,
+        policy=ws.model("policy"),
+        datasets=[ref.name for ref in stage.datasets],
+        rm=None if spec is None else ws.reward_model_path(spec),
+        released_convention=bool(spec and spec.released_convention),
+        **settings,
+    )
 
 
 def _train_rows(config) -> str:
     from verikit import components
 
-    return digest([rows_identity(components.load_dataset(name, split="train", limit=config.train_problems))
-                   for name in config.datasets])
+    return digest(
+        [
+            rows_identity(components.load_dataset(name, split="train", limit=config.train_problems))
+            for name in config.datasets
+        ]
+    )
 
 
 def _greedy(ws: Workspace, model: str, name: str) -> dict:
@@ -51,13 +68,19 @@ def _greedy(ws: Workspace, model: str, name: str) -> dict:
             domain = ws.domain(problems)
             checker, _ = ws.checker_and_splitter(domain)
             path = ws.out / "rl" / name / f"greedy-{ref.key}.json"
-            key = {"model": identity, "rows": rows_identity(problems), "prompt_template": domain.prompt_template,
-                   "max_new_tokens": stage.max_new_tokens, "backend": ws.recipe.backend.model_dump()}
+            key = {
+                "model": identity,
+                "rows": rows_identity(problems),
+                "prompt_template": domain.prompt_template,
+                "max_new_tokens": stage.max_new_tokens,
+                "backend": ws.recipe.backend.model_dump(),
+            }
             saved = json.loads(path.read_text()) if path.exists() else {}
             if saved.get("key") != key:
                 completer = completer or ws.generation_backend(model, max_new_tokens=stage.max_new_tokens)
-                texts = completer.complete([domain.prompt(p) for p in problems], n=1, temperature=0.0,
-                                           max_new_tokens=stage.max_new_tokens)
+                texts = completer.complete(
+                    [domain.prompt(p) for p in problems], n=1, temperature=0.0, max_new_tokens=stage.max_new_tokens
+                )
                 saved = {"key": key, "greedy": [t[0] for t in texts]}
                 write_json_atomically(path, saved)
             verdicts = [checker.is_correct(text, p.gold_answer) for text, p in zip(saved["greedy"], problems)]
@@ -77,14 +100,15 @@ def run_rl_stage(ws: Workspace) -> dict:
     for name, method in stage.methods.items():
         config = rl_config(ws, method)
         folder = ws.out / "rl" / name
-        fingerprint = Fingerprint.of(policy=model_identity(config.policy), rows=_train_rows(config),
-                                     reward_model=reward_model_identity(config.rm) if config.rm else "",
-                                     settings=config.model_dump(exclude={"policy", "rm"}),
-                                     domain=stage.domain or ws.recipe.domain or "")
-        decision = decide(folder, fingerprint, f"RL method {name}")
-        print(f"   {decision.reason}", flush=True)
+        fingerprint = Fingerprint.of(
+            policy=model_identity(config.policy),
+            rows=_train_rows(config),
+            reward_model=reward_model_identity(config.rm) if config.rm else "",
+            settings=config.model_dump(exclude={"policy", "rm"}),
+            domain=stage.domain or ws.recipe.domain or "",
+        )
+        decision = start(folder, fingerprint, f"RL method {name}")
         if not decision.reuse:
-            begin(folder, fingerprint, decision)
             run_rl(config, folder, domain=stage.domain or ws.recipe.domain)
             record(folder, fingerprint)
         reused[name] = decision.report()
@@ -99,23 +123,50 @@ def report_rl(recipe, result: dict) -> tuple[dict, list[str]]:
     for method, results in result["table"].items():
         for dataset, point in results.items():
             by_dataset.setdefault(dataset, {})[method] = point
-    return {"rl": by_dataset}, [format_table(f"Table 2 ({recipe.name}): greedy accuracy (%), 95% interval", by_dataset,
-                                             recipe.paper)]
+    return {"rl": by_dataset}, [
+        format_table(f"Table 2 ({recipe.name}): greedy accuracy (%), 95% interval", by_dataset, recipe.paper)
+    ]
 
 
 def smoke_rl(recipe, tiny: str, out) -> dict:
     rl = recipe.rl
-    settings = rl.settings.model_copy(update={
-        "steps": 1, "train_problems": 4, "rft": rl.settings.rft.model_copy(update={
-            "samples": 2, "problems": 4, "epochs": 1.0, "batch_size": 4, "max_length": 128}),
-        "ppo": rl.settings.ppo.model_copy(update={"prompts_per_step": 2, "minibatch_size": 2, "max_new_tokens": 16,
-                                                  "ppo_epochs": 1, "precision": "auto", "gradient_checkpointing": False,
-                                                  "min_learning_rate": 0.0})})
-    return {"rl": rl.model_copy(update={
-        "datasets": [ref.model_copy(update={"limit": 4}) for ref in rl.datasets],
-        "eval": [ref.model_copy(update={"limit": min(ref.limit or 3, 3)}) for ref in rl.eval],
-        "settings": settings, "max_new_tokens": 24})}
+    settings = rl.settings.model_copy(
+        update={
+            "steps": 1,
+            "train_problems": 4,
+            "rft": rl.settings.rft.model_copy(
+                update={"samples": 2, "problems": 4, "epochs": 1.0, "batch_size": 4, "max_length": 128}
+            ),
+            "ppo": rl.settings.ppo.model_copy(
+                update={
+                    "prompts_per_step": 2,
+                    "minibatch_size": 2,
+                    "max_new_tokens": 16,
+                    "ppo_epochs": 1,
+                    "precision": "auto",
+                    "gradient_checkpointing": False,
+                    "min_learning_rate": 0.0,
+                }
+            ),
+        }
+    )
+    return {
+        "rl": rl.model_copy(
+            update={
+                "datasets": [ref.model_copy(update={"limit": 4}) for ref in rl.datasets],
+                "eval": [ref.model_copy(update={"limit": min(ref.limit or 3, 3)}) for ref in rl.eval],
+                "settings": settings,
+                "max_new_tokens": 24,
+            }
+        )
+    }
 
 
-STAGE = Stage(run=run_rl_stage, section="rl", after=("train",), smoke=smoke_rl, report=report_rl,
-              description="RL from the policy (RFT, ORM-PPO, step-PPO …), each evaluated greedily (Table 2)")
+STAGE = Stage(
+    run=run_rl_stage,
+    section="rl",
+    after=("train",),
+    smoke=smoke_rl,
+    report=report_rl,
+    description="RL from the policy (RFT, ORM-PPO, step-PPO …), each evaluated greedily (Table 2)",
+)

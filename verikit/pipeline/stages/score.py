@@ -46,7 +46,9 @@ def run_score(ws: Workspace) -> dict:
                 continue
             print(f"   {decision.reason}", flush=True)
             if scorer is None:
-                scorer = load_scorer(path, batch_size=ws.recipe.score.batch_size, released_convention=spec.released_convention)
+                scorer = load_scorer(
+                    path, batch_size=ws.recipe.score.batch_size, released_convention=spec.released_convention
+                )
             questions, steps = [r.question for r in readable], [r.steps for r in readable]
             started, tokens_before = time.perf_counter(), scorer.scored_tokens
             step_scores = score_unique(scorer, questions, steps)
@@ -55,9 +57,13 @@ def run_score(ws: Workspace) -> dict:
             write_json_atomically(target, {"reward_model": path, "step_scores": step_scores})
             record(target, fingerprint)
             report.setdefault(key, {})[spec.name] = {
-                **decision.report(), "scored_samples": len(readable), "unscorable_samples": unscorable,
-                "seconds": round(seconds, 1), "samples_per_second": round(len(readable) / seconds, 1) if seconds else None,
-                "tokens_per_second": round(tokens / seconds, 1) if tokens and seconds else None}
+                **decision.report(),
+                "scored_samples": len(readable),
+                "unscorable_samples": unscorable,
+                "seconds": round(seconds, 1),
+                "samples_per_second": round(len(readable) / seconds, 1) if seconds else None,
+                "tokens_per_second": round(tokens / seconds, 1) if tokens and seconds else None,
+            }
         if scorer is not None:
             release(scorer)
     return report
@@ -75,5 +81,9 @@ def load_step_scores(ws: Workspace, ref, name: str, sample_set: int = 0) -> list
     return json.loads(target.read_text())["step_scores"]
 
 
-STAGE = Stage(run=run_score, present=lambda recipe: recipe.sample is not None and bool(recipe.reward_models),
-              after=("sample", "train"), description="score every sample with every reward model (one forward pass each)")
+STAGE = Stage(
+    run=run_score,
+    present=lambda recipe: recipe.sample is not None and bool(recipe.reward_models),
+    after=("sample", "train"),
+    description="score every sample with every reward model (one forward pass each)",
+)

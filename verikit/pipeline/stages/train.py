@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from verikit.pipeline.recipe import RewardModelSpec
-from verikit.pipeline.reuse import Fingerprint, begin, decide, folder_identity, model_identity, record
+from verikit.pipeline.reuse import Fingerprint, folder_identity, model_identity, record, start
 from verikit.pipeline.stage import Stage
 from verikit.pipeline.workspace import Workspace
 
@@ -32,7 +32,9 @@ def merged_examples(folders: list[Path], targets: str, labels: str):
 
 
 def annotation_folders(ws: Workspace, spec: RewardModelSpec) -> list[Path]:
-    return [ws.annotations(ref) for ref in ws.recipe.annotate.datasets if spec.datasets is None or ref.key in spec.datasets]
+    return [
+        ws.annotations(ref) for ref in ws.recipe.annotate.datasets if spec.datasets is None or ref.key in spec.datasets
+    ]
 
 
 def run_train(ws: Workspace) -> dict:
@@ -46,34 +48,63 @@ def run_train(ws: Workspace) -> dict:
         base = ws.resolve(spec.base) if spec.base else ws.model("reward_model_base")
         folders = annotation_folders(ws, spec)
         settings = spec.training_settings()
-        fingerprint = Fingerprint.of(base=model_identity(base), annotations=[folder_identity(f) for f in folders],
-                                     kind=spec.kind, labels=spec.labels, settings=settings.model_dump(),
-                                     launcher=spec.launcher)
-        decision = decide(out, fingerprint, f"reward model {spec.name}")
-        print(f"   {decision.reason}", flush=True)
+        fingerprint = Fingerprint.of(
+            base=model_identity(base),
+            annotations=[folder_identity(f) for f in folders],
+            kind=spec.kind,
+            labels=spec.labels,
+            settings=settings.model_dump(),
+            launcher=spec.launcher,
+        )
+        decision = start(out, fingerprint, f"reward model {spec.name}")
         if decision.reuse:
             report[spec.name] = decision.report()
             continue
-        begin(out, fingerprint, decision)
         kind = trainable_kind(spec.kind)
         if spec.launcher == "accelerate":
             from verikit.models import RM_MANIFEST
             from verikit.pipeline.stages.finetune import launch_worker
 
-            summary = launch_worker("reward-model", {"kind": spec.kind, "labels": spec.labels, "base": base,
-                                                     "settings": settings.model_dump(),
-                                                     "annotations": [str(f) for f in folders]},
-                                    out, spec.accelerate_config, RM_MANIFEST)
+            summary = launch_worker(
+                "reward-model",
+                {
+                    "kind": spec.kind,
+                    "labels": spec.labels,
+                    "base": base,
+                    "settings": settings.model_dump(),
+                    "annotations": [str(f) for f in folders],
+                },
+                out,
+                spec.accelerate_config,
+                RM_MANIFEST,
+            )
         else:
             examples = merged_examples(folders, kind.targets, spec.labels)
-            summary = kind.train(settings, base, examples, out, labels=spec.labels,
-                                 domain=ws.recipe.domain or examples.domain)
+            summary = kind.train(
+                settings, base, examples, out, labels=spec.labels, domain=ws.recipe.domain or examples.domain
+            )
         record(out, fingerprint)
-        report[spec.name] = {**decision.report(), **{k: summary.get(k) for k in
-                             ("examples", "trained_tags", "trained_steps", "skipped_records", "train_seconds", "train_loss",
-                              "precision") if k in summary}}
-        print(f"   trained {spec.name} ({spec.kind}) on {summary.get('examples')} solutions in "
-              f"{summary.get('train_seconds', 0):.0f}s", flush=True)
+        report[spec.name] = {
+            **decision.report(),
+            **{
+                k: summary.get(k)
+                for k in (
+                    "examples",
+                    "trained_tags",
+                    "trained_steps",
+                    "skipped_records",
+                    "train_seconds",
+                    "train_loss",
+                    "precision",
+                )
+                if k in summary
+            },
+        }
+        print(
+            f"   trained {spec.name} ({spec.kind}) on {summary.get('examples')} solutions in "
+            f"{summary.get('train_seconds', 0):.0f}s",
+            flush=True,
+        )
     return report
 
 
@@ -86,15 +117,23 @@ def smoke_reward_models(recipe, tiny: str, out: Path) -> dict:
     kept = []
     for spec in recipe.reward_models:
         if spec.kind == "likelihood":
-            print(f"smoke: reward model {spec.name!r} (likelihood) left out: it needs both labels in the annotations",
-                  flush=True)
+            print(
+                f"smoke: reward model {spec.name!r} (likelihood) left out: it needs both labels in the annotations",
+                flush=True,
+            )
             continue
         if spec.path is not None:
             kept.append(spec.model_copy(update={"path": untrained_prm(tiny, out / "smoke-rm")}))
             continue
         settings = components.reward_model_kind(spec.kind).settings
-        smaller = {"learning_rate": 1e-3, "epochs": 1.0, "batch_size": 4, "gradient_accumulation_steps": 1,
-                   "max_length": 256, "precision": "auto"}
+        smaller = {
+            "learning_rate": 1e-3,
+            "epochs": 1.0,
+            "batch_size": 4,
+            "gradient_accumulation_steps": 1,
+            "max_length": 256,
+            "precision": "auto",
+        }
         training = {**spec.training, **{k: v for k, v in smaller.items() if k in settings.model_fields}}
         training.pop("gradient_checkpointing", None)
         kept.append(spec.model_copy(update={"training": training, "base": None, "launcher": "in-process"}))
@@ -117,10 +156,23 @@ def untrained_prm(model: str, folder: Path) -> str:
         ensure_tag_token(tokenizer, lm)
         lm.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        (folder / RM_MANIFEST).write_text(json.dumps({"kind": "prm", "convention": resolve_convention(tokenizer).to_dict(),
-                                                      "note": "untrained: a --smoke stand-in"}))
+        (folder / RM_MANIFEST).write_text(
+            json.dumps(
+                {
+                    "kind": "prm",
+                    "convention": resolve_convention(tokenizer).to_dict(),
+                    "note": "untrained: a --smoke stand-in",
+                }
+            )
+        )
     return str(folder.resolve())
 
 
-STAGE = Stage(run=run_train, section="reward_models", present=lambda recipe: any(rm.path is None for rm in recipe.reward_models),
-              after=("annotate",), smoke=smoke_reward_models, description="train every reward model of the recipe")
+STAGE = Stage(
+    run=run_train,
+    section="reward_models",
+    present=lambda recipe: any(rm.path is None for rm in recipe.reward_models),
+    after=("annotate",),
+    smoke=smoke_reward_models,
+    description="train every reward model of the recipe",
+)
