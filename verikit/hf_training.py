@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from verikit.errors import VerikitError
 
+#: what every trainer's summary says of its speed and its disk plan; the train and finetune stages report them
+THROUGHPUT = ("tokens_per_second", "computed_per_real_token", "model_tflops_per_second", "mfu", "checkpoints")
+
 #: dense bf16 tensor-core peak (TFLOP/s) by device name, for the MFU the trainers report; VERIKIT_PEAK_TFLOPS overrides
 PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 125.0, "L4": 121.0}
 

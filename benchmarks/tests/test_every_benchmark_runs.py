@@ -134,6 +134,7 @@ def test_every_benchmark_module_is_listed_here():
 
 COVERED = {
     "benchmarks.rm_throughput",
+    "benchmarks.generator_numerics",
     "benchmarks.decode_host",
     "benchmarks.annotation",
     "benchmarks.annotation_draws",
@@ -508,3 +509,10 @@ def test_decode_host(tmp_path):
     result = _run("benchmarks.decode_host", ["--rows", 16, "--repeats", 1, "--baseline", "HEAD", "--out", tmp_path])
     assert result["same_samples"] is True and result["speedup"] > 0
     assert all(figures["ms_per_step_median"] > 0 for figures in result["sides"].values())
+
+
+def test_generator_numerics(tmp_path):
+    argv = ["--steps", 2, "--only", "native, 2 threads;native, 1 thread;pinned (the plugin's)", "--out", tmp_path]
+    result = _run("benchmarks.generator_numerics", argv)
+    assert result["same_as_native"]["native, 1 thread"] is True  # the thread count changes nothing
+    assert all(len(r["weights"]) == 16 for r in result["settings"].values())

@@ -38,7 +38,13 @@ EDITED_ROWS: dict[str, tuple[str, str]] = {}
 def load_doubling(split="test", data_dir=None, limit=None):
     start = {"train": 1, "dev": 100, "test": 200}[split]
     problems = [
-        Problem(id=f"double-{split}-{n}", question=f"Double {n}.", gold_answer=str(2 * n), domain="doubling")
+        Problem(
+            id=f"double-{split}-{n}",
+            question=f"Double {n}.",
+            gold_answer=str(2 * n),
+            domain="doubling",
+            gold_solution=f"{n} + {n} = {2 * n}\nThe answer is {2 * n}.",
+        )
         for n in range(start, start + (limit or 20))
     ]
     return [
@@ -288,6 +294,52 @@ def test_a_changed_input_reruns_exactly_the_stages_downstream_of_it(doubling, do
         [f"Question: Double {n}.\nSteps:\n{n} + {n} = {2 * n}\nThe answer is {2 * n}." for n in range(0, 300, 2)],
     )
     assert rerun() == every
+
+
+FINETUNE_AND_RL = """
+name: doubling-ft
+domain: doubling
+models: {{generator: "finetuned:ft"}}
+prompt_template: "Question: {{question}}\\nSteps:\\n"
+finetune:
+  models:
+    - {{name: ft, base: {model}, datasets: [{{name: doubling, split: train, limit: 4}}],
+       settings: {{epochs: 1, batch_size: 4, max_length: 64}}}}
+rl:
+  datasets: [{{name: doubling, split: train, limit: 4}}]
+  methods: {{rft: {{algo: rft}}}}
+  eval: [{{name: doubling, split: test, limit: 3}}]
+  max_new_tokens: 16
+  settings: {{steps: 1, train_problems: 4, rft: {{samples: 2, problems: 4, epochs: 1, batch_size: 4, max_length: 64}}}}
+"""
+
+
+@pytest.mark.slow
+def test_the_finetune_and_rl_stages_rerun_exactly_what_a_change_reaches(doubling, doubling_lm, tmp_path, monkeypatch):
+    import shutil
+
+    from verikit.pipeline import reproduce
+
+    base = tmp_path / "base"
+    shutil.copytree(doubling_lm, base)
+    path = _recipe(tmp_path, str(base), FINETUNE_AND_RL)
+    out = tmp_path / "run"
+
+    def rerun() -> set[str]:
+        stages = reproduce(path, out)["stages"]
+        flags = {f"finetune/{k}": v["reused"] for k, v in stages["finetune"]["result"].items()}
+        flags |= {f"rl/{k}": v["reused"] for k, v in stages["rl"]["result"]["methods"].items()}
+        return {name for name, reused in flags.items() if not reused}
+
+    assert rerun() == {"finetune/ft", "rl/rft"}
+    assert rerun() == set()
+    greedy = (out / "rl" / "sft" / "greedy-doubling-test.json").stat().st_mtime_ns
+    monkeypatch.setitem(EDITED_ROWS, "double-test-201", ("Double 7.", "14"))  # an evaluation row: only its greedy
+    assert rerun() == set() and (out / "rl" / "sft" / "greedy-doubling-test.json").stat().st_mtime_ns != greedy
+    monkeypatch.setitem(EDITED_ROWS, "double-train-2", ("Double 9.", "18"))  # a training row: both stages
+    assert rerun() == {"finetune/ft", "rl/rft"}
+    _retrain_in_place(str(base), [f"Question: Double {n}.\\nSteps:\\n{2 * n}" for n in range(300)])
+    assert rerun() == {"finetune/ft", "rl/rft"}
 
 
 def test_the_medqa_plugin_gets_table_1_from_a_recipe_alone(tmp_path):

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from verikit.errors import DataError, VerikitError
+from verikit.hf_training import THROUGHPUT
 from verikit.pipeline.reuse import Fingerprint, digest, model_identity, record, start
 from verikit.pipeline.stage import Stage
 from verikit.pipeline.workspace import Workspace
@@ -66,7 +67,7 @@ def run_finetune(ws: Workspace) -> dict:
             **decision.report(),
             **{
                 k: summary.get(k)
-                for k in ("pairs", "pairs_cut_at_max_length", "train_seconds", "train_loss", "precision")
+                for k in ("pairs", "pairs_cut_at_max_length", "train_seconds", "train_loss", "precision", *THROUGHPUT)
             },
         }
     return report

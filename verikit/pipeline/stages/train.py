@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from verikit.hf_training import THROUGHPUT
 from verikit.pipeline.recipe import RewardModelSpec
 from verikit.pipeline.reuse import Fingerprint, folder_identity, model_identity, record, start
 from verikit.pipeline.stage import Stage
@@ -96,13 +97,21 @@ def run_train(ws: Workspace) -> dict:
                     "train_seconds",
                     "train_loss",
                     "precision",
+                    *THROUGHPUT,
                 )
                 if k in summary
             },
         }
+        speed = ""
+        if "tokens_per_second" in summary:
+            mfu = f", MFU {100 * summary['mfu']:.1f}%" if summary.get("mfu") is not None else ""
+            speed = (
+                f" ({summary['tokens_per_second']:,.0f} tokens/s, "
+                f"{summary['computed_per_real_token']:.2f} computed per real{mfu})"
+            )
         print(
             f"   trained {spec.name} ({spec.kind}) on {summary.get('examples')} solutions in "
-            f"{summary.get('train_seconds', 0):.0f}s",
+            f"{summary.get('train_seconds', 0):.0f}s{speed}",
             flush=True,
         )
     return report
