@@ -50,3 +50,17 @@ def test_the_paper_recipes_check_their_hub_models(tmp_path, run_cli, monkeypatch
     assert (
         code != 0 and re.search(r"field '(models|finetune\.models\.\d)\.\w+': hub model", output) and not out.exists()
     )
+
+
+@pytest.mark.slow
+def test_a_smoke_run_without_metamathqa_says_which_rows_stand_in(shared_data_dir, tmp_path, monkeypatch, capsys):
+    """From a machine with the benchmark folder but no MetaMathQA and no hub, the Table 2 recipe's smoke still runs:
+    GSM8K train rows stand in for MetaMathQA's (fine-tuning and RFT), and the run says so."""
+    from verikit.pipeline import reproduce
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    report = reproduce(FOLDER / "table2-mistral7b.yaml", tmp_path / "run", smoke=True)
+    assert "smoke: metamathqa cannot be read here" in capsys.readouterr().out
+    assert set(report["rl"]) == {"gsm8k-test", "math-test-test"}
