@@ -72,9 +72,15 @@ def main(argv: list[str] | None = None) -> dict:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     failures = sum(r["exceptions"] + r["hangs"] for kind in ("checkers", "splitters") for r in result[kind].values())
+    result["failures"] = failures
     print(f"total exceptions and hangs: {failures}; wrote {args.out}")
     return result
 
 
+def exit_status(result: dict) -> int:
+    """1 when any checker or splitter raised or hung (so the benchmark can gate a plugin's CI), else 0."""
+    return 1 if result["failures"] else 0
+
+
 if __name__ == "__main__":
-    main()
+    raise SystemExit(exit_status(main()))

@@ -271,7 +271,11 @@ def test_reward_models(mini_demo, tmp_path):
 
 
 def test_robustness(tmp_path):
-    _run("benchmarks.robustness", ["--strings", 20, "--out", tmp_path / "robustness.json"])
+    from benchmarks.robustness import exit_status
+
+    result = _run("benchmarks.robustness", ["--strings", 20, "--out", tmp_path / "robustness.json"])
+    assert result["failures"] == 0 and exit_status(result) == 0
+    assert exit_status({**result, "failures": 3}) == 1  # a checker that raises or hangs fails the command
 
 
 def test_scoring(mini_demo, tmp_path):
