@@ -379,6 +379,10 @@ select: {{repeats: 2}}
         (lambda t: t.replace("samples: 3", "samples: 3\n  sampels: 4"), "sample.sampels"),
         (lambda t: t.replace("domain: doubling", "domain: tripling"), "domain"),
         (
+            lambda t: t.replace("domain: doubling", "domain: doubling\nbackend: {{options: {{batch_sise: 256}}}}"),
+            "backend.options.batch_sise",
+        ),
+        (
             lambda t: t.replace("split: test, limit: 5", "split: test, limit: 5}}, {{name: doubel, split: test"),
             "sample.datasets.1.name",
         ),

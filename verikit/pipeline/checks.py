@@ -37,6 +37,25 @@ def dataset_refs(recipe: Recipe) -> list[tuple[str, DatasetRef]]:
     return refs
 
 
+def _check_backend_options(recipe: Recipe, path) -> None:
+    """Every ``backend.options`` key is a setting of the backend (a misspelt one would be dropped without a word)."""
+    from verikit import components
+    from verikit.interfaces import accepted_settings
+
+    factory = components.lookup("completers", recipe.backend.name)
+    taken = accepted_settings(factory, **{k: True for k in recipe.backend.options})
+    for key in recipe.backend.options:
+        if key not in taken:
+            import inspect
+
+            names = [n for n in inspect.signature(factory).parameters if n not in ("self", "model")]
+            raise DataError(
+                f"backend {recipe.backend.name!r} has no option {key!r} (it takes: {', '.join(names)})",
+                path=path,
+                field=f"backend.options.{key}",
+            )
+
+
 def check_names(recipe: Recipe, path) -> None:
     """Every registered name the recipe uses exists (domain, backend, datasets, selectors, aggregations, algorithms)."""
     from verikit.metrics import AGGREGATIONS
@@ -44,6 +63,7 @@ def check_names(recipe: Recipe, path) -> None:
     if recipe.domain:
         _registered("domains", recipe.domain, path, "domain")
     _registered("completers", recipe.backend.name, path, "backend.name")
+    _check_backend_options(recipe, path)
     for field, ref in dataset_refs(recipe):
         _registered("datasets", ref.name, path, f"{field}.name")
     aggregations = [("score.aggregation", recipe.score.aggregation)]
