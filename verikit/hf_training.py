@@ -61,7 +61,7 @@ class TrainerSettings(BaseModel):
         description=(
             "auto: bf16-mixed on a GPU with bf16, fp32 elsewhere. *-mixed: fp32 master weights and optimiser states, "
             "forward and backward under autocast. bf16: weights in bf16 (half the memory; updates smaller than bf16's "
-            "resolution, as at lr 2e-6, are lost)."
+            "resolution, as at the paper's lr 1e-6, are lost)."
         ),
     )
     gradient_checkpointing: bool = Field(default=False, description="Recompute activations in backward (7B+).")

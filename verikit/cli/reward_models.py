@@ -99,7 +99,7 @@ def score(
 ) -> None:
     """Per-step PRM scores for solutions, one forward pass each, and their aggregate."""
     from verikit.jsonl import write_jsonl
-    from verikit.rm.scoring import score_file
+    from verikit.rm.score_files import score_file
 
     results = score_file(model, input, agg=agg, batch_size=batch_size, released_convention=released_convention)
     if out is None:
