@@ -342,6 +342,51 @@ def test_the_finetune_and_rl_stages_rerun_exactly_what_a_change_reaches(doubling
     assert rerun() == {"finetune/ft", "rl/rft"}
 
 
+@pytest.mark.slow
+def test_the_human_labels_stage_reruns_exactly_when_its_inputs_change(doubling, doubling_lm, tmp_path, monkeypatch):
+    """Its MC labels are reused until the completer, a joined gold row or the human-labelled rows change."""
+    import json
+    import shutil
+
+    from verikit.pipeline import reproduce
+
+    completer = tmp_path / "completer"
+    shutil.copytree(doubling_lm, completer)
+    rows = tmp_path / "processbench.jsonl"
+
+    def write_rows(answer_of_3: int) -> None:
+        lines = [
+            {
+                "id": f"doubling-{n}",
+                "problem": f"Double {n}.",
+                "steps": [f"{n} + {n} = {a}", f"The answer is {a}."],
+                "label": -1 if a == 2 * n else 0,
+            }
+            for n, a in ((1, 2), (2, 5), (3, answer_of_3))
+        ]
+        rows.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    write_rows(6)
+    text = (
+        "name: doubling-human\ndomain: doubling\nmodels: {generator: " + str(completer) + "}\n"
+        "human_labels: {sources: [" + str(rows) + "], gold: [doubling-train], n_rollouts: 2, max_new_tokens: 12}\n"
+    )
+    path = tmp_path / "human.yaml"
+    path.write_text(text)
+    out = tmp_path / "run"
+
+    def made() -> bool:
+        return not reproduce(path, out)["stages"]["human-labels"]["result"]["reused"]
+
+    assert made() and not made()  # made once, then reused
+    write_rows(7)  # a human-labelled row changed
+    assert made() and not made()
+    monkeypatch.setitem(EDITED_ROWS, "double-train-2", ("Double 2.", "5"))  # its gold answer changed
+    assert made() and not made()
+    _retrain_in_place(str(completer), [f"Double {n}.\\n{2 * n}" for n in range(300)])  # the completer retrained
+    assert made()
+
+
 def test_the_medqa_plugin_gets_table_1_from_a_recipe_alone(tmp_path):
     from verikit import components
     from verikit.pipeline import reproduce
