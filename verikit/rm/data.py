@@ -66,12 +66,31 @@ def examples_from_records(records: list[dict], objective: str = "prm", labels: s
     return result
 
 
+def _table_rows(path: Path):
+    """``(row number, row)`` of a JSONL file, or of a parquet file (what ``verikit export --format parquet`` and TRL's
+    hub datasets are stored as; read with pyarrow, which ``datasets`` brings)."""
+    from verikit.jsonl import read_jsonl
+
+    if path.suffix != ".parquet":
+        yield from read_jsonl(path)
+        return
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow comes with datasets and the dev extra
+        raise DataError("reading parquet needs pyarrow (pip install pyarrow)", path=path) from None
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # not parquet, truncated, …: one line naming the file
+        raise DataError(f"not a readable parquet file: {exc}", path=path) from None
+    for index, row in enumerate(table.to_pylist(), start=1):
+        yield index, row
+
+
 def load_examples(source: str | Path, objective: str = "prm", labels: str = "hard") -> ExampleSet:
     """Examples from an annotation folder, a Math-Shepherd JSONL (``input``/``label``) or a TRL stepwise JSONL
-    (``prompt``/``completions``/``labels``)."""
+    (``prompt``/``completions``/``labels``), or the same rows as parquet (rows are numbered from 1 in errors)."""
     from verikit.annotation.storage import load_records
     from verikit.format import from_math_shepherd
-    from verikit.jsonl import read_jsonl
     from verikit.records import TRLRow, validated
 
     path = Path(source)
@@ -79,8 +98,11 @@ def load_examples(source: str | Path, objective: str = "prm", labels: str = "har
         return examples_from_records(load_records(path), objective, labels)
     if not path.exists():
         raise DataError("no such file or annotation folder", path=path)
+    rows = list(_table_rows(path))
+    if rows and "hard_labels" in rows[0][1] and "steps" in rows[0][1]:  # verikit records (export --format parquet)
+        return examples_from_records([row for _, row in rows], objective, labels)
     records = []
-    for line, row in read_jsonl(path):
+    for line, row in rows:
         if "input" in row:
             converted = from_math_shepherd(row, path=path, line=line)
             flags = [float(flag) for flag in converted["hard_labels"]]
