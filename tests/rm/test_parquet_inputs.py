@@ -34,3 +34,15 @@ def test_a_file_that_is_not_parquet_is_named(tmp_path):
     (tmp_path / "bad.parquet").write_bytes(b"\x80not parquet")
     with pytest.raises(DataError, match=r"bad.parquet: not a readable parquet file"):
         load_examples(tmp_path / "bad.parquet")
+
+
+def test_a_token_classifier_is_refused_by_the_tag_scorer_in_one_line(tiny_lm, tmp_path):
+    from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
+
+    import verikit
+
+    config = AutoConfig.from_pretrained(tiny_lm, num_labels=2)
+    AutoModelForTokenClassification.from_config(config).save_pretrained(tmp_path / "trl-prm")
+    AutoTokenizer.from_pretrained(tiny_lm).save_pretrained(tmp_path / "trl-prm")
+    with pytest.raises(DataError, match=r"ForTokenClassification, not a causal LM with an lm_head"):
+        verikit.scorer(tmp_path / "trl-prm", released_convention=True)

@@ -112,6 +112,22 @@ def score_unique(scorer, questions: Sequence[str], steps: Sequence[Sequence[str]
 RELEASED_PRMS = ("peiyi9979/math-shepherd-mistral-7b-prm",)
 
 
+def _require_causal_lm(path: str | Path) -> None:
+    """A checkpoint saved as another head (TRL's PRMTrainer saves token classifiers) would load with a freshly
+    initialised ``lm_head`` and score noise: refuse it in one line."""
+    from transformers import AutoConfig
+
+    try:
+        architectures = AutoConfig.from_pretrained(str(path)).architectures or []
+    except (OSError, ValueError):
+        return  # no readable config here: loading the model reports it
+    if architectures and not any(a.endswith("ForCausalLM") or a.endswith("LMHeadModel") for a in architectures):
+        raise DataError(
+            f"{path}: a {', '.join(architectures)}, not a causal LM with an lm_head; the tag scorer reads the + and - "
+            "logits of the language-model head at each step tag (a TRL PRMTrainer model is a token classifier)"
+        )
+
+
 def load_tag_scorer(
     path: str | Path,
     manifest: dict | None = None,
@@ -135,6 +151,7 @@ def load_tag_scorer(
             "that reads the released Math-Shepherd convention (+/- after each 'ки'), say so with "
             "released_convention=True (CLI: --released-convention)"
         )
+    _require_causal_lm(path)
     tokenizer = load_pretrained(AutoTokenizer, path)
     model = load_pretrained(AutoModelForCausalLM, path)
     convention = TagConvention(**manifest["convention"]) if manifest is not None else resolve_convention(tokenizer)
