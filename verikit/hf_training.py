@@ -112,29 +112,29 @@ def schedule_arguments(learning_rate: float, min_learning_rate: float) -> dict:
     return {"lr_scheduler_type": "cosine_with_min_lr", "lr_scheduler_kwargs": {"min_lr": min_learning_rate}}
 
 
-def checkpointing_arguments(enabled: bool) -> dict:
-    """TrainingArguments' activation (gradient) checkpointing, under whichever name this transformers has."""
+def _argument_names() -> set[str]:
+    """The fields of this transformers' ``TrainingArguments`` (some were renamed between releases)."""
     import dataclasses
 
     from transformers import TrainingArguments
 
+    return {f.name for f in dataclasses.fields(TrainingArguments)}
+
+
+def checkpointing_arguments(enabled: bool) -> dict:
+    """TrainingArguments' activation (gradient) checkpointing, under whichever name this transformers has."""
     if not enabled:
         return {}
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    names = _argument_names()
     name = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
     return {name: True, f"{name}_kwargs": {"use_reentrant": False}}
 
 
 def sampling_arguments(group_by_length: bool) -> dict:
     """TrainingArguments' length-grouped sampling, under whichever name this transformers has."""
-    import dataclasses
-
-    from transformers import TrainingArguments
-
     if not group_by_length:
         return {}
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
-    if "train_sampling_strategy" in names:
+    if "train_sampling_strategy" in _argument_names():
         return {"train_sampling_strategy": "group_by_length"}
     return {"group_by_length": True}
 

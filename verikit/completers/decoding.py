@@ -235,7 +235,8 @@ def decode(
             tokens = _next_tokens(logits, temperature, top_p, noise, uniforms)
             ended = tokens == eos_id if eos_id is not None else torch.zeros_like(done)
             keep_token = ~(done | ended)
-            written[rows, lengths[rows]] = torch.where(keep_token, tokens, written[rows, lengths[rows]])
+            at = lengths[rows]
+            written[rows, at] = torch.where(keep_token, tokens, written[rows, at])
             lengths[rows] += keep_token.long()
             for stop_id in stop_ids:
                 ended = ended | (tokens == stop_id)
