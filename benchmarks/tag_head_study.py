@@ -9,7 +9,8 @@ At the end each model is judged on data nobody tuned on: the probe on the test s
 the policy's own dev samples (300 problems x 32, T = 0.6), the within-problem pairwise AUC and step AUC against
 exact labels. Training data:
 
-* ``demo-mc`` — the demo's annotation (1,600 policy solutions, hard MC labels);
+* ``demo-mc`` — the demo's annotation (1,600 policy solutions, hard MC labels); ``demo-mc-first`` the same labels
+  up to each solution's first ``-`` (the later tags, all ``-`` under hard estimation, carry no loss);
 * ``policy-gold`` — 10,000 policy solutions (2,500 train problems x 4, T = 1) with exact labels;
 * ``narrow-edits`` — 20,000 train problems: 30% reference solutions, 70% a reference prefix whose last step is
   edited (result off by one, a wrong operand, another operator; labels known by construction; the probe's other
@@ -39,6 +40,9 @@ EXPERIMENTS = {
     "narrow-edits@3e-4": ("narrow-edits", {"learning_rate": 3e-4, "epochs": 4}),
     "scripted@3e-4": ("scripted", {"learning_rate": 3e-4, "epochs": 4}),
     "scripted-first@3e-4": ("scripted-first", {"learning_rate": 3e-4, "epochs": 4}),
+    "demo-mc-first@1e-3": ("demo-mc-first", {"learning_rate": 1e-3, "epochs": 4}),
+    "demo-mc-first@1e-3+lm": ("demo-mc-first", {"learning_rate": 1e-3, "epochs": 4, "lm_loss_weight": 1.0}),
+    "demo-mc-first@3e-4+lm": ("demo-mc-first", {"learning_rate": 3e-4, "epochs": 8, "lm_loss_weight": 1.0}),
 }
 
 
@@ -54,14 +58,28 @@ def training_examples(source: str, run: Path, folder: Path, sizes: dict):
     """The :class:`~verikit.rm.data.ExampleSet` of one data source (cached as JSON in ``folder``)."""
     from verikit.rm.data import ExampleSet, StepExample, load_examples
 
-    if source == "demo-mc":
-        return load_examples(run / "annotations" / "arith-easy-train", "prm", "hard")
+    if source in ("demo-mc", "demo-mc-first"):
+        examples = load_examples(run / "annotations" / "arith-easy-train", "prm", "hard")
+        if source == "demo-mc-first":  # the same MC labels up to the first '-': later tags carry no loss
+            examples.examples = [_up_to_first_error(e) for e in examples.examples]
+        return examples
     cache = folder / f"data-{source}-{sizes['train']}-{sizes['policy']}.json"
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(_make_rows(source, run, sizes)))
     rows = json.loads(cache.read_text())
     return ExampleSet([StepExample(r["question"], r["steps"], r["targets"], r["correct"]) for r in rows])
+
+
+def _up_to_first_error(example):
+    """``example`` with the targets after its first ``-`` set to None (min aggregation reads the first low step)."""
+    from verikit.rm.data import StepExample
+
+    targets = list(example.targets)
+    if 0.0 in targets:
+        first = targets.index(0.0)
+        targets = targets[: first + 1] + [None] * (len(targets) - first - 1)
+    return StepExample(example.question, example.steps, targets, example.correct, example.source)
 
 
 def _make_rows(source: str, run: Path, sizes: dict) -> list[dict]:

@@ -5,6 +5,8 @@ import re
 import types
 from pathlib import Path
 
+import pytest
+
 import verikit
 from verikit import hookspecs
 from verikit.plugins import PluginHost, reset_plugins
@@ -268,3 +270,40 @@ def test_the_guides_rl_algorithm_runs_from_the_command_line(toy, toy_lm, tmp_pat
     summary = json.loads((tmp_path / "rl" / "rl.json").read_text())
     assert summary["algo"] == "reference-sft" and summary["pairs"] == 4 and 0 <= summary["dev_greedy_acc"] <= 1
     assert (tmp_path / "rl" / "model" / "config.json").exists()
+
+
+@pytest.mark.slow
+def test_the_guides_domain_reaches_a_table_1(tmp_path, monkeypatch, run_cli):
+    """The guide's "From a plugin to a Table 1" as a plugin author would use it: the yes/no plugin, the divisible
+    domain and its provider, the recipe file beside the module, `verikit reproduce --recipe divisible-small`."""
+    import json
+
+    text = GUIDE.read_text()
+    source = "\n".join(
+        re.search(rf"```python {tag}\n(.*?)```", text, re.S).group(1) for tag in ("plugin-example", "example-table1")
+    )
+    package = tmp_path / "verikit_divisible"
+    package.mkdir()
+    (package / "divisible-small.yaml").write_text(
+        re.search(r"```yaml example-table1-recipe\n(.*?)```", text, re.S).group(1)
+    )
+    module = types.ModuleType("verikit_divisible")
+    module.__file__ = str(package / "__init__.py")
+    exec(compile(source, str(GUIDE), "exec"), module.__dict__)
+    monkeypatch.setenv("VERIKIT_CACHE", str(tmp_path / "cache"))
+    reset_plugins(PluginHost(load_entry_points=False, extra_plugins=(module,)))
+    try:
+        smaller = ["annotate.datasets.0.limit=80", "annotate.n_rollouts=4", "sample.datasets.0.limit=60"]
+        code, output = run_cli(
+            ["reproduce", "--recipe", "divisible-small", "--out", tmp_path / "run"]
+            + [arg for assignment in smaller for arg in ("--set", assignment)]
+        )
+    finally:
+        reset_plugins()
+    assert code == 0, output
+    table = json.loads((tmp_path / "run" / "report.json").read_text())["best_of_n"]["divisible-test"]
+    assert {"greedy", "self-consistency", "orm", "prm", "likelihood-prm", "sc+prm"} <= set(table)
+    assert table["greedy"]["acc"] >= 0.4  # the provider's generator learnt the domain (a random model: ~0)
+    assert table["pass@n"]["acc"] > table["greedy"]["acc"]  # and its samples differ: best-of-N has a choice
+    assert (tmp_path / "cache" / "divisible-tiny" / "tiny_lm.json").exists()
+    assert "divisible-small" in output and "prm" in output

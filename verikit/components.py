@@ -54,8 +54,67 @@ def strategy(name: str):
 
 
 def dataset(name: str):
-    """The loader registered as ``name``: a callable ``(split=..., data_dir=None, limit=None) -> list[Problem]``."""
-    return lookup("datasets", name)
+    """The loader registered as ``name``: a callable ``(split=..., data_dir=None, limit=None) -> list[Problem]``.
+
+    What it returns is checked row by row (:func:`validated_rows`), so a plugin's loader that builds a bad row is
+    reported with the dataset, the plugin, the row and the field instead of a bare pydantic traceback."""
+    from verikit.plugins import get_host
+
+    loader = lookup("datasets", name)
+    plugin = get_host().registries["datasets"].entry(name).plugin
+
+    def load(**kwargs: Any) -> list[Problem]:
+        from pydantic import ValidationError
+
+        from verikit.errors import DataError
+
+        where = f"dataset {name!r} (plugin {plugin})"
+        try:
+            rows = loader(**kwargs)
+        except ValidationError as exc:  # the loader built a Problem itself and it did not validate
+            raise DataError(_validation_message(exc), path=where, field=_validation_field(exc)) from None
+        return validated_rows(rows, where)
+
+    load.__doc__ = loader.__doc__
+    return load
+
+
+def validated_rows(rows: Any, where: str) -> list[Problem]:
+    """``rows`` (Problems or mappings) as Problems; the first bad row is a :class:`~verikit.errors.DataError` naming
+    ``where``, the 1-based row and the field."""
+    from pydantic import ValidationError
+
+    from verikit.errors import DataError
+
+    if rows is None or isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise DataError(f"the loader returned {type(rows).__name__}, not a list of Problem rows", path=where)
+    problems = []
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row, Problem):
+            problems.append(row)
+            continue
+        try:
+            if not isinstance(row, dict):
+                got = type(row).__name__
+                raise DataError(f"expected a Problem or a mapping, got {got}", path=f"{where}, row {number}")
+            problems.append(Problem.model_validate(row))
+        except ValidationError as exc:
+            error = DataError(_validation_message(exc), path=f"{where}, row {number}", field=_validation_field(exc))
+            error.line = number
+            raise error from None
+    return problems
+
+
+def _validation_field(exc) -> str | None:
+    errors = exc.errors()
+    return ".".join(str(part) for part in errors[0]["loc"]) if errors and errors[0]["loc"] else None
+
+
+def _validation_message(exc) -> str:
+    errors = exc.errors()
+    message = errors[0]["msg"].removeprefix("Value error, ") if errors else str(exc)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{message}{more}"
 
 
 def load_dataset(name: str, **kwargs: Any) -> list[Problem]:

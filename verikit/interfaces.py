@@ -38,8 +38,10 @@ class AnswerChecker(ABC):
             def extract(self, text):
                 words = text.lower().split()
                 return next((w for w in reversed(words) if w in ("yes", "no")), None)
+            def normalize(self, answer):
+                return None if answer is None else answer.strip().lower()
             def equivalent(self, pred, gold):
-                return pred is not None and pred == gold.lower()
+                return pred is not None and self.normalize(pred) == self.normalize(gold)
     """
 
     name: ClassVar[str] = ""
@@ -62,6 +64,17 @@ class AnswerChecker(ABC):
     def is_correct(self, solution_text: str, gold_answer: str) -> bool:
         """Whether the answer stated in ``solution_text`` is equivalent to ``gold_answer``."""
         return self.equivalent(self.extract(solution_text), gold_answer)
+
+
+CHECKER_CONTRACT = (
+    "an AnswerChecker never raises on model output: extract returns None and equivalent False for what it cannot read"
+)
+
+
+def checker_raised(checker: AnswerChecker, method: str, exc: BaseException) -> str:
+    """The error a row records when ``checker.method`` broke the never-raise contract on it."""
+    name = type(checker).name or type(checker).__name__
+    return f"checker {name!r} raised in {method}: {type(exc).__name__}: {exc} ({CHECKER_CONTRACT})"
 
 
 class StepSplitter(ABC):

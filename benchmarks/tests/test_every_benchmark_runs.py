@@ -424,6 +424,38 @@ def test_gpu_check_code_paths_on_cpu(tmp_path):
         and report["ppo_step"]["policy_dtype"] == "torch.float32"
     )
     assert json.loads((tmp_path / "gpu.json").read_text())["seconds"] > 0
+    # every phase says how fast and how busy the device was (no GPU here: busy share None, MFU None without a peak)
+    assert report["size"] == "tiny" and report["prm_training"]["tokens_per_second"] > 0
+    assert report["prm_training"]["device_busy_share"] is None and report["prm_training"]["saved_model_bytes"] > 0
+    assert report["scoring"]["batch_128"]["tokens_per_second"] > 0
+    assert report["sampling"]["buffered_kv"]["ms_per_step"] > 0
+    # a phase alone reuses the model the first run built; the score phase needs the train phase's PRM
+    again = main(
+        [
+            "--tiny",
+            "--device",
+            "cpu",
+            "--work",
+            str(tmp_path / "work"),
+            "--phases",
+            "score",
+            "--out",
+            str(tmp_path / "score.json"),
+        ]
+    )
+    assert set(again) >= {"scoring"} and "prm_training" not in again
+    with pytest.raises(SystemExit):
+        main(["--tiny", "--device", "cpu", "--work", str(tmp_path / "empty"), "--phases", "score"])
+
+
+def test_gpu_check_sizes_are_the_issues_shapes():
+    from benchmarks.gpu_check import SIZES
+
+    assert SIZES["1b"]["shape"]["hidden_size"] == 2048 and SIZES["1b"]["shape"]["num_hidden_layers"] == 22
+    assert SIZES["7b"]["shape"] == dict(
+        hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32
+    )
+    assert SIZES["7b"]["kv_heads"] == 8 and SIZES["7b"]["vocab"] == 32000
 
 
 def test_prm_scaling(tmp_path, shared_data_dir):
@@ -471,7 +503,7 @@ def test_tag_head_study(mini_demo, tmp_path):
             "--run",
             run,
             "--experiments",
-            "demo-mc@1e-3,scripted-first@3e-4",
+            "demo-mc@1e-3,demo-mc-first@1e-3,scripted-first@3e-4",
             "--every",
             1,
             "--train-problems",
@@ -486,9 +518,18 @@ def test_tag_head_study(mini_demo, tmp_path):
             tmp_path / "study",
         ],
     )
-    assert set(result) == {"demo-mc@1e-3", "scripted-first@3e-4"}
+    assert set(result) == {"demo-mc@1e-3", "demo-mc-first@1e-3", "scripted-first@3e-4"}
     assert all(row["dev_probe_curve"] and 0 <= row["test_probe"]["all"]["ordered"] <= 1 for row in result.values())
     assert (tmp_path / "study" / "study.png").stat().st_size > 0
+
+
+def test_labels_up_to_the_first_error_drop_the_later_tags_only():
+    from benchmarks.tag_head_study import _up_to_first_error
+    from verikit.rm.data import StepExample
+
+    cut = _up_to_first_error(StepExample("q", ["a", "b", "c", "d"], [1.0, 0.0, 0.0, 1.0], False))
+    assert cut.targets == [1.0, 0.0, None, None] and cut.steps == ["a", "b", "c", "d"]
+    assert _up_to_first_error(StepExample("q", ["a"], [1.0], True)).targets == [1.0]
 
 
 def test_generator_draws_vary_the_miniatures_generators_not_the_annotation():

@@ -151,3 +151,56 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
         holder.kill()
         holder.wait()
     AnnotationStore(folder, {"x": 1}).close()  # a killed writer leaves no stale lock
+
+
+def _sums_config(model):
+    return AnnotationConfig(
+        dataset="sums",
+        split="dev",
+        limit=2,
+        generator=str(model),
+        samples_per_problem=2,
+        n_rollouts=2,
+        max_new_tokens=24,
+        device="cpu",
+    )
+
+
+def test_a_checker_that_raises_is_that_rows_error_and_annotation_goes_on(toy, toy_lm, tmp_path, monkeypatch):
+    """The never-raise contract broken on some texts: those rows record the error (naming the checker, the method
+    and the contract); the others are labelled as usual."""
+    import toy_domain
+
+    calls = {"n": 0}
+    real = toy_domain.SumChecker.extract
+
+    def flaky(self, text):
+        calls["n"] += 1
+        if calls["n"] % 5 == 0:
+            raise RuntimeError("cannot read this")
+        return real(self, text)
+
+    monkeypatch.setattr(toy_domain.SumChecker, "extract", flaky)
+    result = annotate(_sums_config(toy_lm), tmp_path / "ann", progress=False)
+    records = load_records(tmp_path / "ann")
+    assert len(records) == 4  # nothing dropped
+    raised = [r for r in records if r["error"] and "raised" in r["error"]]
+    labelled = [r for r in records if not r["error"] and r["hard_labels"]]
+    assert raised and labelled, [r["error"] for r in records]
+    for record in raised:
+        assert record["error"].startswith("checker 'sums' raised in ")
+        assert "RuntimeError: cannot read this" in record["error"] and "never raises" in record["error"]
+        assert record["hard_labels"] == []
+    assert sum(result.errors.values()) >= len(raised)
+
+
+def test_a_checker_that_always_raises_labels_nothing_and_says_why(toy, toy_lm, tmp_path, monkeypatch):
+    import toy_domain
+
+    def broken(self, pred, gold):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(toy_domain.SumChecker, "equivalent", broken)
+    monkeypatch.setattr(toy_domain.SumChecker, "normalize", lambda self, a: a)
+    with pytest.raises(DataError, match="gold answer"):  # the gold check runs the same method first
+        annotate(_sums_config(toy_lm), tmp_path / "ann", progress=False)

@@ -94,3 +94,19 @@ def test_export_skips_unlabelled_records_and_writes_each_format(tmp_path):
     assert export([good, bad], "parquet", tmp_path / "x.parquet") == 1
     with pytest.raises(DataError, match="unknown export format"):
         export([good], "csv", tmp_path / "x.csv")
+
+
+def test_trl_export_of_soft_labels_warns_that_trl_truncates_them(tmp_path, recwarn):
+    record = {
+        "question": "q",
+        "steps": ["a", "b"],
+        "hard_labels": [True, False],
+        "soft_labels": [0.625, 0.0],
+        "domain": "arith",
+        "error": None,
+    }
+    with pytest.warns(UserWarning, match="1 soft labels strictly between 0 and 1 .* truncates"):
+        export([record], "trl", tmp_path / "soft.jsonl", labels="soft")
+    export([record], "trl", tmp_path / "hard.jsonl", labels="hard")  # hard labels: nothing to say
+    export([{**record, "soft_labels": [1.0, 0.0]}], "trl", tmp_path / "whole.jsonl", labels="soft")
+    assert not [w for w in recwarn if "truncates" in str(w.message)]

@@ -117,3 +117,46 @@ def test_processbench_is_scored_with_or_without_step_prefixes():
     seen.clear()
     evaluate_model(Recording(), rows, rows)
     assert seen[0] == ["a", "b"] and seen[1] == ["Step 1: a", "Step 2: c"]
+
+
+def test_processbench_rows_load_from_parquet_as_the_hub_stores_them(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    path = tmp_path / "gsm8k.parquet"
+    pq.write_table(pa.Table.from_pylist(ROWS), path)
+    assert [(r["id"], r["label"], r["steps"]) for r in load_processbench(path)] == [
+        (r["id"], r["label"], r["steps"]) for r in ROWS
+    ]
+    pq.write_table(pa.Table.from_pylist([ROWS[0], {**ROWS[1], "label": 7}]), path)
+    with pytest.raises(DataError) as error:
+        load_processbench(path)
+    assert error.value.line == 2 and error.value.field == "label"
+
+
+def test_trl_stepwise_rows_read_as_processbench_rows(tmp_path):
+    """verikit's TRL export (or TRL's hub datasets) evaluates directly: first label below 0.5 is the first error."""
+    from verikit.annotation.exports import export
+
+    records = [
+        {"question": "p1", "steps": ["s1", "s2", "s3"], "hard_labels": [True, False, False], "soft_labels": [1, 0, 0]},
+        {"question": "p1", "steps": ["s1", "s2"], "hard_labels": [True, True], "soft_labels": [1, 1]},
+    ]
+    for record in records:
+        record.update(domain="arith", error=None)
+    export(records, "trl", tmp_path / "trl.jsonl")
+    rows = load_processbench(tmp_path / "trl.jsonl")
+    assert [(r["problem"], r["label"], r["final_answer_correct"], r["step_labels"]) for r in rows] == [
+        ("p1", 1, False, [True, False, False]),
+        ("p1", -1, True, [True, True]),
+    ]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    trl_rows = [json.loads(line) for line in (tmp_path / "trl.jsonl").read_text().splitlines()]
+    pq.write_table(pa.Table.from_pylist(trl_rows), tmp_path / "trl.parquet")
+    assert [r["label"] for r in load_processbench(tmp_path / "trl.parquet")] == [1, -1]
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"prompt": "p", "completions": ["a"], "labels": [0.2, 1]}) + "\n")
+    with pytest.raises(DataError) as error:
+        load_processbench(tmp_path / "bad.jsonl")
+    assert error.value.line == 1 and error.value.field == "labels"

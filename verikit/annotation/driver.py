@@ -25,7 +25,7 @@ from verikit import components
 from verikit.annotation.config import AnnotationConfig
 from verikit.annotation.storage import AnnotationStore, config_hash, record_key
 from verikit.errors import DataError
-from verikit.interfaces import Completions, Probe, StrategyOptions, accepted_settings
+from verikit.interfaces import Completions, Probe, StrategyOptions, accepted_settings, checker_raised
 from verikit.models import require_model
 from verikit.records import AnnotationRecord
 from verikit.seeding import derived_seed, rollout_seeds, sample_seeds
@@ -190,17 +190,11 @@ class Annotator:
             for index, name, text in texts_by_id[problem.id]:
                 solution = text.rstrip()
                 steps = splitter.split(solution)
-                answer = checker.extract(solution)
-                item = _Item(
-                    problem,
-                    index,
-                    name,
-                    solution,
-                    steps,
-                    answer,
-                    None if answer is None else checker.equivalent(answer, problem.gold_answer),
-                )
-                if config.deduplicate and solution in first_of:
+                answer, final_correct, raised = _final_verdict(checker, solution, problem.gold_answer)
+                item = _Item(problem, index, name, solution, steps, answer, final_correct, error=raised)
+                if raised:
+                    pass  # recorded as this row's error, never rolled out
+                elif config.deduplicate and solution in first_of:
                     item.duplicate_of = first_of[solution]  # stored, counted, never rolled out
                 elif not steps:
                     item.error = "solution has no steps"
@@ -233,17 +227,11 @@ class Annotator:
         items = []
         for index, (problem, steps) in enumerate(solutions):
             checker, text = checkers[problem.domain], splitters[problem.domain].join(steps)
-            answer = checker.extract(text)
-            item = _Item(
-                problem,
-                index,
-                "given",
-                text,
-                list(steps),
-                answer,
-                None if answer is None else checker.equivalent(answer, problem.gold_answer),
-            )
-            if gold_error(problem, checker) is not None:
+            answer, final_correct, raised = _final_verdict(checker, text, problem.gold_answer)
+            item = _Item(problem, index, "given", text, list(steps), answer, final_correct, error=raised)
+            if raised:
+                pass
+            elif gold_error(problem, checker) is not None:
                 item.error = "gold answer not understood"
             elif steps:
                 item.run = self.strategy(len(steps), config.n_rollouts, item.final_correct, self.options)
@@ -263,6 +251,7 @@ class Annotator:
     def _run_strategies(self, chunk, items, prompts_by_id, checkers, splitters, on_rollouts) -> None:
         config = self.config
         pools: dict[tuple[str, str], list[bool]] = {}  # (problem id, prefix) → verdicts so far, shared
+        failed: dict[tuple[str, str], str] = {}  # (problem id, prefix) → the checker's error on one of its rollouts
         active = [item for item in items if item.run is not None]
         for item in active:
             self._advance(item, None)
@@ -307,12 +296,19 @@ class Annotator:
                 for position, (key, continuations) in enumerate(zip(keys, outputs)):
                     problem = owners[key].problem
                     checker = checkers[problem.domain]
-                    pools[key].extend(checker.is_correct(key[1] + c, problem.gold_answer) for c in continuations)
+                    try:
+                        pools[key].extend(checker.is_correct(key[1] + c, problem.gold_answer) for c in continuations)
+                    except Exception as exc:  # the checker broke its contract: every row probing here records it
+                        failed[key] = checker_raised(checker, "is_correct (a rollout)", exc)
+                        pools[key].extend([False] * (wanted[key] - len(pools[key])))
                     owners[key].rollouts_generated += need
                     owners[key].rollout_tokens += outputs.tokens(position)
                 if on_rollouts is not None:
                     on_rollouts(need * len(keys))
             for item in active:
+                if item.probe_key in failed:
+                    item.error, item.run, item.probe, item.labels = failed[item.probe_key], None, None, None
+                    continue
                 prefix = item.probe_key[1]
                 start = item.consumed.get(prefix, 0)
                 verdicts = pools[item.probe_key][start : start + item.probe.count]
@@ -360,6 +356,19 @@ class Annotator:
                 "config_hash": config_hash(config.model_dump()),
             }
         ).model_dump()
+
+
+def _final_verdict(checker, text: str, gold: str) -> tuple[str | None, bool | None, str | None]:
+    """``(answer, correct, None)`` for a solution's final answer, or ``(None, None, error)`` when the checker raised
+    (a contract breach recorded as the row's error: annotation goes on with the other rows)."""
+    try:
+        answer = checker.extract(text)
+    except Exception as exc:
+        return None, None, checker_raised(checker, "extract", exc)
+    try:
+        return answer, None if answer is None else bool(checker.equivalent(answer, gold)), None
+    except Exception as exc:
+        return answer, None, checker_raised(checker, "equivalent", exc)
 
 
 def gold_error(problem, checker) -> str | None:

@@ -52,8 +52,25 @@ def export(records: list[dict], fmt: str, out: str | Path, labels: str = "hard_l
                     handle.write(math_shepherd_line(to_math_shepherd(record, labels=labels)))
             written = len(rows_in)
         else:
+            _warn_if_trl_truncates(rows_in, labels, out)
             written = write_jsonl(partial, (to_trl(r, labels=labels) for r in rows_in))
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
     return written
+
+
+def _warn_if_trl_truncates(records: list[dict], labels: str, out: Path) -> None:
+    """TRL's PRM trainer (``trl.PRMTrainer``, TRL 0.x) reads each label with ``int()``: a soft label such as 0.625
+    becomes 0 there without a word. verikit's own ``train-prm --labels soft`` keeps them."""
+    fractional = sum(1 for record in records for value in record[labels] if 0.0 < float(value) < 1.0)
+    if fractional:
+        import warnings
+
+        warnings.warn(
+            f"{out}: {fractional} soft labels strictly between 0 and 1 written for TRL; TRL's PRMTrainer truncates "
+            "them to int (0.625 becomes 0), so train on them with `verikit train-prm --labels soft` or export hard "
+            "labels for TRL",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from verikit.cli.app import app, console, write_json
 from verikit.errors import VerikitError
@@ -42,12 +44,16 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
         table.add_column(column)
     for key, entries in components.items():
         for entry in entries:
-            table.add_row(key, entry["name"], entry["plugin"], entry["description"])
+            # Text, not markup: descriptions name extras such as verikit[vllm], which markup would swallow
+            table.add_row(*(Text(str(value)) for value in (key, entry["name"], entry["plugin"], entry["description"])))
     console.print(table)
     for failure in host.failures:
-        console.print(f"[red]plugin {failure.plugin!r} failed at {failure.stage}:[/red] {failure.error}")
+        console.print(
+            f"[red]plugin {escape(repr(failure.plugin))} failed at {escape(str(failure.stage))}:[/red] "
+            f"{escape(str(failure.error))}"
+        )
     for note in host.notes:
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        console.print(f"[yellow]note:[/yellow] {escape(str(note))}", highlight=False)
 
 
 @app.command()

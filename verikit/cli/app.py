@@ -9,8 +9,13 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+# Help texts are Markdown, not rich markup: they name extras as `verikit[serve]`, which rich markup would read as a
+# style tag and drop.
 app = typer.Typer(
-    help="verikit: process verification (Math-Shepherd and beyond).", no_args_is_help=True, add_completion=False
+    help="verikit: process verification (Math-Shepherd and beyond).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
 )
 console = Console()
 

@@ -52,10 +52,19 @@ def stages_command() -> None:
 
 
 @app.command("recipes")
-def recipes_command() -> None:
+def recipes_command(
+    reference: bool = typer.Option(
+        False, "--reference", help="Print the recipe format's reference (Markdown, from the schema) instead."
+    ),
+) -> None:
     """List the recipes plugins registered (verikit reproduce --recipe NAME)."""
     from verikit import components
 
+    if reference:
+        from verikit.pipeline.recipe_reference import recipe_reference
+
+        typer.echo(recipe_reference(), nl=False)
+        return
     for name in components.names("recipes"):
         typer.echo(f"{name}\t{components.lookup('recipes', name)}")
 

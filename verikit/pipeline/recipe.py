@@ -377,30 +377,34 @@ class Recipe(BaseModel):
 
     model_config = ConfigDict(extra="allow")  # plugin stages' sections; checked against the stage registry
 
-    name: str
-    description: str = ""
+    name: str = Field(description="The recipe's name (what `verikit reproduce --recipe NAME` finds).")
+    description: str = Field(default="", description="One line shown by `verikit recipes` and in the report.")
     domain: str | None = Field(default=None, description="Domain of every dataset (default: each problem's own).")
-    models: Models
+    models: Models = Field(description="The model of each role (section `models`).")
     model_notes: dict[str, str] = Field(
         default_factory=dict, description="Per role: what differs from the paper's model."
     )
     prompt_template: str | None = Field(
         default=None, description="'{question}' → the generator's prompt (default: the domain's)."
     )
-    backend: Backend = Field(default_factory=Backend)
-    finetune: FinetuneStage | None = None
-    annotate: AnnotateStage | None = None
-    reward_models: list[RewardModelSpec] = Field(default_factory=list)
-    rl: RLStage | None = None
-    sample: SampleStage | None = None
-    score: ScoreStage = Field(default_factory=ScoreStage)
-    select: SelectStage = Field(default_factory=SelectStage)
-    human_labels: HumanLabelsStage | None = None
+    backend: Backend = Field(default_factory=Backend, description="How every stage generates (section `backend`).")
+    finetune: FinetuneStage | None = Field(default=None, description="Supervised fine-tuning of models (stage).")
+    annotate: AnnotateStage | None = Field(default=None, description="Monte Carlo step annotation (stage).")
+    reward_models: list[RewardModelSpec] = Field(
+        default_factory=list, description="Reward models to train or load (stage train)."
+    )
+    rl: RLStage | None = Field(default=None, description="RL of the policy, evaluated greedily (Table 2; stage).")
+    sample: SampleStage | None = Field(default=None, description="N solutions per test problem (stage).")
+    score: ScoreStage = Field(default_factory=ScoreStage, description="Scoring the samples with each reward model.")
+    select: SelectStage = Field(default_factory=SelectStage, description="Best-of-N methods and curves (Table 1).")
+    human_labels: HumanLabelsStage | None = Field(
+        default=None, description="Automatic labels against human ones (ProcessBench; stage)."
+    )
     paper: dict[str, dict[str, float]] = Field(
         default_factory=dict,
         description=("The paper's figures (%) to print beside the measured ones: {'gsm8k-test': {'prm': 93.2, …}}."),
     )
-    paper_note: str = ""
+    paper_note: str = Field(default="", description="What the figures in `paper` are and where they come from.")
     _sections: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @field_validator("prompt_template")

@@ -14,19 +14,50 @@ from verikit.records import ProcessBenchRow, validated
 
 
 def load_processbench(path: str | Path) -> list[dict]:
-    """Rows of a ProcessBench JSON file (a list) or JSONL file, each validated as a
-    :class:`~verikit.records.ProcessBenchRow`; errors name file, row and field."""
+    """Rows of a ProcessBench JSON file (a list), JSONL file or parquet file (ProcessBench's hub layout), each
+    validated as a :class:`~verikit.records.ProcessBenchRow`; errors name file, row and field.
+
+    Rows in TRL's stepwise layout (``prompt``/``completions``/``labels``, e.g. ``verikit export --format trl``) are
+    read as ProcessBench rows: the first step labelled below 0.5 is the first error (-1 when none is), and a row's
+    final answer counts as correct when every step is labelled right, unless it says ``final_correct``."""
+    from verikit.rm.data import _table_rows
+
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
-        numbered = enumerate(rows, start=1)
+    if path.suffix == ".parquet":
+        numbered = _table_rows(path)
     else:
-        numbered = read_jsonl(path)
-    return [validated(ProcessBenchRow, row, path=path, line=index).model_dump() for index, row in numbered]
+        text = path.read_text(encoding="utf-8")
+        if text.lstrip().startswith("["):
+            try:
+                rows = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
+            numbered = enumerate(rows, start=1)
+        else:
+            numbered = read_jsonl(path)
+    return [
+        validated(ProcessBenchRow, _from_trl(row, path, index), path=path, line=index).model_dump()
+        for index, row in numbered
+    ]
+
+
+def _from_trl(row, path, index: int):
+    """A TRL stepwise row as a ProcessBench row; any other row as it is."""
+    if not (isinstance(row, dict) and "completions" in row and "problem" not in row):
+        return row
+    from verikit.records import TRLRow
+
+    trl = validated(TRLRow, row, path=path, line=index)
+    wrong = [i for i, value in enumerate(trl.labels) if value < 0.5]
+    return {
+        "id": row.get("id", index),
+        "problem": trl.prompt,
+        "steps": trl.completions,
+        "label": wrong[0] if wrong else -1,
+        "final_answer_correct": trl.final_correct if trl.final_correct is not None else not wrong,
+        "step_labels": [value >= 0.5 for value in trl.labels],
+        "problem_id": row.get("problem_id"),
+    }
 
 
 def make_rows(
