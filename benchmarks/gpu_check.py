@@ -84,17 +84,9 @@ class DeviceBusy:
     def __init__(self, device: str, every: float = 0.25):
         self.device, self.every, self.samples, self.share = device, every, [], None
 
-    def _sample(self) -> None:
-        import shutil
+    def _sample(self, command: list[str]) -> None:
         import subprocess
 
-        index = self.device.split(":")[1] if ":" in self.device else "0"
-        command = [
-            shutil.which("nvidia-smi") or "nvidia-smi",
-            f"--id={index}",
-            "--query-gpu=utilization.gpu",
-            "--format=csv,noheader,nounits",
-        ]
         while not self._stop.wait(self.every):
             try:
                 done = subprocess.run(command, capture_output=True, text=True, timeout=5)
@@ -108,8 +100,11 @@ class DeviceBusy:
 
         self._stop = threading.Event()
         self._thread = None
-        if self.device.startswith("cuda") and shutil.which("nvidia-smi"):
-            self._thread = threading.Thread(target=self._sample, daemon=True)
+        smi = shutil.which("nvidia-smi")
+        if self.device.startswith("cuda") and smi:
+            index = self.device.split(":")[1] if ":" in self.device else "0"
+            command = [smi, f"--id={index}", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"]
+            self._thread = threading.Thread(target=self._sample, args=(command,), daemon=True)
             self._thread.start()
         return self
 
@@ -282,18 +277,11 @@ def check_scoring(prm: Path, device: str, size: str) -> dict:
 
 def _forward_mfu(model, tokens_per_second: float) -> float | None:
     """2 x parameters x tokens/s over the device's peak (a forward pass: a third of training's 6N)."""
-    import os
+    from verikit.hf_training import peak_tflops
 
-    import torch
-
-    from verikit.hf_training import PEAK_TFLOPS
-
-    peak = os.environ.get("VERIKIT_PEAK_TFLOPS")
-    if peak is None and torch.cuda.is_available():
-        name = torch.cuda.get_device_name()
-        peak = next((v for k, v in PEAK_TFLOPS.items() if k in name), None)
+    peak = peak_tflops()
     parameters = sum(p.numel() for p in model.parameters())
-    return round(2 * parameters * tokens_per_second / 1e12 / float(peak), 4) if peak else None
+    return round(2 * parameters * tokens_per_second / 1e12 / peak, 4) if peak else None
 
 
 def check_sampling(model: Path, device: str, size: str) -> dict:

@@ -71,14 +71,20 @@ def training_examples(source: str, run: Path, folder: Path, sizes: dict):
     return ExampleSet([StepExample(r["question"], r["steps"], r["targets"], r["correct"]) for r in rows])
 
 
+def _first_error_targets(targets: list) -> list:
+    """``targets`` with those after the first ``0.0`` (``-``) set to None: no loss there (min aggregation reads the
+    first low step)."""
+    if 0.0 not in targets:
+        return list(targets)
+    first = targets.index(0.0)
+    return list(targets[: first + 1]) + [None] * (len(targets) - first - 1)
+
+
 def _up_to_first_error(example):
-    """``example`` with the targets after its first ``-`` set to None (min aggregation reads the first low step)."""
+    """``example`` with :func:`_first_error_targets`."""
     from verikit.rm.data import StepExample
 
-    targets = list(example.targets)
-    if 0.0 in targets:
-        first = targets.index(0.0)
-        targets = targets[: first + 1] + [None] * (len(targets) - first - 1)
+    targets = _first_error_targets(example.targets)
     return StepExample(example.question, example.steps, targets, example.correct, example.source)
 
 
@@ -133,9 +139,8 @@ def _make_rows(source: str, run: Path, sizes: dict) -> list[dict]:
             continue
         steps = solution_with_mistake(parse(problem.metadata["expression"]), rng)[0]
         targets = [float(x) for x in step_correctness(problem, steps)]
-        if source == "scripted-first" and 0.0 in targets:
-            first = targets.index(0.0)
-            targets = targets[: first + 1] + [None] * (len(targets) - first - 1)
+        if source == "scripted-first":
+            targets = _first_error_targets(targets)
         rows.append(
             {
                 "question": problem.question,

@@ -35,8 +35,13 @@ def test_every_hookspec_has_a_docstring():
         assert (getattr(hookspecs, name).__doc__ or "").strip(), name
 
 
+def _block(info: str) -> str:
+    """The guide's fenced block whose info string is ``info`` (e.g. ``python example-stage``)."""
+    return re.search(rf"```{info}\n(.*?)```", GUIDE.read_text(), re.S).group(1)
+
+
 def test_the_complete_example_plugin_from_the_guide_works():
-    source = re.search(r"```python plugin-example\n(.*?)```", GUIDE.read_text(), re.S).group(1)
+    source = _block("python plugin-example")
     assert len(source.strip().splitlines()) <= 60
     module = types.ModuleType("verikit_yesno")
     exec(compile(source, str(GUIDE), "exec"), module.__dict__)
@@ -50,7 +55,7 @@ def test_the_complete_example_plugin_from_the_guide_works():
 
 def _example(tag: str) -> types.ModuleType:
     """The plugin module of the guide's block ```python example-TAG, registered on a fresh host."""
-    source = re.search(rf"```python example-{tag}\n(.*?)```", GUIDE.read_text(), re.S).group(1)
+    source = _block(f"python example-{tag}")
     module = types.ModuleType(f"verikit_example_{tag}")
     exec(compile(source, f"{GUIDE}[{tag}]", "exec"), module.__dict__)
     reset_plugins(PluginHost(load_entry_points=False, extra_plugins=(module,)))
@@ -232,7 +237,6 @@ def test_the_guides_reward_model_kind_is_trained_scored_and_selected_by_the_pipe
     assert {"lp", "sc+lp"} <= set(report["best_of_n"]["sums-test"])
     assert isinstance(verikit.scorer(tmp_path / "run" / "reward_models" / "lp"), module.LengthPrior)
     wrong = _guide_recipe(tmp_path, toy_lm, reward_models="[{name: lp, kind: length-prior, training: {buckets: 3}}]")
-    import pytest
 
     from verikit.errors import DataError
 
@@ -278,15 +282,10 @@ def test_the_guides_domain_reaches_a_table_1(tmp_path, monkeypatch, run_cli):
     domain and its provider, the recipe file beside the module, `verikit reproduce --recipe divisible-small`."""
     import json
 
-    text = GUIDE.read_text()
-    source = "\n".join(
-        re.search(rf"```python {tag}\n(.*?)```", text, re.S).group(1) for tag in ("plugin-example", "example-table1")
-    )
+    source = _block("python plugin-example") + "\n" + _block("python example-table1")
     package = tmp_path / "verikit_divisible"
     package.mkdir()
-    (package / "divisible-small.yaml").write_text(
-        re.search(r"```yaml example-table1-recipe\n(.*?)```", text, re.S).group(1)
-    )
+    (package / "divisible-small.yaml").write_text(_block("yaml example-table1-recipe"))
     module = types.ModuleType("verikit_divisible")
     module.__file__ = str(package / "__init__.py")
     exec(compile(source, str(GUIDE), "exec"), module.__dict__)

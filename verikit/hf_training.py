@@ -208,27 +208,34 @@ class CountingCollator:
         return batch
 
 
-def throughput(model, counter: CountingCollator, seconds: float) -> dict:
-    """Tokens per second, the tokens computed per real token, the model FLOP/s (6 × parameters × computed tokens per
-    second) and, on a GPU whose peak is known (or ``VERIKIT_PEAK_TFLOPS``), the MFU."""
+def peak_tflops() -> float | None:
+    """The device's dense bf16 peak in TFLOP/s: ``VERIKIT_PEAK_TFLOPS``, else the CUDA device's from
+    :data:`PEAK_TFLOPS`, else ``None`` (a CPU, or a GPU not in the table)."""
     import os
 
     import torch
 
-    parameters = sum(p.numel() for p in model.parameters())
-    seconds = max(seconds, 1e-9)
-    flops = 6 * parameters * counter.computed / seconds
     peak = os.environ.get("VERIKIT_PEAK_TFLOPS")
     if peak is None and torch.cuda.is_available():
         name = torch.cuda.get_device_name()
         peak = next((v for k, v in PEAK_TFLOPS.items() if k in name), None)
+    return None if peak is None else float(peak)
+
+
+def throughput(model, counter: CountingCollator, seconds: float) -> dict:
+    """Tokens per second, the tokens computed per real token, the model FLOP/s (6 × parameters × computed tokens per
+    second) and, on a GPU whose peak is known (or ``VERIKIT_PEAK_TFLOPS``), the MFU."""
+    parameters = sum(p.numel() for p in model.parameters())
+    seconds = max(seconds, 1e-9)
+    flops = 6 * parameters * counter.computed / seconds
+    peak = peak_tflops()
     return {
         "tokens_real": counter.real,
         "tokens_computed": counter.computed,
         "computed_per_real_token": round(counter.computed / max(1, counter.real), 4),
         "tokens_per_second": round(counter.real / seconds, 1),
         "model_tflops_per_second": round(flops / 1e12, 4),
-        "mfu": round(flops / 1e12 / float(peak), 4) if peak else None,
+        "mfu": round(flops / 1e12 / peak, 4) if peak else None,
     }
 
 

@@ -39,6 +39,19 @@ def annotate_args(model, out, *extra):
     ]
 
 
+def _sums_config(model):
+    return AnnotationConfig(
+        dataset="sums",
+        split="dev",
+        limit=2,
+        generator=str(model),
+        samples_per_problem=2,
+        n_rollouts=2,
+        max_new_tokens=24,
+        device="cpu",
+    )
+
+
 def bad_gold_for(monkeypatch, which):
     """Make the gold answers of problems ``which`` (indices) unreadable to the sums checker."""
     import toy_domain
@@ -103,16 +116,7 @@ def test_nothing_labelled_exits_non_zero(toy, toy_lm, tmp_path, monkeypatch, run
 
 
 def test_retry_errors_recomputes_the_records_that_failed(toy, toy_lm, tmp_path, monkeypatch):
-    config = AnnotationConfig(
-        dataset="sums",
-        split="dev",
-        limit=2,
-        generator=str(toy_lm),
-        samples_per_problem=2,
-        n_rollouts=2,
-        max_new_tokens=24,
-        device="cpu",
-    )
+    config = _sums_config(toy_lm)
     with monkeypatch.context() as patch:
         bad_gold_for(patch, {0})
         first = annotate(config, tmp_path / "ann", progress=False)
@@ -151,19 +155,6 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
         holder.kill()
         holder.wait()
     AnnotationStore(folder, {"x": 1}).close()  # a killed writer leaves no stale lock
-
-
-def _sums_config(model):
-    return AnnotationConfig(
-        dataset="sums",
-        split="dev",
-        limit=2,
-        generator=str(model),
-        samples_per_problem=2,
-        n_rollouts=2,
-        max_new_tokens=24,
-        device="cpu",
-    )
 
 
 def test_a_checker_that_raises_is_that_rows_error_and_annotation_goes_on(toy, toy_lm, tmp_path, monkeypatch):
