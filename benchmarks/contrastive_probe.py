@@ -56,9 +56,10 @@ def run_models(run: Path) -> dict[str, str]:
     )
 
 
-def write_outputs(results: dict, out: Path, title: str) -> None:
+def write_outputs(results: dict, out: Path, title: str, stem: str = "probe") -> None:
+    """``STEM.json``, ``STEM.md`` (a row per model: all, by position, by kind) and ``STEM.png`` (by position)."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "probe.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n")
     models = results["models"]
     keys = sorted(
         {k for r in models.values() for k in r if k.startswith(("position_", "kind_"))},
@@ -75,7 +76,7 @@ def write_outputs(results: dict, out: Path, title: str) -> None:
         lines.append(
             f"| {name} | {r['all']['ordered']:.3f} | {cells} | {r['mean_p_good']:.3f} / {r['mean_p_edited']:.3f} |"
         )
-    (out / "probe.md").write_text("\n".join(lines) + "\n")
+    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,7 +93,7 @@ def write_outputs(results: dict, out: Path, title: str) -> None:
     axis.set(xlabel="step position", ylabel="correct step scored above edited", ylim=(0, 1.02), title=title)
     axis.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(out / "probe.png", dpi=120)
+    figure.savefig(out / f"{stem}.png", dpi=120)
     plt.close(figure)
 
 

@@ -19,6 +19,9 @@ exact labels. Training data:
   (:mod:`verikit_arith.mistakes`, at a uniformly drawn step, continued from the wrong state), exact labels;
   ``scripted-first`` trains only up to the first ``-`` (the later tags, all ``-``, carry no loss).
 
+``--base DIR`` starts every head from another base than the run's ``reward_model_base`` (the study of issue 35 used
+the verifier base of :mod:`verikit_arith.verifier`); the ``@1e-4`` and ``@3e-5x8`` experiments were added for it.
+
 Resumable: each model is kept under ``--out`` and not trained again. Writes ``study.json``, ``study.md`` and
 ``study.png`` (the curves).
 """
@@ -34,6 +37,12 @@ from pathlib import Path
 EXPERIMENTS = {
     "demo-mc@1e-3": ("demo-mc", {"learning_rate": 1e-3, "epochs": 4}),
     "demo-mc@3e-4": ("demo-mc", {"learning_rate": 3e-4, "epochs": 4}),
+    "demo-mc@1e-4": ("demo-mc", {"learning_rate": 1e-4, "epochs": 4}),
+    "demo-mc@1e-4x8": ("demo-mc", {"learning_rate": 1e-4, "epochs": 8}),
+    "demo-mc-first@1e-4": ("demo-mc-first", {"learning_rate": 1e-4, "epochs": 4}),
+    "demo-mc@3e-5x8": ("demo-mc", {"learning_rate": 3e-5, "epochs": 8}),
+    "demo-mc@1e-4x8+untied": ("demo-mc", {"learning_rate": 1e-4, "epochs": 8, "untie_embeddings": True}),
+    "demo-mc-first@1e-4x8": ("demo-mc-first", {"learning_rate": 1e-4, "epochs": 8}),
     "policy-gold@3e-4": ("policy-gold", {"learning_rate": 3e-4, "epochs": 8}),
     "narrow-edits@1e-3": ("narrow-edits", {"learning_rate": 1e-3, "epochs": 2}),
     "narrow-edits@1e-3+lm": ("narrow-edits", {"learning_rate": 1e-3, "epochs": 2, "lm_loss_weight": 1.0}),
@@ -248,6 +257,9 @@ def main(argv: list[str] | None = None) -> dict:
         "--dev-problems", type=int, default=300, help="Dev problems x 32 policy samples for pairwise AUC."
     )
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/tag_head_study"))
+    parser.add_argument(
+        "--base", default=None, help="The verifier base every head starts from (default: the run's reward_model_base)."
+    )
     args = parser.parse_args(argv)
     sizes = {"train": args.train_problems, "policy": args.policy_problems}
     unknown = [e for e in args.experiments.split(",") if e not in EXPERIMENTS]
@@ -261,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict:
     from verikit.rm.training import train_reward_model
     from verikit_arith.edits import probe_pairs
 
-    base = json.loads((args.run / "models.json").read_text())["reward_model_base"]
+    base = args.base or json.loads((args.run / "models.json").read_text())["reward_model_base"]
     tokenizer = AutoTokenizer.from_pretrained(base)
     curve_pairs = probe_pairs("arith-easy", "dev", limit=args.probe_problems)
     random.Random(1).shuffle(curve_pairs)

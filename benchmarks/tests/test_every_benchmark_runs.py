@@ -156,6 +156,7 @@ COVERED = {
     "benchmarks.contrastive_probe",
     "benchmarks.tag_probes",
     "benchmarks.tag_head_study",
+    "benchmarks.verifier_verdict",
 }
 
 
@@ -487,6 +488,13 @@ def test_tag_probes(mini_demo, tmp_path):
     )
     layers = result["models"]["tiny"]["by_position"]["tag"]
     assert len(layers) == 3 and all(0 <= v <= 1 for v in layers)  # embeddings + the tiny model's two layers
+
+
+def test_verifier_verdict(mini_demo, tmp_path):
+    tiny = mini_demo / "tiny"
+    result = _run("benchmarks.verifier_verdict", ["--models", f"a={tiny},b={tiny}", "--problems", 3, "--out", tmp_path])
+    assert result["models"]["a"] == result["models"]["b"] and 0 <= result["models"]["a"]["all"]["ordered"] <= 1
+    assert "position_1" in result["models"]["a"] and (tmp_path / "verdict.png").stat().st_size > 0
 
 
 def test_tag_head_study(mini_demo, tmp_path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from verikit_arith.expressions import Expression, apply, canonical_index, reduce_at
+from verikit_arith.expressions import Expression, apply, canonical_index, evaluate, reduce_at
 from verikit_arith.problems import answer_text, canonical_steps, step_text
 
 MISTAKE_KINDS = ("slip", "order", "operand")
@@ -54,6 +54,21 @@ def solution_with_mistake(expression: Expression, rng: random.Random, kind: str 
         return canonical_steps(expression), -1
     steps.append(answer_text(state[0]))
     return steps, mistake_index
+
+
+def mistaken_step(state: Expression, index: int, rng: random.Random) -> tuple | None:
+    """``(left, operator, right, result)`` of one wrong move where the reference reduces ``state`` at ``index``, of
+    a kind drawn from :data:`MISTAKE_KINDS`; None if that kind is impossible here or the move keeps the expression's
+    value (an order swap like ``4+5`` first in ``2+4+5`` is no mistake)."""
+    made = _make_mistake(state, index, rng.choice(MISTAKE_KINDS), rng)
+    if made is None or evaluate(made[1]) == evaluate(state):
+        return None
+    return made[0]
+
+
+def slipped_answer(answer: int, rng: random.Random) -> int:
+    """A wrong final answer near ``answer`` (off by 1, 2 or 10; never negative)."""
+    return _slipped(answer, rng)
 
 
 def _make_mistake(state: Expression, index: int, kind: str, rng: random.Random):

@@ -54,7 +54,8 @@ def register_recipes(register):
 
 def provide_generator(spec: str, *, check: bool = False):
     """``arith-easy/policy`` → the folder of that tiny generator, trained on first use and cached after;
-    ``arith-easy/policy?seed=2`` trains it at another seed (data stream and initialisation)."""
+    ``arith-easy/policy?seed=2`` trains it at another seed (data stream and initialisation); ``arith-easy/verifier``
+    is the reward models' base made from the completer (:mod:`verikit_arith.verifier`)."""
     import dataclasses
 
     name, _, query = spec.partition("?")
@@ -62,12 +63,16 @@ def provide_generator(spec: str, *, check: bool = False):
     seed = query.removeprefix("seed=")
     if (
         preset not in ("arith-easy", "arith-hard")
-        or role not in ("policy", "completer")
+        or role not in ("policy", "completer", "verifier")
         or (query and not seed.isdigit())
     ):
-        raise ValueError(f"no arith model {spec!r}; use <arith-easy|arith-hard>/<policy|completer>[?seed=N]")
+        raise ValueError(f"no arith model {spec!r}; use <arith-easy|arith-hard>/<policy|completer|verifier>[?seed=N]")
     if check:
         return None
+    if role == "verifier":
+        from verikit_arith.verifier import verifier_base
+
+        return verifier_base(preset, seed=int(seed or 0))
     from verikit_arith.training import default_config, train_generator
 
     config = default_config(preset, role)
@@ -79,7 +84,9 @@ def provide_generator(spec: str, *, check: bool = False):
 @hookimpl
 def register_model_providers(register):
     register(
-        "arith", provide_generator, description="the miniature's tiny generators: arith:<preset>/<policy|completer>"
+        "arith",
+        provide_generator,
+        description="the miniature's tiny models: arith:<preset>/<policy|completer|verifier>",
     )
 
 

@@ -220,6 +220,22 @@ def build_model(config: GeneratorConfig, tokenizer):
     return LlamaForCausalLM(model_config)
 
 
+def make_optimizer(model, learning_rate: float, weight_decay: float):
+    """AdamW as the miniature's models are trained: no weight decay on norms (as Trainer does), beta2 0.95 (0.999
+    trains slower here)."""
+    import torch
+
+    decayed = [p for p in model.parameters() if p.ndim >= 2]
+    return torch.optim.AdamW(
+        [
+            {"params": decayed, "weight_decay": weight_decay},
+            {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0},
+        ],
+        lr=learning_rate,
+        betas=(0.9, 0.95),
+    )
+
+
 def _trunk_dir(config: GeneratorConfig) -> Path:
     return cache_dir() / "arith" / "trunks" / f"{config.preset}-{config.trunk_key()}"
 
@@ -262,15 +278,7 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
     set_seed(config.seed)
     tokenizer = build_tokenizer()
     model = build_model(config, tokenizer)
-    decayed = [p for p in model.parameters() if p.ndim >= 2]  # no weight decay on norms (as Trainer does)
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decayed, "weight_decay": config.weight_decay},
-            {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0},
-        ],
-        lr=config.learning_rate,
-        betas=(0.9, 0.95),
-    )  # 0.95: 0.999 trains slower here
+    optimizer = make_optimizer(model, config.learning_rate, config.weight_decay)
     start = 0
     if (trunk := _latest_trunk(config)) is not None:
         state = torch.load(trunk[1], weights_only=True)
@@ -339,21 +347,31 @@ def pinned_numerics() -> dict[str, str]:
 def train_with_pinned_numerics(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -> dict:
     """:func:`train` in a child process under :func:`pinned_numerics` (the kernels are chosen when torch loads, so
     the pins cannot be applied to this process); its summary."""
+    run_pinned(
+        "verikit_arith.training:train_from_request",
+        {"config": dataclasses.asdict(config), "out": str(out_dir), "progress": progress},
+        f"training the {config.preset} generator",
+    )
+    return json.loads((Path(out_dir) / "verikit_generator.json").read_text())
+
+
+def train_from_request(request: dict) -> None:
+    """:func:`train` from :func:`run_pinned`'s JSON request."""
+    train(GeneratorConfig(**request["config"]), request["out"], progress=request["progress"])
+
+
+def run_pinned(target: str, request: dict, what: str) -> None:
+    """Call ``module:function`` with ``request`` in a child process under :func:`pinned_numerics` (the kernels are
+    chosen when torch loads, so the pins cannot be applied to this process); ``what`` names it if it fails."""
     import os
     import subprocess
     import sys
 
-    request = json.dumps({"config": dataclasses.asdict(config), "out": str(out_dir), "progress": progress})
-    script = (
-        "import json, sys\nfrom verikit_arith.training import GeneratorConfig, train\n"
-        "r = json.loads(sys.argv[1])\ntrain(GeneratorConfig(**r['config']), r['out'], progress=r['progress'])\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script, request], env={**os.environ, **pinned_numerics()})
+    module, _, function = target.partition(":")
+    script = f"import json, sys\nfrom {module} import {function}\n{function}(json.loads(sys.argv[1]))\n"
+    done = subprocess.run([sys.executable, "-c", script, json.dumps(request)], env={**os.environ, **pinned_numerics()})
     if done.returncode != 0:
-        raise RuntimeError(
-            f"training the {config.preset} generator failed (exit {done.returncode}); its output is above"
-        )
-    return json.loads((Path(out_dir) / "verikit_generator.json").read_text())
+        raise RuntimeError(f"{what} failed (exit {done.returncode}); its output is above")
 
 
 def train_generator(
