@@ -495,6 +495,12 @@ def test_verifier_verdict(mini_demo, tmp_path):
     result = _run("benchmarks.verifier_verdict", ["--models", f"a={tiny},b={tiny}", "--problems", 3, "--out", tmp_path])
     assert result["models"]["a"] == result["models"]["b"] and 0 <= result["models"]["a"]["all"]["ordered"] <= 1
     assert "position_1" in result["models"]["a"] and (tmp_path / "verdict.png").stat().st_size > 0
+    from benchmarks.verifier_verdict import layout_text
+
+    assert (
+        layout_text("1+2*3=?", ["Step 1: 2*3=6", "Step 2: 1+6=7"], "prm") == "1+2*3=? Step 1: 2*3=6 ки\nStep 2: 1+6=7"
+    )
+    assert layout_text("1+2=?", ["Step 1: 1+2=3"], "generator") == "1+2=?\nStep 1: 1+2=3"
 
 
 def test_tag_head_study(mini_demo, tmp_path):
