@@ -249,14 +249,42 @@ def _latest_trunk(config: GeneratorConfig) -> tuple[int, Path] | None:
     return usable[-1] if usable else None
 
 
-def _save_trunk(config: GeneratorConfig, step: int, model, optimizer) -> None:
+def save_state(path: Path, model, optimizer, step: int) -> None:
+    """Model, optimizer and step to ``path``, atomically: a run killed while saving leaves the previous file."""
     import torch
 
-    folder = _trunk_dir(config)
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"step-{step}.pt.partial"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, partial)
-    partial.replace(folder / f"step-{step}.pt")  # atomic: a killed run leaves no half-written trunk
+    partial.replace(path)
+
+
+def load_state(path: Path, model, optimizer) -> int:
+    """Restore what :func:`save_state` wrote into ``model`` and ``optimizer``; the step it was saved at."""
+    import torch
+
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    return state["step"]
+
+
+def optimiser_step(model, optimizer, batch: dict, learning_rate: float) -> float:
+    """One step of the miniature's training at ``learning_rate`` (gradients clipped to norm 1); the batch's loss."""
+    import torch
+
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate
+    loss = model(**batch).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss.item()
+
+
+def _save_trunk(config: GeneratorConfig, step: int, model, optimizer) -> None:
+    save_state(_trunk_dir(config) / f"step-{step}.pt", model, optimizer, step)
 
 
 def _branch_points(config: GeneratorConfig) -> set[int]:
@@ -270,7 +298,6 @@ def _branch_points(config: GeneratorConfig) -> set[int]:
 
 def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -> dict:
     """Train a generator into ``out_dir`` (from a shared trunk when one is cached); returns the summary (also saved)."""
-    import torch
     from tqdm.auto import tqdm
     from transformers import set_seed
 
@@ -281,10 +308,7 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
     optimizer = make_optimizer(model, config.learning_rate, config.weight_decay)
     start = 0
     if (trunk := _latest_trunk(config)) is not None:
-        state = torch.load(trunk[1], weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start = state["step"]
+        start = load_state(trunk[1], model, optimizer)
     started = time.perf_counter()
     # the data stream is fixed by the config, so step k sees the same examples whichever run reaches it
     pairs = training_texts(config, config.max_steps * config.batch_size)
@@ -300,16 +324,9 @@ def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -
     for step in range(start, config.max_steps):
         if step > start and step in branch_points:
             _save_trunk(config, step, model, optimizer)
-        for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate_at(step)
         offset = (step - start) * config.batch_size
         batch = collate([dataset[i] for i in range(offset, offset + config.batch_size)])
-        loss = model(**batch).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        window.append(loss.item())
+        window.append(optimiser_step(model, optimizer, batch, config.learning_rate_at(step)))
         if (step + 1) % log_every == 0 or step + 1 == config.max_steps:
             history.append(
                 {"step": step + 1, "loss": sum(window) / len(window), "learning_rate": config.learning_rate_at(step)}

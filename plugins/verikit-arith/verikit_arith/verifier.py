@@ -87,15 +87,14 @@ def checked_solution(expression: Expression, rng: random.Random, caught_rate: fl
     """The reference solution's lines, each first written wrong and caught (marked, then redone) with probability
     ``caught_rate``."""
     lines: list[str] = []
-    state = expression
+    state, number = expression, 1
     while len(state) > 1:
         index = canonical_index(state)
-        number = len([line for line in lines if not line.endswith(CAUGHT_MARKER)]) + 1
         if rng.random() < caught_rate and (wrong := mistaken_step(state, index, rng)) is not None:
             lines.append(step_text(number, *wrong) + CAUGHT_MARKER)
         reduced, value = reduce_at(state, index)
         lines.append(step_text(number, state[index - 1], state[index], state[index + 1], int(value)))
-        state = reduced
+        state, number = reduced, number + 1
     answer = int(state[0])
     if rng.random() < caught_rate:
         lines.append(answer_text(slipped_answer(answer, rng)) + CAUGHT_MARKER)
@@ -127,12 +126,18 @@ def start_tag_as_newline(model, tokenizer, tag: str = "ки") -> None:
 
 def train_verifier(config: VerifierConfig, completer: str | Path, out_dir: str | Path, progress: bool = True) -> dict:
     """Make the verifier base from ``completer`` into ``out_dir``; returns the summary (also saved)."""
-    import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     from verikit.rm.surgery import grow_depth
-    from verikit_arith.training import _collate, _SolutionDataset, make_optimizer
+    from verikit_arith.training import (
+        _collate,
+        _SolutionDataset,
+        load_state,
+        make_optimizer,
+        optimiser_step,
+        save_state,
+    )
 
     set_seed(config.seed)
     out_dir = Path(out_dir)
@@ -140,12 +145,10 @@ def train_verifier(config: VerifierConfig, completer: str | Path, out_dir: str |
     model = AutoModelForCausalLM.from_pretrained(completer)
     depth = grow_depth(model, config.extra_layers)
     optimizer = make_optimizer(model, config.learning_rate, config.weight_decay)
-    checkpoint, start = out_dir / "checkpoint.pt", 0
-    if checkpoint.exists():  # a killed run goes on from its last checkpoint: the data is indexed by step, so it is
-        state = torch.load(checkpoint, weights_only=True)  # the same run as one never stopped
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start = state["step"]
+    checkpoint = out_dir / "checkpoint.pt"
+    # a killed run goes on from its last checkpoint: the data is indexed by step, so it is the same run as one never
+    # stopped
+    start = load_state(checkpoint, model, optimizer) if checkpoint.exists() else 0
     dataset = _SolutionDataset(checked_texts(config, config.steps * config.batch_size), tokenizer, config.max_length)
     collate = _collate(tokenizer.pad_token_id)
     started, losses = time.perf_counter(), []
@@ -155,19 +158,10 @@ def train_verifier(config: VerifierConfig, completer: str | Path, out_dir: str |
     )
     for step in range(start, config.steps):
         if step > start and step % config.checkpoint_every == 0:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            partial = checkpoint.with_suffix(".partial")
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, partial)
-            partial.replace(checkpoint)  # atomic: a kill while saving leaves the previous checkpoint
-        for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate_at(step)
+            save_state(checkpoint, model, optimizer, step)
         offset = step * config.batch_size
-        loss = model(**collate([dataset[i] for i in range(offset, offset + config.batch_size)])).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(loss.item())
+        batch = collate([dataset[i] for i in range(offset, offset + config.batch_size)])
+        losses.append(optimiser_step(model, optimizer, batch, config.learning_rate_at(step)))
         bar.update(1)
     bar.close()
     start_tag_as_newline(model, tokenizer)
