@@ -65,12 +65,12 @@ def _narrow_edit(problem, rng: random.Random):
 
 def training_examples(source: str, run: Path, folder: Path, sizes: dict):
     """The :class:`~verikit.rm.data.ExampleSet` of one data source (cached as JSON in ``folder``)."""
-    from verikit.rm.data import ExampleSet, StepExample, load_examples
+    from verikit.rm.data import ExampleSet, StepExample, load_examples, up_to_first_error
 
     if source in ("demo-mc", "demo-mc-first"):
         examples = load_examples(run / "annotations" / "arith-easy-train", "prm", "hard")
         if source == "demo-mc-first":  # the same MC labels up to the first '-': later tags carry no loss
-            examples.examples = [_up_to_first_error(e) for e in examples.examples]
+            examples.examples = [up_to_first_error(e) for e in examples.examples]
         return examples
     cache = folder / f"data-{source}-{sizes['train']}-{sizes['policy']}.json"
     if not cache.exists():
@@ -78,23 +78,6 @@ def training_examples(source: str, run: Path, folder: Path, sizes: dict):
         cache.write_text(json.dumps(_make_rows(source, run, sizes)))
     rows = json.loads(cache.read_text())
     return ExampleSet([StepExample(r["question"], r["steps"], r["targets"], r["correct"]) for r in rows])
-
-
-def _first_error_targets(targets: list) -> list:
-    """``targets`` with those after the first ``0.0`` (``-``) set to None: no loss there (min aggregation reads the
-    first low step)."""
-    if 0.0 not in targets:
-        return list(targets)
-    first = targets.index(0.0)
-    return list(targets[: first + 1]) + [None] * (len(targets) - first - 1)
-
-
-def _up_to_first_error(example):
-    """``example`` with :func:`_first_error_targets`."""
-    from verikit.rm.data import StepExample
-
-    targets = _first_error_targets(example.targets)
-    return StepExample(example.question, example.steps, targets, example.correct, example.source)
 
 
 def _make_rows(source: str, run: Path, sizes: dict) -> list[dict]:
@@ -126,6 +109,7 @@ def _make_rows(source: str, run: Path, sizes: dict) -> list[dict]:
                         }
                     )
         return rows
+    from verikit.rm.data import first_error_targets
     from verikit_arith.expressions import parse
     from verikit_arith.mistakes import solution_with_mistake
 
@@ -149,7 +133,7 @@ def _make_rows(source: str, run: Path, sizes: dict) -> list[dict]:
         steps = solution_with_mistake(parse(problem.metadata["expression"]), rng)[0]
         targets = [float(x) for x in step_correctness(problem, steps)]
         if source == "scripted-first":
-            targets = _first_error_targets(targets)
+            targets = first_error_targets(targets)
         rows.append(
             {
                 "question": problem.question,
@@ -237,10 +221,15 @@ def dev_verification(scorer, rows: list[dict]) -> dict:
             for bad in (s for c, s in samples if not c):
                 pairs += 1
                 wins += 1.0 if good > bad else 0.5 if good == bad else 0.0
-    return {
+    return {  # None where a figure is undefined (no correct/wrong pair, or one class only): JSON has no NaN
         "pairwise_auc": round(wins / pairs, 4) if pairs else None,
-        "step_auc": round(roc_auc_score(labels, values), 4),
+        "step_auc": round(roc_auc_score(labels, values), 4) if len(set(labels)) == 2 else None,
     }
+
+
+def shown(value: float | None) -> str:
+    """A figure for the printed tables: three decimals, or n/a where it is undefined."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -309,11 +298,10 @@ def main(argv: list[str] | None = None) -> dict:
         results[name]["test_probe"] = ordering(test_pairs, score_pairs(scorer, test_pairs))
         results[name]["policy_dev"] = dev_verification(scorer, dev_rows)
         row = results[name]
-        pairwise = "n/a" if row["policy_dev"]["pairwise_auc"] is None else f"{row['policy_dev']['pairwise_auc']:.3f}"
         print(
             f"{name:<22} curve {' '.join(f'{v:.2f}' for _, v in row['dev_probe_curve'])}  test probe "
-            f"{row['test_probe']['all']['ordered']:.3f}  dev pairwise {pairwise}  "
-            f"step AUC {row['policy_dev']['step_auc']:.3f}",
+            f"{row['test_probe']['all']['ordered']:.3f}  dev pairwise {shown(row['policy_dev']['pairwise_auc'])}  "
+            f"step AUC {shown(row['policy_dev']['step_auc'])}",
             flush=True,
         )
         args.out.mkdir(parents=True, exist_ok=True)
@@ -327,7 +315,7 @@ def main(argv: list[str] | None = None) -> dict:
         end = row["dev_probe_curve"][-1][1] if row["dev_probe_curve"] else float("nan")
         lines.append(
             f"| {name} | {row['examples']} | {row['steps']} | {end:.3f} | {row['test_probe']['all']['ordered']:.3f} | "
-            f"{row['policy_dev']['pairwise_auc'] or float('nan'):.3f} | {row['policy_dev']['step_auc']:.3f} |"
+            f"{shown(row['policy_dev']['pairwise_auc'])} | {shown(row['policy_dev']['step_auc'])} |"
         )
     (args.out / "study.md").write_text("\n".join(lines) + "\n")
     import matplotlib

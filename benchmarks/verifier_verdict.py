@@ -1,7 +1,7 @@
 """Does a base model itself notice a wrong step? Its own verdict, before any reward-model training.
 
     python -m benchmarks.verifier_verdict --models verifier=DIR[,completer=DIR] [--split dev] [--problems 200]
-        [--layout generator|prm] [--out DIR]
+        [--layout generator|prm] [--run out/demo/arith-easy [--dev-problems 300]] [--out DIR]
 
 On the contrastive pairs of :mod:`verikit_arith.edits` (a correct step against the same step made wrong, after the
 same correct prefix), each model reads the pair in its own generator layout (the domain's prompt, steps on
@@ -12,6 +12,10 @@ for the edited step; reported as the share of pairs so ordered (ties half), by p
 read checked text (the completer) puts no mass there and sits near 0.5. The dev split is the default: the test
 split's pairs are the contrastive probe's (``benchmarks.contrastive_probe``). Writes ``verdict.json``,
 ``verdict.md`` and ``verdict.png``.
+
+``--run DIR`` (a demo run) also uses each base's verdict as a step score, min-aggregated, on that run's policy's
+dev samples (300 problems x 32, cached in ``--out``): the within-problem pairwise AUC, step AUC against exact labels,
+best-of-32 and self-consistency — how far a PRM that only read out its base's verdict would go.
 """
 
 from __future__ import annotations
@@ -37,14 +41,82 @@ def marker_probabilities(model, tokenizer, texts: list[str], batch_size: int = 2
     return result
 
 
-def layout_text(question: str, steps, layout: str) -> str:
-    """The text a base reads up to the judged step's last token, in the generator's layout or the PRM's."""
+def layout_text(question: str, steps, layout: str, tagged: bool = False) -> str:
+    """The text a base reads up to where its checked text would mark the judged step: in the generator's layout
+    or the PRM's, up to the step's last token, or (``tagged``: a base whose checked text was in the PRM's layout)
+    up to the step tag after it."""
     from verikit.format import STEP_TAG, prm_input
     from verikit_arith.problems import PROMPT_TEMPLATE
 
     if layout == "prm":
-        return prm_input(question, steps).removesuffix(f" {STEP_TAG}")
+        text = prm_input(question, steps)
+        return text if tagged else text.removesuffix(f" {STEP_TAG}")
     return PROMPT_TEMPLATE.format(question=question) + "\n".join(steps)
+
+
+def marks_after_tag(model_dir: str) -> bool:
+    """Whether ``model_dir`` is a verifier base whose checked text put the marker after the step tag."""
+    import json
+
+    summary = Path(model_dir) / "verikit_verifier.json"
+    return summary.exists() and json.loads(summary.read_text())["config"].get("layout") == "prm"
+
+
+class VerdictScorer:
+    """A base's own verdict as a step scorer: 1 - P(the caught marker) where its checked text would put it, each
+    step read after the same prefix of its solution (what :func:`verikit.rm.scorer.score_unique` calls)."""
+
+    def __init__(self, model_dir: str, layout: str):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+        self.layout, self.tagged = layout, marks_after_tag(model_dir)
+
+    def score(self, questions: list[str], solutions: list[list[str]]) -> list[list[float]]:
+        texts = [
+            layout_text(q, steps[: k + 1], self.layout, self.tagged)
+            for q, steps in zip(questions, solutions)
+            for k in range(len(steps))
+        ]
+        unique = sorted(set(texts), key=len)  # similar lengths batch together; prefixes repeat across samples
+        caught = dict(zip(unique, marker_probabilities(self.model, self.tokenizer, unique)))
+        scores, position = [], 0
+        for steps in solutions:
+            scores.append([1 - caught[t] for t in texts[position : position + len(steps)]])
+            position += len(steps)
+        return scores
+
+
+def policy_selection(scorer, rows: list[dict]) -> dict:
+    """Best-of-N (min over steps) and self-consistency on the policy's dev samples, with the pairwise and step AUC
+    of :func:`benchmarks.tag_head_study.dev_verification`."""
+    import re
+    from collections import Counter
+
+    from benchmarks.tag_head_study import dev_verification
+    from verikit.rm.scorer import score_unique
+
+    readable = [r for r in rows if r["steps"]]
+    scores = score_unique(scorer, [r["question"] for r in readable], [r["steps"] for r in readable])
+    by_problem: dict[int, list] = {}
+    for row, steps in zip(readable, scores):
+        answer = re.search(r"The answer is (-?\d+)", row["steps"][-1])
+        by_problem.setdefault(row["problem"], []).append((min(steps), row["correct"], answer and answer.group(1)))
+    # the first sample with the highest score: a tie is never broken by looking at which sample is correct
+    best = sum(max(samples, key=lambda sample: sample[0])[1] for samples in by_problem.values())
+    voted = 0
+    for samples in by_problem.values():
+        votes = Counter(a for _, _, a in samples if a is not None)
+        right = {a for _, correct, a in samples if correct}
+        voted += bool(votes) and votes.most_common(1)[0][0] in right
+    return {
+        **dev_verification(scorer, rows),
+        "problems": len(by_problem),
+        "best_of_n": round(best / len(by_problem), 4),
+        "self_consistency": round(voted / len(by_problem), 4),
+        "pass_at_n": round(sum(any(c for _, c, _ in s) for s in by_problem.values()) / len(by_problem), 4),
+    }
 
 
 def verdicts(model_dir: str, pairs, layout: str = "generator") -> dict:
@@ -54,8 +126,9 @@ def verdicts(model_dir: str, pairs, layout: str = "generator") -> dict:
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    texts = [layout_text(p.question, p.good, layout) for p in pairs]
-    texts += [layout_text(p.question, p.bad, layout) for p in pairs]
+    tagged = marks_after_tag(model_dir)
+    texts = [layout_text(p.question, p.good, layout, tagged) for p in pairs]
+    texts += [layout_text(p.question, p.bad, layout, tagged) for p in pairs]
     marker = marker_probabilities(model, tokenizer, texts)
     # ordering() counts a pair right when the first score is higher: the correct step should be *less* likely caught
     return ordering(pairs, [(1 - marker[i], 1 - marker[len(pairs) + i]) for i in range(len(pairs))])
@@ -68,6 +141,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--problems", type=int, default=200)
     parser.add_argument("--layout", default="generator", choices=("generator", "prm"))
     parser.add_argument("--out", type=Path, default=Path("out/benchmarks/verifier_verdict"))
+    parser.add_argument(
+        "--run",
+        type=Path,
+        default=None,
+        help="A demo run folder: also use each base's verdict as a PRM on its policy's dev samples (N x 32).",
+    )
+    parser.add_argument("--dev-problems", type=int, default=300, help="Dev problems of --run's samples (x 32).")
     args = parser.parse_args(argv)
     from verikit_arith.edits import probe_pairs
 
@@ -81,6 +161,18 @@ def main(argv: list[str] | None = None) -> dict:
             f"{k.removeprefix('position_')}:{v['ordered']:.3f}" for k, v in row.items() if k.startswith("position_")
         )
         print(f"{name:<12} all {row['all']['ordered']:.3f}  by position {positions}", flush=True)
+        if args.run is not None:
+            from benchmarks.tag_head_study import policy_dev_samples
+
+            rows = policy_dev_samples(args.run, args.out, args.dev_problems)
+            row["policy_dev"] = policy_selection(VerdictScorer(folder, args.layout), rows)
+            dev = row["policy_dev"]
+            print(
+                f"{'':<12} as a PRM on the policy's dev samples: pairwise AUC {dev['pairwise_auc']}, step AUC "
+                f"{dev['step_auc']}, best-of-32 {dev['best_of_n']} (SC {dev['self_consistency']}, "
+                f"pass@32 {dev['pass_at_n']})",
+                flush=True,
+            )
     from benchmarks.contrastive_probe import write_outputs
 
     title = f"The base's own verdict ({args.split} split, {args.layout} layout, {len(pairs)} pairs)"

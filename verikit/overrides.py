@@ -2,7 +2,8 @@
 
 ``verikit reproduce --set sample.samples=16`` changes a recipe field this way; the benchmarks' ``--ppo
 learning_rate=1e-5,lam=1.0`` is the same syntax (comma-separated assignments) applied to a config. List items are
-addressed by index (``annotate.datasets.0.limit=50``); ``null`` is None.
+addressed by index (``annotate.datasets.0.limit=50``), and the index one past the end appends
+(``reward_models.3={name: extra, kind: prm}`` on a recipe with three); ``null`` is None.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def apply_override(data: dict, assignment: str) -> None:
         for part in parts[:-1]:
             node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
         last = parts[-1]
-        if isinstance(node, list):
+        if isinstance(node, list) and int(last) == len(node):
+            node.append(value)
+        elif isinstance(node, list):
             node[int(last)] = value
         else:
             node[last] = value

@@ -492,14 +492,23 @@ def test_tag_probes(mini_demo, tmp_path):
 
 def test_verifier_verdict(mini_demo, tmp_path):
     tiny = mini_demo / "tiny"
-    result = _run("benchmarks.verifier_verdict", ["--models", f"a={tiny},b={tiny}", "--problems", 3, "--out", tmp_path])
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "models.json").write_text(json.dumps({"policy": str(tiny)}))
+    result = _run(
+        "benchmarks.verifier_verdict",
+        ["--models", f"a={tiny},b={tiny}", "--problems", 3, "--run", run, "--dev-problems", 2, "--out", tmp_path],
+    )
     assert result["models"]["a"] == result["models"]["b"] and 0 <= result["models"]["a"]["all"]["ordered"] <= 1
     assert "position_1" in result["models"]["a"] and (tmp_path / "verdict.png").stat().st_size > 0
+    dev = result["models"]["a"]["policy_dev"]
+    assert dev["problems"] == 2 and 0 <= dev["self_consistency"] <= dev["pass_at_n"] <= 1
+    assert 0 <= dev["best_of_n"] <= dev["pass_at_n"]
     from benchmarks.verifier_verdict import layout_text
 
-    assert (
-        layout_text("1+2*3=?", ["Step 1: 2*3=6", "Step 2: 1+6=7"], "prm") == "1+2*3=? Step 1: 2*3=6 ки\nStep 2: 1+6=7"
-    )
+    steps = ["Step 1: 2*3=6", "Step 2: 1+6=7"]
+    assert layout_text("1+2*3=?", steps, "prm") == "1+2*3=? Step 1: 2*3=6 ки\nStep 2: 1+6=7"
+    assert layout_text("1+2*3=?", steps, "prm", tagged=True) == "1+2*3=? Step 1: 2*3=6 ки\nStep 2: 1+6=7 ки"
     assert layout_text("1+2=?", ["Step 1: 1+2=3"], "generator") == "1+2=?\nStep 1: 1+2=3"
 
 
@@ -535,15 +544,6 @@ def test_tag_head_study(mini_demo, tmp_path):
     assert set(result) == {"demo-mc@1e-3", "demo-mc-first@1e-3", "scripted-first@3e-4"}
     assert all(row["dev_probe_curve"] and 0 <= row["test_probe"]["all"]["ordered"] <= 1 for row in result.values())
     assert (tmp_path / "study" / "study.png").stat().st_size > 0
-
-
-def test_labels_up_to_the_first_error_drop_the_later_tags_only():
-    from benchmarks.tag_head_study import _up_to_first_error
-    from verikit.rm.data import StepExample
-
-    cut = _up_to_first_error(StepExample("q", ["a", "b", "c", "d"], [1.0, 0.0, 0.0, 1.0], False))
-    assert cut.targets == [1.0, 0.0, None, None] and cut.steps == ["a", "b", "c", "d"]
-    assert _up_to_first_error(StepExample("q", ["a"], [1.0], True)).targets == [1.0]
 
 
 def test_generator_draws_vary_the_miniatures_generators_not_the_annotation():

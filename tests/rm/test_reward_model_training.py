@@ -27,6 +27,31 @@ def test_prm_training_learns_the_labels_and_saves_its_convention(toy, toy_lm, tm
     assert not (tmp_path / "prm" / "checkpoints").exists()
 
 
+def test_dropping_the_labels_after_the_first_error_trains_only_the_tags_up_to_it(toy, toy_lm, tmp_path):
+    from verikit.rm.data import first_error_targets
+
+    data = _examples(24)
+    kept = sum(t is not None for e in data.examples for t in first_error_targets(e.targets))
+    assert kept < sum(len(e.steps) for e in data.examples)  # the toy data has tags after a first error
+    config = PRMConfig(base=str(toy_lm), epochs=1, batch_size=8, labels_after_first_error="drop")
+    train_reward_model(config, data, tmp_path / "prm", progress=False)
+    manifest = json.loads((tmp_path / "prm" / RM_MANIFEST).read_text())
+    assert manifest["trained_tags"] == kept
+    assert manifest["config"]["labels_after_first_error"] == "drop"
+
+
+def test_the_first_error_is_the_first_target_below_one_half_and_an_orm_has_none():
+    from pydantic import ValidationError
+
+    from verikit.rm.data import first_error_targets
+
+    assert first_error_targets([1.0, 0.0, 0.0, 1.0]) == [1.0, 0.0, None, None]
+    assert first_error_targets([0.9, None, 0.25, 0.75]) == [0.9, None, 0.25, None]  # soft labels: below 0.5
+    assert first_error_targets([1.0, 0.5]) == [1.0, 0.5]
+    with pytest.raises(ValidationError, match="for a PRM"):
+        PRMConfig(base="m", objective="orm", labels_after_first_error="drop")
+
+
 def test_a_prm_with_extra_layers_trains_saves_its_depth_and_scores(toy, toy_lm, tmp_path):
     from transformers import AutoConfig
 

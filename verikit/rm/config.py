@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from verikit.hf_training import TrainerSettings
 
@@ -47,6 +47,14 @@ class PRMTrainingSettings(TrainerSettings):
             "An output layer of its own for a base that shares it with the input embeddings (beyond the paper)."
         ),
     )
+    labels_after_first_error: Literal["keep", "drop"] = Field(
+        default="keep",
+        description=(
+            "drop: the tags after a solution's first bad step (target below 0.5) carry no loss (beyond the paper's "
+            "loss, not its labels: hard estimation labels nearly every later step '-', whatever the step, and min "
+            "aggregation reads only the first low step; PRM only)."
+        ),
+    )
 
 
 class PRMConfig(PRMTrainingSettings):
@@ -60,6 +68,12 @@ class PRMConfig(PRMTrainingSettings):
     labels: Literal["hard", "soft"] = Field(
         default="hard", description=("hard: 0/1 targets; soft: rollout fractions as probabilities (PRM only).")
     )
+
+    @model_validator(mode="after")
+    def _one_label_has_no_tail(self):
+        if self.objective == "orm" and self.labels_after_first_error == "drop":
+            raise ValueError("labels_after_first_error='drop' is for a PRM: an ORM has one label per solution")
+        return self
 
 
 class LikelihoodSettings(BaseModel):

@@ -7,6 +7,7 @@ the solution's final correctness — the paper's baseline, scored like a PRM at 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,19 @@ class ExampleSet:
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+
+def first_error_targets(targets: list[float | None]) -> list[float | None]:
+    """``targets`` with those after the first bad step (below 0.5) set to None: no loss there."""
+    first = next((i for i, t in enumerate(targets) if t is not None and t < 0.5), None)
+    if first is None:
+        return list(targets)
+    return list(targets[: first + 1]) + [None] * (len(targets) - first - 1)
+
+
+def up_to_first_error(example: StepExample) -> StepExample:
+    """``example`` with :func:`first_error_targets`."""
+    return dataclasses.replace(example, targets=first_error_targets(example.targets))
 
 
 def examples_from_records(records: list[dict], objective: str = "prm", labels: str = "hard") -> ExampleSet:

@@ -19,6 +19,7 @@ Built on ``transformers.Trainer``, so ``accelerate`` places it on CUDA when pres
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -28,7 +29,7 @@ from transformers import Trainer
 from verikit.errors import DataError, VerikitError
 from verikit.models import RM_MANIFEST
 from verikit.rm.config import PRMConfig
-from verikit.rm.data import IGNORE, ExampleSet, collate, load_examples, tokenize_example
+from verikit.rm.data import IGNORE, ExampleSet, collate, load_examples, tokenize_example, up_to_first_error
 
 
 def tag_loss(logits, tag_targets, good_id: int, bad_id: int):
@@ -153,6 +154,8 @@ def train_reward_model(
     examples = data if isinstance(data, ExampleSet) else load_examples(data, config.objective, config.labels)
     if not examples.examples:
         raise DataError(f"no usable training examples in {data} (skipped: {examples.skipped})")
+    if config.labels_after_first_error == "drop":
+        examples = dataclasses.replace(examples, examples=[up_to_first_error(e) for e in examples.examples])
     require_model(config.base)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

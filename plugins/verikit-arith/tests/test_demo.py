@@ -42,6 +42,21 @@ def test_the_demo_options_are_valid_overrides_of_the_arith_recipe():
     }
 
 
+def test_the_verifier_prm_is_a_row_beside_the_papers_prm():
+    from verikit.pipeline.recipe import load_recipe
+    from verikit_arith.demo import VERIFIER_PRM_TRAINING, verifier_prm_overrides
+
+    for preset in ("arith-easy", "arith-hard"):
+        recipe, _ = load_recipe(preset, verifier_prm_overrides(preset))
+        added = recipe.reward_models[-1]
+        assert [m.name for m in recipe.reward_models] == ["orm", "prm", "likelihood-prm", "verifier-prm"]
+        assert added.kind == "prm" and added.base == f"arith:{preset}/verifier" and added.labels == "hard"
+        assert added.training_settings().model_dump(include=set(VERIFIER_PRM_TRAINING)) == VERIFIER_PRM_TRAINING
+        assert {"verifier-prm", "sc+verifier-prm", "prm", "sc+prm"} <= set(recipe.methods())
+        paper, _ = load_recipe(preset)
+        assert recipe.reward_models[1] == paper.reward_models[1]  # the paper's row is untouched
+
+
 def test_demo_gathers_each_presets_table(tmp_path, monkeypatch):
     import verikit.pipeline
 
@@ -78,6 +93,15 @@ def test_demo_gathers_each_presets_table(tmp_path, monkeypatch):
     details = json.loads((tmp_path / "details.json").read_text())
     assert details["arith-easy"]["policy"] == "/p" and details["arith-easy"]["pairwise_auc"] == {"prm": 0.7}
     assert (tmp_path / "bon-arith-hard.png").read_bytes() == b"png"
+    assert not any("verifier" in o for c in calls for o in c[1])
+    calls.clear()
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(tmp_path / "v"), "--presets", "arith-hard", "--verifier-prm"]
+    )
+    assert result.exit_code == 0, result.output
+    assert any("arith:arith-hard/verifier" in o for o in calls[0][1])
+    result = CliRunner().invoke(app, ["demo", "--verifier-prm", "--completer", "/models/c"])
+    assert result.exit_code != 0 and "drop --completer" in result.output
 
 
 def test_the_arith_recipe_runs_end_to_end_under_smoke(tmp_path):

@@ -9,12 +9,21 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from verikit.format import prm_input
 from verikit_arith.expressions import parse
 from verikit_arith.labeller import step_correctness
 from verikit_arith.plugin import provide_generator
-from verikit_arith.problems import canonical_steps, load_split
+from verikit_arith.problems import canonical_steps, load_split, question_text
 from verikit_arith.training import GeneratorConfig, train_generator
-from verikit_arith.verifier import CAUGHT_MARKER, VerifierConfig, checked_solution, checked_texts, train_verifier
+from verikit_arith.verifier import (
+    CAUGHT_MARKER,
+    LAYOUTS,
+    VerifierConfig,
+    checked_solution,
+    checked_text,
+    checked_texts,
+    train_verifier,
+)
 
 
 def test_every_caught_line_is_a_wrong_move_and_the_rest_is_the_reference_solution():
@@ -35,12 +44,28 @@ def test_every_caught_line_is_a_wrong_move_and_the_rest_is_the_reference_solutio
     assert 0.2 < caught / lines_seen < 0.32  # most draws make a mistake; a few kinds are impossible on a step
 
 
-def test_the_checked_text_never_holds_a_dev_or_test_problem_nor_a_tag():
-    pairs = checked_texts(VerifierConfig(), 2000)
+def test_the_checked_text_never_holds_a_dev_or_test_problem():
     held_out = {p.question for split in ("dev", "test") for p in load_split("arith-easy", split)}
-    assert not {prompt.strip() for prompt, _ in pairs} & held_out
-    assert not any("ки" in solution for _, solution in pairs)
-    assert sum(CAUGHT_MARKER in solution for _, solution in pairs) > 1000
+    for layout in LAYOUTS:
+        pairs = checked_texts(VerifierConfig(layout=layout), 2000)
+        assert not {prompt.strip() for prompt, _ in pairs} & held_out
+        assert sum(CAUGHT_MARKER in solution for _, solution in pairs) > 1000
+
+
+def test_the_prm_layout_is_the_prms_own_text_with_the_marker_after_a_caught_steps_tag():
+    rng = random.Random(3)
+    expression = parse(load_split("arith-easy", "train", limit=1)[0].metadata["expression"])
+    lines = checked_solution(expression, rng, caught_rate=0.5)
+    assert any(line.endswith(CAUGHT_MARKER) for line in lines)
+    question = question_text(expression)
+    prompt, solution = checked_text(question, lines, "prm")
+    plain = [line.removesuffix(CAUGHT_MARKER) for line in lines]
+    assert prompt + solution.replace(f"ки{CAUGHT_MARKER}", "ки") == prm_input(question, plain)
+    assert solution.count(f"ки{CAUGHT_MARKER}\n") == sum(line.endswith(CAUGHT_MARKER) for line in lines)
+    prompt, solution = checked_text(question, lines, "generator")
+    assert "ки" not in solution and prompt + solution == f"{question}\n" + "\n".join(lines)
+    with pytest.raises(ValueError, match="prm, generator"):
+        VerifierConfig(layout="tagged")
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +76,17 @@ def tiny_completer(tmp_path_factory):
     return train_generator("arith-easy", out=tmp_path_factory.mktemp("completer") / "m", config=config, progress=False)
 
 
-def test_the_verifier_base_is_deeper_and_its_tag_starts_as_the_newline(tiny_completer, tmp_path):
-    config = VerifierConfig(steps=3, batch_size=4, warmup_steps=1)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_verifier_base_is_deeper_and_its_tag_starts_as_the_newline(tiny_completer, tmp_path, layout):
+    config = VerifierConfig(steps=3, batch_size=4, warmup_steps=1, layout=layout)
     summary = train_verifier(config, tiny_completer, tmp_path / "verifier", progress=False)
     model = AutoModelForCausalLM.from_pretrained(tmp_path / "verifier")
     tokenizer = AutoTokenizer.from_pretrained(tmp_path / "verifier")
     assert model.config.num_hidden_layers == summary["layers"] == 1 + config.extra_layers
     embeddings = model.get_input_embeddings().weight
     tag, newline = tokenizer.convert_tokens_to_ids("ки"), tokenizer.convert_tokens_to_ids("\n")
-    assert torch.equal(embeddings[tag], embeddings[newline])
+    # the generator layout never reads the tag: it is the newline's at the end; the prm layout trains it from there
+    assert torch.equal(embeddings[tag], embeddings[newline]) == (layout == "generator")
     assert json.loads((tmp_path / "verifier" / "verikit_verifier.json").read_text())["completer"] == str(tiny_completer)
     longer = dataclasses.replace(VerifierConfig(), steps=10)
     assert VerifierConfig().key("a") != longer.key("a") and VerifierConfig().key("a") != VerifierConfig().key("b")

@@ -82,12 +82,22 @@ def demo_command(
     seed: int = typer.Option(0),
     policy: Optional[str] = typer.Option(None, help="Use this policy model instead of the trained/cached one."),
     completer: Optional[str] = typer.Option(None, help="Use this completer model instead of the trained/cached one."),
+    verifier_prm: bool = typer.Option(
+        False,
+        help="Add a row beyond the paper's: its tag head on the verifier base (arith:<preset>/verifier, about 15 CPU "
+        "minutes once), trained on the same MC labels up to each solution's first '-'.",
+    ),
 ) -> None:
     """The paper's Table 1 on the CPU miniature: the arith recipe through the core pipeline (verikit reproduce)."""
     from verikit_arith.demo import demo_overrides, run_demo
 
+    if verifier_prm and completer:
+        raise typer.BadParameter(
+            "the verifier base is made from the cached completer: drop --completer", param_hint="--completer"
+        )
     run_demo(
         out,
         [p.strip() for p in presets.split(",") if p.strip()],
         demo_overrides(test_problems, samples, temperature, annotate_problems, strategy, seed, policy, completer),
+        verifier_prm=verifier_prm,
     )

@@ -41,7 +41,29 @@ def demo_overrides(
     return sets
 
 
-def run_demo(out: str | Path, presets: list[str], overrides: list[str]) -> dict:
+#: the verifier-base row's training, chosen on the dev split (docs/studies/reward-models.md, issue 35)
+VERIFIER_PRM_TRAINING = {"learning_rate": 1e-4, "epochs": 8, "labels_after_first_error": "drop"}
+
+
+def verifier_prm_overrides(preset: str) -> list[str]:
+    """A reward model appended to the preset's recipe, beside the paper's rows: the paper's tag head on the
+    demo's hard MC labels, started from the verifier base (:mod:`verikit_arith.verifier`, ``arith:<preset>/verifier``)
+    and trained on the labels up to each solution's first ``-``. Its rows are ``verifier-PRM`` and
+    ``SC+verifier-PRM``; the paper's ``PRM`` rows stay on the completer."""
+    from verikit.pipeline.recipe import load_recipe
+
+    recipe, _ = load_recipe(preset)
+    entry = {
+        "name": "verifier-prm",
+        "kind": "prm",
+        "labels": "hard",
+        "base": f"arith:{preset}/verifier",
+        "training": VERIFIER_PRM_TRAINING,
+    }
+    return [f"reward_models.{len(recipe.reward_models)}={json.dumps(entry)}"]
+
+
+def run_demo(out: str | Path, presets: list[str], overrides: list[str], verifier_prm: bool = False) -> dict:
     from verikit.pipeline import reproduce
     from verikit.pipeline.report import format_table
 
@@ -49,7 +71,8 @@ def run_demo(out: str | Path, presets: list[str], overrides: list[str]) -> dict:
     started = time.perf_counter()
     results, details = {}, {"overrides": overrides}
     for preset in presets:
-        report = reproduce(preset, out / preset, overrides=overrides)
+        extra = verifier_prm_overrides(preset) if verifier_prm else []
+        report = reproduce(preset, out / preset, overrides=[*overrides, *extra])
         key = next(iter(report["best_of_n"]))
         results[preset] = report["best_of_n"][key]
         stages = report["stages"]

@@ -14,17 +14,25 @@ nothing in how they are trained (the paper's tag head on the demo's hard MC labe
 * **the domain's checked text**: worked solutions in which each step (and the answer line) is, with probability
   ``caught_rate``, first written wrong — a mistake of the domain's mistake model (:mod:`verikit_arith.mistakes`: a
   slip, an operation out of order, a wrong operand) or a slipped answer — then marked `` wrong`` and written again
-  correctly, as a checked solution reads::
+  correctly. Predicting the marker is noticing the step's error. The text holds no ``+``/``-`` and no policy
+  sample: the base learns to notice the domain's mistakes, not the PRM's labels.
+* **in the PRM's own layout** (``layout="prm"``, the default): the question, then every line ending with the step
+  tag, a caught line's marker right after its tag, as the PRM will read a solution::
 
-      Step 2: 30-7=24 wrong
-      Step 2: 30-7=23
+      7*4-7-3=? Step 1: 7*4=28 ки
+      Step 2: 28-7=20 ки wrong
+      Step 2: 28-7=21 ки
 
-  Predicting the marker after a step's result is noticing the step's error. The text holds no step tag and no
-  ``+``/``-``: the base learns to notice, not the PRM's task.
-* **the tag starts as the step separator**: a tag-head PRM reads its verdict at ``ки``, a token this base has never
-  read; its input embedding is set to the newline's, the separator the base ends a step with, so a PRM's ``ки``
-  starts out read where the base has just finished a step (a new token's embedding is the practitioner's choice; this
-  one was chosen on the dev probe: left untrained, the tag's state probed at 0.63 and the fine-tuned PRM at 0.54).
+  so the base says whether a step was wrong at the very position where the PRM reads its ``+``/``-``: the PRM's
+  fine-tuning only has to read out what the tag's state already holds. The tag's input embedding starts as the
+  newline's (the separator the completer ends a step with) and is trained from there. ``layout="generator"`` is the
+  first version: the generators' layout, no tag, the marker right after the step's result, and the tag set to the
+  newline's afterwards. At 800 steps that base noticed more in its own layout (dev verdict 0.946 against 0.884)
+  but kept less of it in the PRM's text, and the PRM fine-tuned from it saw less (test probe 0.745 against 0.846;
+  the study's section "The verdict where the PRM reads it").
+* **long enough**: ``steps`` = 1,200 (about 15 minutes on 2 cores). The PRM-layout base's verdict was still rising
+  at 800 steps; at 1,200 it notices as the generator-layout base did (dev 0.95) and the PRM on it sees more (the
+  study's figures, at generator seeds 0 and 1).
 
 Trained once per (preset, completer seed) under the generators' pinned CPU numerics, resumable from a checkpoint
 every ``checkpoint_every`` steps when killed, and cached under
@@ -45,6 +53,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from verikit.format import STEP_TAG
 from verikit.paths import cache_dir
 from verikit_arith.expressions import Expression, canonical_index, reduce_at
 from verikit_arith.mistakes import mistaken_step, slipped_answer
@@ -52,6 +61,7 @@ from verikit_arith.problems import PROMPT_TEMPLATE, answer_text, question_text, 
 
 #: what follows a step that the checked text catches as wrong (on the step's own line)
 CAUGHT_MARKER = " wrong"
+LAYOUTS = ("prm", "generator")
 VERIFIER_VERSION = 1
 
 
@@ -61,15 +71,26 @@ class VerifierConfig:
 
     preset: str = field(default="arith-easy", metadata={"help": "Problem preset of the checked text."})
     extra_layers: int = field(default=2, metadata={"help": "Identity-initialised decoder layers appended."})
-    steps: int = field(default=800, metadata={"help": "Optimiser steps on the checked text."})
+    steps: int = field(default=1200, metadata={"help": "Optimiser steps on the checked text."})
     batch_size: int = field(default=64, metadata={"help": "Solutions per step."})
     learning_rate: float = field(default=1e-3, metadata={"help": "Peak learning rate (cosine decay to zero)."})
     warmup_steps: int = field(default=20, metadata={"help": "Steps of linear warm-up."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
     caught_rate: float = field(default=0.3, metadata={"help": "Chance that a step is first written wrong and caught."})
     max_length: int = field(default=128, metadata={"help": "Longest training sequence in tokens."})
+    layout: str = field(
+        default="prm",
+        metadata={
+            "help": "prm: the checked text in the PRM's own layout (each line ends with the step tag, a caught line's "
+            "marker after it); generator: the generators' layout, no tag (the marker right after the result)."
+        },
+    )
     seed: int = field(default=0, metadata={"help": "Seed of the checked text's stream and of the training."})
     checkpoint_every: int = field(default=100, metadata={"help": "Steps between two resumable checkpoints."})
+
+    def __post_init__(self):
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"unknown checked-text layout {self.layout!r}; choose one of {', '.join(LAYOUTS)}")
 
     def learning_rate_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -102,6 +123,19 @@ def checked_solution(expression: Expression, rng: random.Random, caught_rate: fl
     return lines
 
 
+def checked_text(question: str, lines: list[str], layout: str) -> tuple[str, str]:
+    """(prompt, solution) of a checked solution in ``layout``: the generators' (``question\\n``, lines) or the
+    PRM's (``question ``, each line ending with `` ки``, a caught line's marker after its tag — so the base says
+    whether a step was wrong at the very position where the PRM will read its verdict)."""
+    if layout == "generator":
+        return PROMPT_TEMPLATE.format(question=question), "\n".join(lines)
+    tagged = [
+        f"{line.removesuffix(CAUGHT_MARKER)} {STEP_TAG}{CAUGHT_MARKER if line.endswith(CAUGHT_MARKER) else ''}"
+        for line in lines
+    ]
+    return f"{question} ", "\n".join(tagged)
+
+
 def checked_texts(config: VerifierConfig, count: int) -> list[tuple[str, str]]:
     """``count`` (prompt, checked solution) pairs from the preset's training stream (never a dev or test problem)."""
     rng = random.Random(f"checked:{config.seed}")
@@ -110,7 +144,7 @@ def checked_texts(config: VerifierConfig, count: int) -> list[tuple[str, str]]:
         if len(pairs) >= count:
             break
         lines = checked_solution(expression, rng, config.caught_rate)
-        pairs.append((PROMPT_TEMPLATE.format(question=question_text(expression)), "\n".join(lines)))
+        pairs.append(checked_text(question_text(expression), lines, config.layout))
     return pairs
 
 
@@ -144,6 +178,8 @@ def train_verifier(config: VerifierConfig, completer: str | Path, out_dir: str |
     tokenizer = AutoTokenizer.from_pretrained(completer)
     model = AutoModelForCausalLM.from_pretrained(completer)
     depth = grow_depth(model, config.extra_layers)
+    if config.layout == "prm":  # the tag is in the text: it starts as the newline and is trained from there
+        start_tag_as_newline(model, tokenizer)
     optimizer = make_optimizer(model, config.learning_rate, config.weight_decay)
     checkpoint = out_dir / "checkpoint.pt"
     # a killed run goes on from its last checkpoint: the data is indexed by step, so it is the same run as one never
@@ -164,7 +200,8 @@ def train_verifier(config: VerifierConfig, completer: str | Path, out_dir: str |
         losses.append(optimiser_step(model, optimizer, batch, config.learning_rate_at(step)))
         bar.update(1)
     bar.close()
-    start_tag_as_newline(model, tokenizer)
+    if config.layout == "generator":  # the tag was never read: it starts as the newline in the PRM's fine-tuning
+        start_tag_as_newline(model, tokenizer)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     summary = {
