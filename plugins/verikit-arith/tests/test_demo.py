@@ -93,13 +93,14 @@ def test_demo_gathers_each_presets_table(tmp_path, monkeypatch):
     details = json.loads((tmp_path / "details.json").read_text())
     assert details["arith-easy"]["policy"] == "/p" and details["arith-easy"]["pairwise_auc"] == {"prm": 0.7}
     assert (tmp_path / "bon-arith-hard.png").read_bytes() == b"png"
-    assert not any("verifier" in o for c in calls for o in c[1])
-    calls.clear()
-    result = CliRunner().invoke(
-        app, ["demo", "--out", str(tmp_path / "v"), "--presets", "arith-hard", "--verifier-prm"]
-    )
-    assert result.exit_code == 0, result.output
-    assert any("arith:arith-hard/verifier" in o for o in calls[0][1])
+    assert any("arith:arith-easy/verifier" in o for o in calls[0][1])  # the verifier-PRM row is on by default
+    assert any("arith:arith-hard/verifier" in o for o in calls[1][1])
+    for number, options in enumerate((["--no-verifier-prm"], ["--completer", "/models/c"])):  # off when asked, or
+        calls.clear()  # with another completer
+        out = str(tmp_path / f"off{number}")
+        result = CliRunner().invoke(app, ["demo", "--out", out, "--presets", "arith-hard", *options])
+        assert result.exit_code == 0, result.output
+        assert not any("verifier" in o for o in calls[0][1])
     result = CliRunner().invoke(app, ["demo", "--verifier-prm", "--completer", "/models/c"])
     assert result.exit_code != 0 and "drop --completer" in result.output
 

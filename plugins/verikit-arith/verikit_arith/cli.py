@@ -82,10 +82,12 @@ def demo_command(
     seed: int = typer.Option(0),
     policy: Optional[str] = typer.Option(None, help="Use this policy model instead of the trained/cached one."),
     completer: Optional[str] = typer.Option(None, help="Use this completer model instead of the trained/cached one."),
-    verifier_prm: bool = typer.Option(
-        False,
-        help="Add a row beyond the paper's: its tag head on the verifier base (arith:<preset>/verifier, about 15 CPU "
-        "minutes once), trained on the same MC labels up to each solution's first '-'.",
+    verifier_prm: Optional[bool] = typer.Option(
+        None,
+        "--verifier-prm/--no-verifier-prm",
+        help="The row verifier-PRM: the paper's tag head on the verifier base (arith:<preset>/verifier, about 7 CPU "
+        "minutes once), trained on the same MC labels up to each solution's first '-'. On unless --completer is given "
+        "(the base is made from the cached completer).",
     ),
 ) -> None:
     """The paper's Table 1 on the CPU miniature: the arith recipe through the core pipeline (verikit reproduce)."""
@@ -99,5 +101,5 @@ def demo_command(
         out,
         [p.strip() for p in presets.split(",") if p.strip()],
         demo_overrides(test_problems, samples, temperature, annotate_problems, strategy, seed, policy, completer),
-        verifier_prm=verifier_prm,
+        verifier_prm=not completer if verifier_prm is None else verifier_prm,
     )

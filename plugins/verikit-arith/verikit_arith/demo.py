@@ -63,7 +63,7 @@ def verifier_prm_overrides(preset: str) -> list[str]:
     return [f"reward_models.{len(recipe.reward_models)}={json.dumps(entry)}"]
 
 
-def run_demo(out: str | Path, presets: list[str], overrides: list[str], verifier_prm: bool = False) -> dict:
+def run_demo(out: str | Path, presets: list[str], overrides: list[str], verifier_prm: bool = True) -> dict:
     from verikit.pipeline import reproduce
     from verikit.pipeline.report import format_table
 
