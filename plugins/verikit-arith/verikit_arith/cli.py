@@ -85,7 +85,7 @@ def demo_command(
     verifier_prm: Optional[bool] = typer.Option(
         None,
         "--verifier-prm/--no-verifier-prm",
-        help="The row verifier-PRM: the paper's tag head on the verifier base (arith:<preset>/verifier, about 7 CPU "
+        help="The row verifier-PRM: the paper's tag head on the verifier base (arith:<preset>/verifier, about 8 CPU "
         "minutes once), trained on the same MC labels up to each solution's first '-'. On unless --completer is given "
         "(the base is made from the cached completer).",
     ),
