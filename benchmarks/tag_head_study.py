@@ -202,28 +202,28 @@ def policy_dev_samples(run: Path, folder: Path, problems_count: int = 300) -> li
 
 def dev_verification(scorer, rows: list[dict]) -> dict:
     """Within-problem pairwise AUC (min aggregation) and step AUC against exact labels on the policy's dev samples."""
-    from sklearn.metrics import roc_auc_score
-
-    from verikit.metrics import aggregate
     from verikit.rm.scorer import score_unique
 
     readable = [r for r in rows if r["steps"]]
-    scores = score_unique(scorer, [r["question"] for r in readable], [r["steps"] for r in readable])
-    by_problem: dict[int, list[tuple[bool, float]]] = {}
-    labels, values = [], []
-    for row, steps in zip(readable, scores):
-        by_problem.setdefault(row["problem"], []).append((row["correct"], aggregate(steps, "min")))
-        labels += row["gold"]
-        values += steps
-    wins = pairs = 0.0
-    for samples in by_problem.values():
-        for good in (s for c, s in samples if c):
-            for bad in (s for c, s in samples if not c):
-                pairs += 1
-                wins += 1.0 if good > bad else 0.5 if good == bad else 0.0
-    return {  # None where a figure is undefined (no correct/wrong pair, or one class only): JSON has no NaN
-        "pairwise_auc": round(wins / pairs, 4) if pairs else None,
-        "step_auc": round(roc_auc_score(labels, values), 4) if len(set(labels)) == 2 else None,
+    return verification_figures(
+        readable, score_unique(scorer, [r["question"] for r in readable], [r["steps"] for r in readable])
+    )
+
+
+def verification_figures(readable: list[dict], scores: list[list[float]]) -> dict:
+    """:func:`dev_verification`'s figures from the step scores of ``readable`` (its rows that have steps); None
+    where a figure is undefined (no correct/wrong pair, or one class only): JSON has no NaN."""
+    from verikit.metrics import aggregate, pairwise_auc, roc_auc
+
+    groups: dict[int, list[int]] = {}
+    for index, row in enumerate(readable):
+        groups.setdefault(row["problem"], []).append(index)
+    solution_scores = {index: aggregate(steps, "min") for index, steps in enumerate(scores)}
+    pairwise = pairwise_auc(groups, solution_scores, {index: row["correct"] for index, row in enumerate(readable)})
+    step = roc_auc([value for steps in scores for value in steps], [gold for row in readable for gold in row["gold"]])
+    return {
+        "pairwise_auc": None if pairwise is None else round(pairwise, 4),
+        "step_auc": None if step is None else round(step, 4),
     }
 
 

@@ -73,6 +73,10 @@ class VerdictScorer:
         self.model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
         self.layout, self.tagged = layout, marks_after_tag(model_dir)
 
+    def caught(self, texts: list[str]) -> list[float]:
+        """P(the caught marker) right after each text."""
+        return marker_probabilities(self.model, self.tokenizer, texts)
+
     def score(self, questions: list[str], solutions: list[list[str]]) -> list[list[float]]:
         texts = [
             layout_text(q, steps[: k + 1], self.layout, self.tagged)
@@ -80,7 +84,7 @@ class VerdictScorer:
             for k in range(len(steps))
         ]
         unique = sorted(set(texts), key=len)  # similar lengths batch together; prefixes repeat across samples
-        caught = dict(zip(unique, marker_probabilities(self.model, self.tokenizer, unique)))
+        caught = dict(zip(unique, self.caught(unique)))
         scores, position = [], 0
         for steps in solutions:
             scores.append([1 - caught[t] for t in texts[position : position + len(steps)]])
@@ -90,19 +94,20 @@ class VerdictScorer:
 
 def policy_selection(scorer, rows: list[dict]) -> dict:
     """Best-of-N (min over steps) and self-consistency on the policy's dev samples, with the pairwise and step AUC
-    of :func:`benchmarks.tag_head_study.dev_verification`."""
-    import re
+    of :func:`benchmarks.tag_head_study.verification_figures` from the same scores."""
     from collections import Counter
 
-    from benchmarks.tag_head_study import dev_verification
+    import verikit
+    from benchmarks.tag_head_study import verification_figures
     from verikit.rm.scorer import score_unique
 
+    checker = verikit.answer_checker("arith")
     readable = [r for r in rows if r["steps"]]
     scores = score_unique(scorer, [r["question"] for r in readable], [r["steps"] for r in readable])
     by_problem: dict[int, list] = {}
     for row, steps in zip(readable, scores):
-        answer = re.search(r"The answer is (-?\d+)", row["steps"][-1])
-        by_problem.setdefault(row["problem"], []).append((min(steps), row["correct"], answer and answer.group(1)))
+        answer = checker.extract("\n".join(row["steps"]))
+        by_problem.setdefault(row["problem"], []).append((min(steps), row["correct"], answer))
     # the first sample with the highest score: a tie is never broken by looking at which sample is correct
     best = sum(max(samples, key=lambda sample: sample[0])[1] for samples in by_problem.values())
     voted = 0
@@ -111,7 +116,7 @@ def policy_selection(scorer, rows: list[dict]) -> dict:
         right = {a for _, correct, a in samples if correct}
         voted += bool(votes) and votes.most_common(1)[0][0] in right
     return {
-        **dev_verification(scorer, rows),
+        **verification_figures(readable, scores),
         "problems": len(by_problem),
         "best_of_n": round(best / len(by_problem), 4),
         "self_consistency": round(voted / len(by_problem), 4),
@@ -119,17 +124,13 @@ def policy_selection(scorer, rows: list[dict]) -> dict:
     }
 
 
-def verdicts(model_dir: str, pairs, layout: str = "generator") -> dict:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+def verdicts(scorer: VerdictScorer, pairs) -> dict:
+    """How often ``scorer``'s base marks the edited step of a contrastive pair as caught more than the correct one."""
     from benchmarks.contrastive_probe import ordering
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    tagged = marks_after_tag(model_dir)
-    texts = [layout_text(p.question, p.good, layout, tagged) for p in pairs]
-    texts += [layout_text(p.question, p.bad, layout, tagged) for p in pairs]
-    marker = marker_probabilities(model, tokenizer, texts)
+    texts = [layout_text(p.question, p.good, scorer.layout, scorer.tagged) for p in pairs]
+    texts += [layout_text(p.question, p.bad, scorer.layout, scorer.tagged) for p in pairs]
+    marker = scorer.caught(texts)
     # ordering() counts a pair right when the first score is higher: the correct step should be *less* likely caught
     return ordering(pairs, [(1 - marker[i], 1 - marker[len(pairs) + i]) for i in range(len(pairs))])
 
@@ -154,18 +155,21 @@ def main(argv: list[str] | None = None) -> dict:
     models = dict(item.split("=", 1) for item in args.models.split(","))
     pairs = probe_pairs("arith-easy", args.split, limit=args.problems)
     results = {"split": args.split, "layout": args.layout, "pairs": len(pairs), "models": {}}
+    dev_rows = None
+    if args.run is not None:
+        from benchmarks.tag_head_study import policy_dev_samples
+
+        dev_rows = policy_dev_samples(args.run, args.out, args.dev_problems)
     for name, folder in models.items():
-        results["models"][name] = verdicts(folder, pairs, args.layout)
+        scorer = VerdictScorer(folder, args.layout)
+        results["models"][name] = verdicts(scorer, pairs)
         row = results["models"][name]
         positions = " ".join(
             f"{k.removeprefix('position_')}:{v['ordered']:.3f}" for k, v in row.items() if k.startswith("position_")
         )
         print(f"{name:<12} all {row['all']['ordered']:.3f}  by position {positions}", flush=True)
-        if args.run is not None:
-            from benchmarks.tag_head_study import policy_dev_samples
-
-            rows = policy_dev_samples(args.run, args.out, args.dev_problems)
-            row["policy_dev"] = policy_selection(VerdictScorer(folder, args.layout), rows)
+        if dev_rows is not None:
+            row["policy_dev"] = policy_selection(scorer, dev_rows)
             dev = row["policy_dev"]
             print(
                 f"{'':<12} as a PRM on the policy's dev samples: pairwise AUC {dev['pairwise_auc']}, step AUC "
