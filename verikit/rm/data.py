@@ -13,6 +13,7 @@ from pathlib import Path
 
 from verikit.errors import DataError
 from verikit.format import STEP_TAG
+from verikit.metrics import first_error
 
 IGNORE = -100.0  # target of positions that are not trained on (every non-tag position, ORM's earlier tags)
 
@@ -38,8 +39,8 @@ class ExampleSet:
 
 def first_error_targets(targets: list[float | None]) -> list[float | None]:
     """``targets`` with those after the first bad step (below 0.5) set to None: no loss there."""
-    first = next((i for i, t in enumerate(targets) if t is not None and t < 0.5), None)
-    if first is None:
+    first = first_error([t is None or t >= 0.5 for t in targets])  # an unlabelled step is not an error
+    if first < 0:
         return list(targets)
     return list(targets[: first + 1]) + [None] * (len(targets) - first - 1)
 
