@@ -61,6 +61,7 @@ benchmarks-verification: demo
 	$(BIN)/python -m benchmarks.prm_scaling --demo $(OUT)/demo --out $(OUT)/prm_scaling
 	$(BIN)/python -m benchmarks.annotation_draws --seeds 0-9 --baseline b4062df --out $(OUT)/annotation_draws
 	$(BIN)/python -m benchmarks.contrastive_probe --run $(OUT)/demo/arith-easy --out $(OUT)/contrastive_probe
+	$(BIN)/python -m benchmarks.process_outcome --run $(OUT)/demo/arith-easy --out $(OUT)/process_outcome
 	$(BIN)/python -m benchmarks.tag_probes --models completer=$$($(BIN)/python -c "import json;print(json.load(open('$(OUT)/demo/arith-easy/models.json'))['completer'])"),prm=$(OUT)/demo/arith-easy/reward_models/prm --out $(OUT)/tag_probes
 	$(BIN)/python -m benchmarks.tag_head_study --run $(OUT)/demo/arith-easy --out $(OUT)/tag_head_study
 

@@ -43,6 +43,7 @@ EXPERIMENTS = {
     "demo-mc@3e-5x8": ("demo-mc", {"learning_rate": 3e-5, "epochs": 8}),
     "demo-mc@1e-4x8+untied": ("demo-mc", {"learning_rate": 1e-4, "epochs": 8, "untie_embeddings": True}),
     "demo-mc-first@1e-4x8": ("demo-mc-first", {"learning_rate": 1e-4, "epochs": 8}),
+    "demo-mc-first@1e-4x2": ("demo-mc-first", {"learning_rate": 1e-4, "epochs": 2}),
     "policy-gold@3e-4": ("policy-gold", {"learning_rate": 3e-4, "epochs": 8}),
     "narrow-edits@1e-3": ("narrow-edits", {"learning_rate": 1e-3, "epochs": 2}),
     "narrow-edits@1e-3+lm": ("narrow-edits", {"learning_rate": 1e-3, "epochs": 2, "lm_loss_weight": 1.0}),
@@ -146,7 +147,8 @@ def _make_rows(source: str, run: Path, sizes: dict) -> list[dict]:
 
 
 def probe_callback(tokenizer, pairs, every: int, curve: list):
-    """A TrainerCallback that scores ``pairs`` with the model being trained every ``every`` steps."""
+    """A TrainerCallback that scores ``pairs`` with the model being trained every ``every`` steps and after the last
+    one (so a run shorter than ``every`` still has its end point)."""
     from transformers import TrainerCallback
 
     from benchmarks.contrastive_probe import ordering, score_pairs
@@ -155,7 +157,8 @@ def probe_callback(tokenizer, pairs, every: int, curve: list):
 
     class ProbeCurve(TrainerCallback):
         def on_step_end(self, args, state, control, model=None, **kwargs):
-            if state.global_step % every:
+            last = state.global_step >= state.max_steps
+            if state.global_step % every and not last:
                 return
             model.eval()
             scorer = TagScorer(

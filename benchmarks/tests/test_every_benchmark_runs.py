@@ -157,6 +157,7 @@ COVERED = {
     "benchmarks.tag_probes",
     "benchmarks.tag_head_study",
     "benchmarks.verifier_verdict",
+    "benchmarks.process_outcome",
 }
 
 
@@ -459,17 +460,50 @@ def test_gpu_check_sizes_are_the_issues_shapes():
     assert SIZES["7b"]["kv_heads"] == 8 and SIZES["7b"]["vocab"] == 32000
 
 
-def test_prm_scaling(tmp_path, shared_data_dir):
-    """The label-scale study on a smoke run of the arith recipe (its tiny model as policy and completer)."""
+@pytest.fixture(scope="module")
+def smoke_demo(tmp_path_factory) -> Path:
+    """A demo folder holding a smoke run of the arith recipe (its tiny model as policy and completer)."""
     from verikit.pipeline import reproduce
 
-    reproduce("arith-easy", tmp_path / "demo" / "arith-easy", smoke=True)
+    root = tmp_path_factory.mktemp("smoke-demo")
+    reproduce("arith-easy", root / "arith-easy", smoke=True)
+    return root
+
+
+def test_prm_scaling(smoke_demo, tmp_path, shared_data_dir):
+    """The label-scale study on a smoke run of the arith recipe."""
     result = _run(
         "benchmarks.prm_scaling",
-        ["--demo", tmp_path / "demo", "--sizes", 8, "--mc-sizes", 8, "--out", tmp_path / "scaling"],
+        ["--demo", smoke_demo, "--sizes", 8, "--mc-sizes", 8, "--out", tmp_path / "scaling"],
     )
     assert set(result) == {"prm-gold", "orm", "prm-mc"} and set(result["prm-gold"]) == {"8"}
     assert (tmp_path / "scaling" / "scaling.png").stat().st_size > 0 and (tmp_path / "scaling" / "scaling.md").exists()
+
+
+def test_process_outcome(smoke_demo, tmp_path):
+    from benchmarks.process_outcome import first_wrong_kind, process_labels
+    from verikit.components import step_splitter
+    from verikit_arith.problems import make_problem
+
+    result = _run("benchmarks.process_outcome", ["--run", smoke_demo / "arith-easy", "--out", tmp_path])
+    (figures,) = result.values()
+    assert figures["samples"] > 0 and 0 <= figures["right_through_a_wrong_step"] <= figures["right_answers"]
+    assert set(figures["pairwise_auc"]) == {"orm", "prm"} and "self-consistency" in figures["table"]
+    for row in figures["table"].values():
+        assert 0 <= row["right_through_right_steps"] <= row["accuracy"] <= 1
+    assert (tmp_path / "process_outcome.md").exists() and (tmp_path / "process_outcome.json").exists()
+
+    # the labels themselves: a right answer through a false equation, one through an illegal move, and a clean one
+    problem = make_problem("7*9*1-2", "arith-easy", "p")
+    texts = [
+        "Step 1: 7*9=63\nStep 2: 63-1=66\nStep 3: 66-2=61\nThe answer is 61",
+        "Step 1: 1-2=-1\nStep 2: 7*9=63\nThe answer is 61",
+        "Step 1: 7*9=63\nStep 2: 63*1=63\nStep 3: 63-2=61\nThe answer is 61",
+        "Step 1: 7*9=63\nStep 2: 63*1=63\nStep 3: 63-2=60\nThe answer is 60",
+    ]
+    labels, kinds = process_labels([problem], [texts], step_splitter("lines"), [[True, True, True, False]])
+    assert labels == [[False, False, True, False]] and kinds == {"slip": 1, "illegal": 1}
+    assert first_wrong_kind("Step 2: 63-1=66") == "slip" and first_wrong_kind("no step here") == "unreadable"
 
 
 def test_contrastive_probe(mini_demo, tmp_path):

@@ -168,9 +168,14 @@ class _SolutionDataset:
 
     def __init__(self, pairs, tokenizer, max_length: int):
         self.rows = []
-        for prompt, solution in pairs:
-            prompt_ids = tokenizer(prompt)["input_ids"]
-            solution_ids = tokenizer(solution, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        pairs = list(pairs)
+        if not pairs:
+            return
+        # one call per side: the tokenizer batches in Rust (same ids as a call per text, several times faster)
+        prompts = tokenizer([prompt for prompt, _ in pairs])["input_ids"]
+        solutions = tokenizer([solution for _, solution in pairs], add_special_tokens=False)["input_ids"]
+        for prompt_ids, solution_ids in zip(prompts, solutions, strict=True):
+            solution_ids = solution_ids + [tokenizer.eos_token_id]
             ids = (prompt_ids + solution_ids)[:max_length]
             labels = ([-100] * len(prompt_ids) + solution_ids)[:max_length]
             self.rows.append((ids, labels))
