@@ -11,7 +11,10 @@ answer is the gold *and* every step is a correct, legal move). It reports
 
 * how many right answers come through a wrong step, by the kind of the first wrong step (``slip``: a false
   equation; ``illegal``: a true equation that is not a legal move there; ``unreadable``: a line that is not a step);
-* every reward model's within-problem pairwise AUC against outcome (the demo's figure) and against process;
+* every reward model's within-problem pairwise AUC against outcome (the demo's figure) and against process, and
+  that of a perfect judge of the steps: the exact process labels as scores (1 right through right steps, else 0),
+  graded by outcome — what judging every step right, and giving no credit for a right answer reached through a
+  wrong step, scores on the demo's measure;
 * every row of the run's table at N (best-of-N, SC, SC+RM): its accuracy, and how often its pick is right through
   right steps.
 
@@ -27,6 +30,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+#: the pseudo reward model that scores a sample 1 when it is right through right steps, else 0
+EXACT_PROCESS = "exact-process-labels"
 _STEP = re.compile(r"^Step \d+: (-?\d+)([+\-*/])(-?\d+)=(-?\d+)$")
 
 
@@ -87,6 +92,10 @@ def measure(run: Path) -> dict:
         right = sum(sum(e.correct) for e in entries)
         faithful = sum(sum(row) for row in labels)
         models = sorted(entries[0].scores) if entries else []
+        # a perfect judge of the steps, graded by outcome: a right answer through a wrong step ties with the wrong
+        # answers, so this is what seeing every step costs on the demo's measure
+        for entry, process_row in zip(entries, labels, strict=True):
+            entry.scores[EXACT_PROCESS] = [float(ok) for ok in process_row]
         rows = {}
         for row, (name, model) in dataset_methods(ws, ref).items():
             choose = selector(name)
@@ -103,6 +112,9 @@ def measure(run: Path) -> dict:
             "right_through_a_wrong_step": right - faithful,
             "share_of_right_answers_through_a_wrong_step": round((right - faithful) / right, 4) if right else None,
             "first_wrong_step_kinds": dict(kinds.most_common()),
+            "exact_process_labels_pairwise_auc_by_outcome": _rounded(
+                within_problem_pairwise_auc(entries, EXACT_PROCESS)
+            ),
             "pairwise_auc": {
                 model: {
                     "outcome": _rounded(within_problem_pairwise_auc(entries, model)),
@@ -128,6 +140,9 @@ def markdown(results: dict, run: Path) -> str:
             "",
             f"{r['right_answers']} right answers, {r['right_through_a_wrong_step']} of them through a wrong step"
             + (f" ({share:.1%}); first wrong step: {r['first_wrong_step_kinds']}" if share is not None else ""),
+            "",
+            f"The exact process labels as scores reach a pairwise AUC of "
+            f"{_cell(r['exact_process_labels_pairwise_auc_by_outcome'])} by outcome (a perfect judge of the steps).",
             "",
             "| reward model | pairwise AUC, outcome | pairwise AUC, process |",
             "| --- | --- | --- |",

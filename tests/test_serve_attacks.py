@@ -57,9 +57,11 @@ def test_a_full_queue_is_refused_at_once_with_503():
     slow = SlowCompleter()
     with BackgroundServer(create_app(slow, None, limits=ServeLimits(max_queue=1))) as url:
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            first = [
-                pool.submit(httpx.post, url + "/v1/completions", json={"prompt": "x"}, timeout=20) for _ in range(2)
-            ]
+            # one at a time: sent together, both could reach the queue before the model takes the first, and the
+            # second would be refused (it was, once, on a loaded machine)
+            first = [pool.submit(httpx.post, url + "/v1/completions", json={"prompt": "x"}, timeout=20)]
+            wait_for_queue(url, 0)
+            first.append(pool.submit(httpx.post, url + "/v1/completions", json={"prompt": "x"}, timeout=20))
             wait_for_queue(url, 1)  # one request at the model, one waiting: the queue is full
             refused = httpx.post(url + "/v1/completions", json={"prompt": "x"}, timeout=5)
             slow.release.set()

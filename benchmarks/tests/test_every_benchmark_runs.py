@@ -489,6 +489,7 @@ def test_process_outcome(smoke_demo, tmp_path):
     (figures,) = result.values()
     assert figures["samples"] > 0 and 0 <= figures["right_through_a_wrong_step"] <= figures["right_answers"]
     assert set(figures["pairwise_auc"]) == {"orm", "prm"} and "self-consistency" in figures["table"]
+    assert "exact_process_labels_pairwise_auc_by_outcome" in figures
     for row in figures["table"].values():
         assert 0 <= row["right_through_right_steps"] <= row["accuracy"] <= 1
     assert (tmp_path / "process_outcome.md").exists() and (tmp_path / "process_outcome.json").exists()
