@@ -81,6 +81,8 @@ def measure(run: Path) -> dict:
     from verikit.pipeline.workspace import Workspace
 
     recipe = Recipe(**json.loads((run / "recipe.json").read_text())["recipe"])
+    if recipe.domain != "arith":  # the exact step labels exist only for the arith domain
+        raise ValueError(f"{run}: a run of the {recipe.domain!r} domain; process labels are exact only for 'arith'")
     ws = Workspace(recipe, run)
     ws.load_models()
     results = {}
@@ -176,7 +178,10 @@ def main(argv: list[str] | None = None) -> dict:
     if not (args.run / "recipe.json").exists():
         parser.error(f"{args.run} is not a pipeline run (no recipe.json)")
     started = time.perf_counter()
-    results = measure(args.run)
+    try:
+        results = measure(args.run)
+    except ValueError as error:
+        parser.error(str(error))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "process_outcome.json").write_text(
         json.dumps(

@@ -480,7 +480,7 @@ def test_prm_scaling(smoke_demo, tmp_path, shared_data_dir):
     assert (tmp_path / "scaling" / "scaling.png").stat().st_size > 0 and (tmp_path / "scaling" / "scaling.md").exists()
 
 
-def test_process_outcome(smoke_demo, tmp_path):
+def test_process_outcome(smoke_demo, tmp_path, capsys):
     from benchmarks.process_outcome import first_wrong_kind, process_labels
     from verikit.components import step_splitter
     from verikit_arith.problems import make_problem
@@ -505,6 +505,20 @@ def test_process_outcome(smoke_demo, tmp_path):
     labels, kinds = process_labels([problem], [texts], step_splitter("lines"), [[True, True, True, False]])
     assert labels == [[False, False, True, False]] and kinds == {"slip": 1, "illegal": 1}
     assert first_wrong_kind("Step 2: 63-1=66") == "slip" and first_wrong_kind("no step here") == "unreadable"
+
+    # exact step labels exist only for arith: another domain's run is refused by name
+    import shutil
+
+    from benchmarks.process_outcome import main
+
+    other = tmp_path / "math-run"
+    shutil.copytree(smoke_demo / "arith-easy", other)
+    recipe = json.loads((other / "recipe.json").read_text())
+    recipe["recipe"]["domain"] = "math"
+    (other / "recipe.json").write_text(json.dumps(recipe))
+    with pytest.raises(SystemExit):
+        main(["--run", str(other), "--out", str(tmp_path / "refused")])
+    assert "a run of the 'math' domain" in capsys.readouterr().err
 
 
 def test_contrastive_probe(mini_demo, tmp_path):
