@@ -25,24 +25,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from collections import Counter
 from pathlib import Path
 
 #: the pseudo reward model that scores a sample 1 when it is right through right steps, else 0
 EXACT_PROCESS = "exact-process-labels"
-_STEP = re.compile(r"^Step \d+: (-?\d+)([+\-*/])(-?\d+)=(-?\d+)$")
 
 
 def first_wrong_kind(step: str) -> str:
     """``slip`` (a false equation), ``illegal`` (a true one the labeller rejects as a move) or ``unreadable``."""
     from verikit_arith.expressions import apply
+    from verikit_arith.labeller import parse_step
 
-    match = _STEP.match(step.strip())
-    if match is None:
+    parsed = parse_step(step.strip())
+    if parsed is None:
         return "unreadable"
-    left, operator, right, result = int(match[1]), match[2], int(match[3]), int(match[4])
+    _, left, operator, right, result = parsed
     value = apply(left, operator, right)
     return "illegal" if value is not None and value == result else "slip"
 
@@ -74,7 +73,7 @@ def relabelled(entries, labels):
 
 
 def measure(run: Path) -> dict:
-    from verikit.bon import selection_verdicts, within_problem_pairwise_auc
+    from verikit.bon import ProblemSamples, selection_verdicts, within_problem_pairwise_auc
     from verikit.components import selector
     from verikit.pipeline.recipe import Recipe
     from verikit.pipeline.stages.select import dataset_methods, scored_entries
@@ -96,8 +95,10 @@ def measure(run: Path) -> dict:
         models = sorted(entries[0].scores) if entries else []
         # a perfect judge of the steps, graded by outcome: a right answer through a wrong step ties with the wrong
         # answers, so this is what seeing every step costs on the demo's measure
-        for entry, process_row in zip(entries, labels, strict=True):
-            entry.scores[EXACT_PROCESS] = [float(ok) for ok in process_row]
+        judged = [
+            ProblemSamples(e.answers, e.correct, {EXACT_PROCESS: [float(ok) for ok in row]})
+            for e, row in zip(entries, labels, strict=True)
+        ]
         rows = {}
         for row, (name, model) in dataset_methods(ws, ref).items():
             choose = selector(name)
@@ -115,7 +116,7 @@ def measure(run: Path) -> dict:
             "share_of_right_answers_through_a_wrong_step": round((right - faithful) / right, 4) if right else None,
             "first_wrong_step_kinds": dict(kinds.most_common()),
             "exact_process_labels_pairwise_auc_by_outcome": _rounded(
-                within_problem_pairwise_auc(entries, EXACT_PROCESS)
+                within_problem_pairwise_auc(judged, EXACT_PROCESS)
             ),
             "pairwise_auc": {
                 model: {
@@ -134,6 +135,8 @@ def _rounded(value: float | None) -> float | None:
 
 
 def markdown(results: dict, run: Path) -> str:
+    from benchmarks.tag_head_study import shown
+
     lines = [f"# Outcome and process: {run}", ""]
     for key, r in results.items():
         share = r["share_of_right_answers_through_a_wrong_step"]
@@ -144,13 +147,13 @@ def markdown(results: dict, run: Path) -> str:
             + (f" ({share:.1%}); first wrong step: {r['first_wrong_step_kinds']}" if share is not None else ""),
             "",
             f"The exact process labels as scores reach a pairwise AUC of "
-            f"{_cell(r['exact_process_labels_pairwise_auc_by_outcome'])} by outcome (a perfect judge of the steps).",
+            f"{shown(r['exact_process_labels_pairwise_auc_by_outcome'])} by outcome (a perfect judge of the steps).",
             "",
             "| reward model | pairwise AUC, outcome | pairwise AUC, process |",
             "| --- | --- | --- |",
         ]
         for model, auc in r["pairwise_auc"].items():
-            lines.append(f"| {model} | {_cell(auc['outcome'])} | {_cell(auc['process'])} |")
+            lines.append(f"| {model} | {shown(auc['outcome'])} | {shown(auc['process'])} |")
         lines += ["", "| row | accuracy | right through right steps |", "| --- | --- | --- |"]
         for row, figures in r["table"].items():
             lines.append(
@@ -158,10 +161,6 @@ def markdown(results: dict, run: Path) -> str:
             )
         lines.append("")
     return "\n".join(lines)
-
-
-def _cell(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -58,6 +58,14 @@ def _legal_moves(states: set[Expression], left: int, operator: str, right: int, 
     return reached
 
 
+def parse_step(line: str) -> tuple[int, int, str, int, int] | None:
+    """``(number, left, operator, right, result)`` of a ``Step k: a op b=c`` line (stripped), or None."""
+    match = _STEP.match(line)
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2)), match.group(3), int(match.group(4)), int(match.group(5))
+
+
 def step_correctness(problem: Problem, steps: Sequence[str]) -> list[bool]:
     """One exact verdict per step (see the module docstring). Steps are lines of a solution."""
     states: set[Expression] = {_initial_expression(problem)}
@@ -68,15 +76,10 @@ def step_correctness(problem: Problem, steps: Sequence[str]) -> list[bool]:
         step = raw.strip()
         verdict = False
         if alive:
-            match = _STEP.match(step)
+            parsed = parse_step(step)
             answer = _ANSWER.match(step)
-            if match and int(match.group(1)) == position:
-                left, operator, right, result = (
-                    int(match.group(2)),
-                    match.group(3),
-                    int(match.group(4)),
-                    int(match.group(5)),
-                )
+            if parsed and parsed[0] == position:
+                _, left, operator, right, result = parsed
                 value = apply(left, operator, right)
                 if value is not None and value == result:
                     moved = _legal_moves(states, left, operator, right, result)
