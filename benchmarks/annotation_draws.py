@@ -9,6 +9,11 @@ seed ``S`` (``arith:PRESET/policy?seed=S``, data stream and initialisation) and 
 annotation's seed fixed: the spread a new user should expect from the demo's table, since other machines train
 other generators at one seed where their CPUs round differently (docs/miniature.md).
 
+On the arith recipes the current side's draws carry the demo's ``verifier-PRM`` row too, as ``verikit demo`` does
+(``--no-verifier-prm`` leaves it out): the paper's tag head from the verifier base made from the draw's completer
+(``arith:PRESET/verifier?seed=S`` under ``--vary generator``, the seed-0 base under ``--vary annotation``). A
+``--baseline`` side runs its own revision's recipe, without the row.
+
 A table built on Monte Carlo labels is one draw of them: change the annotation's seed and the reward models
 are trained on other labels. This benchmark runs ``verikit reproduce --recipe R --set annotate.seed=S`` for each
 seed ``S``, in a subprocess each, on the current code and, with ``--baseline REV``, on git revision ``REV``'s code
@@ -25,7 +30,8 @@ Resumable and safe to kill: a draw whose ``report.json`` exists is not run again
 copied from the side's first finished draw instead of sampled again. Each draw records the revision it ran on
 (``draw.json``; the current side's commit, and whether the work tree differed from it). Run one benchmark at a
 time: the figures do not depend on the machine's load, but the ORM's do on torch's thread count (left at its
-default). Each draw of the arith-easy demo takes about 3 minutes on 2 cores. Writes
+default). Each draw of the arith-easy demo takes about 4 minutes on 2 cores, and a generator seed's first draw
+about 7 more for its verifier base (cached after). Writes
 ``OUT/annotation_draws.json``, ``OUT/annotation_draws.md`` and ``OUT/annotation_draws.png``; the draws
 themselves under ``OUT/draws/<side>/seed<S>/`` (logs in ``OUT/logs``).
 """
@@ -43,7 +49,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROWS = ("greedy", "self-consistency", "orm", "sc+orm", "prm", "sc+prm", "likelihood-prm", "sc+likelihood-prm", "pass@n")
+ROWS = (
+    "greedy",
+    "self-consistency",
+    "orm",
+    "sc+orm",
+    "prm",
+    "sc+prm",
+    "likelihood-prm",
+    "sc+likelihood-prm",
+    "verifier-prm",
+    "sc+verifier-prm",
+    "pass@n",
+)
 PERMUTATIONS = 100_000  #: the permutation test is exact up to this many splits, Monte Carlo beyond
 
 
@@ -75,18 +93,35 @@ def current_revision() -> dict:
     }
 
 
-def draw_overrides(vary: str, seed: int, recipe: str) -> list[str]:
-    """The recipe overrides of draw ``seed``: the annotation's seed, or the miniature's generators' seed."""
-    if vary == "annotation":
-        return [f"annotate.seed={seed}"]
+def verifier_prm_applies(recipe: str) -> bool:
+    """Whether ``recipe`` is one of the arith presets, whose demo adds the verifier-PRM row."""
+    try:
+        from verikit_arith.presets import PRESETS
+    except ImportError:
+        return False
+    return Path(recipe).stem in PRESETS
+
+
+def draw_overrides(vary: str, seed: int, recipe: str, verifier_prm: bool = False) -> list[str]:
+    """The recipe overrides of draw ``seed``: the annotation's seed, or the miniature's generators' seed; with
+    ``verifier_prm``, the demo's verifier-PRM row (``verikit demo`` adds it), its base made from the draw's
+    completer."""
     preset = Path(recipe).stem
-    policy, completer = f"arith:{preset}/policy?seed={seed}", f"arith:{preset}/completer?seed={seed}"
-    return [
-        f"models.generator={policy}",
-        f"models.policy={policy}",
-        f"models.completer={completer}",
-        f"models.reward_model_base={completer}",
-    ]
+    if vary == "annotation":
+        sets = [f"annotate.seed={seed}"]
+    else:
+        policy, completer = f"arith:{preset}/policy?seed={seed}", f"arith:{preset}/completer?seed={seed}"
+        sets = [
+            f"models.generator={policy}",
+            f"models.policy={policy}",
+            f"models.completer={completer}",
+            f"models.reward_model_base={completer}",
+        ]
+    if verifier_prm:
+        from verikit_arith.demo import verifier_prm_overrides
+
+        sets += verifier_prm_overrides(preset, seed=seed if vary == "generator" else 0)
+    return sets
 
 
 def run_draw(
@@ -98,6 +133,7 @@ def run_draw(
     tree: Path | None,
     revision: dict,
     vary: str = "annotation",
+    verifier_prm: bool = False,
 ) -> None:
     """One ``verikit reproduce`` of draw ``seed`` into ``folder`` (resumed if begun), on ``tree``'s code (``None``: the
     installed, current code). Raises SystemExit naming the log when it fails."""
@@ -111,7 +147,8 @@ def run_draw(
         )
     record.write_text(json.dumps({"seed": seed, **revision}) + "\n")
     command = [str(Path(sys.executable).with_name("verikit")), "reproduce", "--recipe", recipe, "--out", str(folder)]
-    command += [part for override in draw_overrides(vary, seed, recipe) for part in ("--set", override)]
+    overrides = draw_overrides(vary, seed, recipe, verifier_prm)
+    command += [part for override in overrides for part in ("--set", override)]
     command += ["--smoke"] if smoke else []
     env = dict(os.environ)
     if tree is not None:
@@ -316,6 +353,16 @@ def main(argv: list[str] | None = None) -> dict:
         help=("What each seed draws: the annotation's labels, or the miniature's generators (arith recipes)."),
     )
     parser.add_argument(
+        "--verifier-prm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=(
+            "Add the demo's verifier-PRM row to this code's draws (default: on for arith recipes, as in `verikit "
+            "demo`; its base takes about 7 CPU minutes once per generator seed). A --baseline side runs its own "
+            "revision's recipe without it."
+        ),
+    )
+    parser.add_argument(
         "--baseline",
         metavar="REV",
         help="Also draw on git revision REV's code (e.g. b4062df, the code before per-sample seeds).",
@@ -328,6 +375,9 @@ def main(argv: list[str] | None = None) -> dict:
     from benchmarks.annotation_throughput import extract_revision
 
     seeds = parse_seeds(args.seeds)
+    verifier_prm = verifier_prm_applies(args.recipe) if args.verifier_prm is None else args.verifier_prm
+    if verifier_prm and not verifier_prm_applies(args.recipe):
+        parser.error(f"--verifier-prm: the verifier base exists for the arith recipes only, not {args.recipe!r}")
     out = args.out.resolve()
     sides: dict[str, tuple[Path | None, dict]] = {"current": (None, current_revision())}
     scratch = Path(tempfile.mkdtemp(prefix="verikit-draws-"))
@@ -356,6 +406,7 @@ def main(argv: list[str] | None = None) -> dict:
                 tree,
                 revision,
                 args.vary,
+                verifier_prm=verifier_prm and side == "current",
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -372,6 +423,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "recipe": args.recipe,
         "vary": args.vary,
+        "verifier_prm": verifier_prm,
         "seeds": seeds,
         "sides": labels,
         "revisions": revisions,

@@ -199,8 +199,12 @@ def test_annotation_draws(tmp_path):
     assert len(head) == 40 and result["revisions"]["current"][1]["revision"] == head  # this checkout is HEAD's
     rows = result["comparison"]["arith-easy-test"]
     assert {"orm", "prm", "self-consistency"} <= set(rows)
-    assert all(len(rows[r][side]["values"]) == 2 for r in rows for side in ("current", "baseline-HEAD"))
-    assert all(0 <= rows[r]["p"] <= 1 for r in rows)
+    assert result["verifier_prm"] is True  # the demo's row, on this code's side only (a baseline runs its own recipe)
+    assert {"verifier-prm", "sc+verifier-prm"} <= set(rows)
+    assert all("baseline-HEAD" not in rows[r] and len(rows[r]["current"]["values"]) == 2 for r in ("verifier-prm",))
+    shared = [r for r in rows if not r.endswith("verifier-prm")]
+    assert all(len(rows[r][side]["values"]) == 2 for r in shared for side in ("current", "baseline-HEAD"))
+    assert all(0 <= rows[r]["p"] <= 1 for r in shared)
     assert (tmp_path / "annotation_draws.png").stat().st_size > 0 and "| orm |" in (
         tmp_path / "annotation_draws.md"
     ).read_text()
@@ -602,6 +606,18 @@ def test_generator_draws_vary_the_miniatures_generators_not_the_annotation():
     sets = draw_overrides("generator", 2, "arith-easy")
     assert "models.policy=arith:arith-easy/policy?seed=2" in sets
     assert "models.completer=arith:arith-easy/completer?seed=2" in sets and not any("annotate" in s for s in sets)
+    assert not any("verifier" in s for s in sets)
+
+
+def test_draws_carry_the_demos_verifier_prm_row_with_the_draws_own_base():
+    from benchmarks.annotation_draws import draw_overrides, verifier_prm_applies
+
+    assert verifier_prm_applies("arith-easy") and verifier_prm_applies("arith-hard")
+    assert not verifier_prm_applies("gsm8k")
+    (by_generator,) = [s for s in draw_overrides("generator", 2, "arith-easy", verifier_prm=True) if "verifier" in s]
+    assert by_generator.startswith("reward_models.3=") and '"arith:arith-easy/verifier?seed=2"' in by_generator
+    (by_annotation,) = [s for s in draw_overrides("annotation", 2, "arith-easy", verifier_prm=True) if "verifier" in s]
+    assert '"arith:arith-easy/verifier"' in by_annotation  # the generators stay at seed 0, and so does their base
 
 
 def test_rm_throughput(mini_demo, tmp_path):

@@ -55,6 +55,8 @@ def test_the_verifier_prm_is_a_row_beside_the_papers_prm():
         assert {"verifier-prm", "sc+verifier-prm", "prm", "sc+prm"} <= set(recipe.methods())
         paper, _ = load_recipe(preset)
         assert recipe.reward_models[1] == paper.reward_models[1]  # the paper's row is untouched
+    seeded, _ = load_recipe("arith-easy", verifier_prm_overrides("arith-easy", seed=2))
+    assert seeded.reward_models[-1].base == "arith:arith-easy/verifier?seed=2"  # the base of seed 2's completer
 
 
 def test_demo_gathers_each_presets_table(tmp_path, monkeypatch):

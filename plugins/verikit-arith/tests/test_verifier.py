@@ -14,6 +14,7 @@ from verikit_arith.expressions import parse
 from verikit_arith.labeller import step_correctness
 from verikit_arith.plugin import provide_generator
 from verikit_arith.problems import canonical_steps, load_split, question_text
+from verikit_arith.tokenizer import build_tokenizer
 from verikit_arith.training import GeneratorConfig, train_generator
 from verikit_arith.verifier import (
     CAUGHT_MARKER,
@@ -22,6 +23,7 @@ from verikit_arith.verifier import (
     checked_solution,
     checked_text,
     checked_texts,
+    default_verifier_config,
     train_verifier,
 )
 
@@ -120,3 +122,20 @@ def test_a_killed_verifier_run_resumes_from_its_checkpoint_to_the_same_weights(t
     resumed = AutoModelForCausalLM.from_pretrained(tmp_path / "killed").state_dict()
     for name, value in whole.items():
         assert torch.allclose(value, resumed[name], atol=1e-6), name
+
+
+def _token_lengths(config, count: int) -> list[int]:
+    tokenizer = build_tokenizer()
+    pairs = checked_texts(config, count)
+    prompts = tokenizer([prompt for prompt, _ in pairs])["input_ids"]
+    solutions = tokenizer([solution for _, solution in pairs], add_special_tokens=False)["input_ids"]
+    return [len(p) + len(s) + 1 for p, s in zip(prompts, solutions)]  # + the end of text, as training adds it
+
+
+def test_the_hard_presets_base_reads_its_checked_texts_to_the_end():
+    hard = default_verifier_config("arith-hard")
+    assert max(_token_lengths(hard, 4000)) <= hard.max_length  # at 128 a quarter lost their last lines
+    assert sum(n > 128 for n in _token_lengths(hard, 4000)) > 800
+    easy = default_verifier_config("arith-easy", seed=1)
+    assert easy == VerifierConfig(preset="arith-easy", seed=1)  # the demo's base (and its cache key) is unchanged
+    assert sum(n > easy.max_length for n in _token_lengths(easy, 4000)) < 0.03 * 4000

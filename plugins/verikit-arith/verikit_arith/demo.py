@@ -47,11 +47,12 @@ def demo_overrides(
 VERIFIER_PRM_TRAINING = {"learning_rate": 1e-4, "epochs": 4, "labels_after_first_error": "drop"}
 
 
-def verifier_prm_overrides(preset: str) -> list[str]:
+def verifier_prm_overrides(preset: str, seed: int = 0) -> list[str]:
     """A reward model appended to the preset's recipe, beside the paper's rows: the paper's tag head on the
     demo's hard MC labels, started from the verifier base (:mod:`verikit_arith.verifier`, ``arith:<preset>/verifier``)
     and trained on the labels up to each solution's first ``-``. Its rows are ``verifier-PRM`` and
-    ``SC+verifier-PRM``; the paper's ``PRM`` rows stay on the completer."""
+    ``SC+verifier-PRM``; the paper's ``PRM`` rows stay on the completer. ``seed``: the generators' seed, whose
+    completer the base is made from (``arith:<preset>/verifier?seed=N``)."""
     from verikit.pipeline.recipe import load_recipe
 
     recipe, _ = load_recipe(preset)
@@ -59,7 +60,7 @@ def verifier_prm_overrides(preset: str) -> list[str]:
         "name": "verifier-prm",
         "kind": "prm",
         "labels": "hard",
-        "base": f"arith:{preset}/verifier",
+        "base": f"arith:{preset}/verifier" + (f"?seed={seed}" if seed else ""),
         "training": VERIFIER_PRM_TRAINING,
     }
     return [f"reward_models.{len(recipe.reward_models)}={json.dumps(entry)}"]
