@@ -50,9 +50,10 @@ benchmarks: $(STAMP)
 	$(BIN)/python -m benchmarks.perf --model $(OUT)/completer-arith-easy --prm $(OUT)/reward_models/prm-hard --out $(OUT)/perf.json
 
 # Table 1 over three sampling seeds with beam search, the miniature Table 2 (RL), annotation throughput, the PRM
-# scaling study, the table over ten annotation draws on this code and the code before per-sample seeds (about 70
-# minutes of its own), and whether the reward models see a step: the contrastive probe of every demo reward model,
-# linear probes per layer, and the tag head's study (about 60 minutes); after `make demo`.
+# scaling study, the table over ten annotation draws on this code (with the verifier-PRM row) and the code before
+# per-sample seeds (about 90 minutes of its own), whether the reward models see a step: the contrastive probe of every
+# demo reward model, linear probes per layer, and the tag head's study (about 60 minutes), and the policy by generator
+# seed and schedule (about 20 minutes); after `make demo`.
 benchmarks-verification: demo
 	$(BIN)/python -m benchmarks.arith --demo $(OUT)/demo --out $(OUT)/arith
 	$(BIN)/python -m benchmarks.arith.ppo_dev --demo $(OUT)/demo --out $(OUT)/ppo_dev
@@ -64,6 +65,7 @@ benchmarks-verification: demo
 	$(BIN)/python -m benchmarks.process_outcome --run $(OUT)/demo/arith-easy --out $(OUT)/process_outcome
 	$(BIN)/python -m benchmarks.tag_probes --models completer=$$($(BIN)/python -c "import json;print(json.load(open('$(OUT)/demo/arith-easy/models.json'))['completer'])"),prm=$(OUT)/demo/arith-easy/reward_models/prm --out $(OUT)/tag_probes
 	$(BIN)/python -m benchmarks.tag_head_study --run $(OUT)/demo/arith-easy --out $(OUT)/tag_head_study
+	$(BIN)/python -m benchmarks.policy_schedule --out $(OUT)/policy_schedule
 
 # Table 1 on both presets: the easy stages are reused from `make demo`; arith-hard adds two models
 # (about 14 minutes of training) and its own annotation, reward models and samples.

@@ -158,6 +158,7 @@ COVERED = {
     "benchmarks.tag_head_study",
     "benchmarks.verifier_verdict",
     "benchmarks.process_outcome",
+    "benchmarks.policy_schedule",
 }
 
 
@@ -607,6 +608,28 @@ def test_generator_draws_vary_the_miniatures_generators_not_the_annotation():
     assert "models.policy=arith:arith-easy/policy?seed=2" in sets
     assert "models.completer=arith:arith-easy/completer?seed=2" in sets and not any("annotate" in s for s in sets)
     assert not any("verifier" in s for s in sets)
+
+
+def test_policy_schedule(tmp_path, monkeypatch):
+    """Tiny policies at two schedules and two seeds, trained into an empty cache and scored on 4 dev problems; a
+    second call reuses the trained models."""
+    monkeypatch.setenv("VERIKIT_CACHE", str(tmp_path / "cache"))
+    argv = ["--seeds", "0-1", "--schedules", "2+1,3+2", "--problems", 4, "--samples", 2, "--tiny", "--out", tmp_path]
+    result = _run("benchmarks.policy_schedule", argv)
+    rows = result["rows"]
+    assert [(r["schedule"], r["seed"]) for r in rows] == [("2+1", 0), ("3+2", 0), ("2+1", 1), ("3+2", 1)]
+    assert len({r["model"] for r in rows}) == 4 and all(Path(r["model"]).is_relative_to(tmp_path) for r in rows)
+    assert all(0 <= r["greedy"] <= 100 and r["maj_at_n"] <= r["pass_at_n"] for r in rows)
+    config = json.loads((Path(rows[1]["model"]) / "verikit_generator.json").read_text())["config"]
+    assert (config["max_steps"], config["decay_steps"], config["seed"], config["hidden_size"]) == (5, 2, 0, 32)
+    stamps = {r["model"]: (Path(r["model"]) / "verikit_generator.json").stat().st_mtime_ns for r in rows}
+    again = _run("benchmarks.policy_schedule", argv)
+    assert {
+        r["model"]: (Path(r["model"]) / "verikit_generator.json").stat().st_mtime_ns for r in again["rows"]
+    } == stamps
+    assert "| 2+1 | 0 |" in (tmp_path / "policy_schedule.md").read_text()
+    with pytest.raises(SystemExit, match="STABLE\\+DECAY"):
+        _run("benchmarks.policy_schedule", ["--schedules", "200", "--out", tmp_path])
 
 
 def test_draws_carry_the_demos_verifier_prm_row_with_the_draws_own_base():
