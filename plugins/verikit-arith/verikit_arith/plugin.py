@@ -53,9 +53,10 @@ def register_recipes(register):
 
 
 def provide_generator(spec: str, *, check: bool = False):
-    """``arith-easy/policy`` → the folder of that tiny generator, trained on first use and cached after;
-    ``arith-easy/policy?seed=2`` trains it at another seed (data stream and initialisation); ``arith-easy/verifier``
-    is the reward models' base made from the completer (:mod:`verikit_arith.verifier`)."""
+    """``arith-easy/policy`` → the folder of that tiny generator, trained on first use and cached after (the policy
+    chosen on dev to be mid-regime at its seed: :mod:`verikit_arith.policy`); ``arith-easy/policy?seed=2`` trains it
+    at another seed (data stream and initialisation); ``arith-easy/verifier`` is the reward models' base made from
+    the completer (:mod:`verikit_arith.verifier`)."""
     import dataclasses
 
     name, _, query = spec.partition("?")
@@ -73,6 +74,10 @@ def provide_generator(spec: str, *, check: bool = False):
         from verikit_arith.verifier import verifier_base
 
         return verifier_base(preset, seed=int(seed or 0))
+    if role == "policy":
+        from verikit_arith.policy import select_policy
+
+        return select_policy(preset, seed=int(seed or 0))
     from verikit_arith.training import default_config, train_generator
 
     config = default_config(preset, role)

@@ -13,7 +13,8 @@ stable phase ("trunk"), and a longer run continues from that trunk instead of re
 miniature's policy and completer are such a pair (:data:`PRESET_CONFIGS`): on arith-easy the policy
 branches off the completer's run after 200 steps and decays for 100; the completer goes on to 450 + 150. That is one
 run's worth of compute for two
-models, which is what makes the demo fit in minutes. The loop is written here rather than with
+models, which is what makes the demo fit in minutes. (At a seed that learns later the policy branches later, chosen
+on the dev split: :mod:`verikit_arith.policy`.) The loop is written here rather than with
 ``transformers.Trainer`` because branching needs the optimizer state and the data position at an
 arbitrary step and a schedule that changes after it.
 
@@ -294,11 +295,22 @@ def _save_trunk(config: GeneratorConfig, step: int, model, optimizer) -> None:
 
 def _branch_points(config: GeneratorConfig) -> set[int]:
     """Steps of this run's stable phase where it saves its trunk: its own decay start, and that of every
-    preset config sharing its trunk (so whichever of a policy/completer pair trains first, the other reuses it)."""
+    preset config sharing its trunk and every rung its policy may branch at (so whichever of a policy/completer pair
+    trains first, the other reuses it)."""
+    from verikit_arith.policy import POLICY_LADDER
+
     if config.schedule != "wsd":
         return set()
-    siblings = [c for c in PRESET_CONFIGS.values() if c.schedule == "wsd" and c.trunk_key() == config.trunk_key()]
-    return {c.stable_end for c in [config, *siblings] if c.stable_end <= config.stable_end}
+    siblings = [  # at the run's own seed: a seed-2 policy and completer share their trunk as seed 0's do
+        c
+        for c in PRESET_CONFIGS.values()
+        if c.schedule == "wsd" and dataclasses.replace(c, seed=config.seed).trunk_key() == config.trunk_key()
+    ]
+    siblings = [dataclasses.replace(c, seed=config.seed) for c in siblings]
+    rungs = set(POLICY_LADDER.get(config.preset, ())) if siblings else set()
+    return {c.stable_end for c in [config, *siblings] if c.stable_end <= config.stable_end} | {
+        rung for rung in rungs if rung <= config.stable_end
+    }
 
 
 def train(config: GeneratorConfig, out_dir: str | Path, progress: bool = True) -> dict:
