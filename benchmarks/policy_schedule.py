@@ -53,25 +53,24 @@ def policy_config(seed: int, stable: int, decay: int, tiny: bool = False):
 
 
 def measure_policy(model: Path, problems: list, samples: int) -> dict:
-    """Greedy, maj@n, pass@n, the right samples' share and the share of right answers through a wrong step."""
+    """Greedy (as the policy's choice measures it, :func:`verikit_arith.policy.dev_greedy_accuracy`), maj@n, pass@n,
+    the right samples' share and the share of right answers through a wrong step."""
     import verikit
     from verikit.default_plugins.selectors import majority_answer
     from verikit.format import readable_steps
     from verikit_arith.checker import ArithChecker
     from verikit_arith.evaluation import MAX_NEW_TOKENS
     from verikit_arith.labeller import step_correctness
+    from verikit_arith.policy import dev_greedy_accuracy
     from verikit_arith.problems import prompt_text
 
     completer = verikit.completer(
         "transformers", model=str(model), batch_size=512, max_new_tokens=MAX_NEW_TOKENS["arith-easy"]
     )
     checker, splitter = ArithChecker(), verikit.step_splitter("lines")
-    prompts = [prompt_text(p) for p in problems]
-    greedy = completer.complete(prompts, n=1, temperature=0.0, seed=0)
-    sampled = completer.complete(prompts, n=samples, temperature=1.0, seed=1)
-    greedy_right = majority_right = any_right = right = bent = 0
-    for problem, (greedy_text,), texts in zip(problems, greedy, sampled, strict=True):
-        greedy_right += checker.is_correct(greedy_text, problem.gold_answer)
+    sampled = completer.complete([prompt_text(p) for p in problems], n=samples, temperature=1.0, seed=1)
+    majority_right = any_right = right = bent = 0
+    for problem, texts in zip(problems, sampled, strict=True):
         answers = [checker.normalize(checker.extract(t)) for t in texts]
         verdicts = [checker.equivalent(a, problem.gold_answer) for a in answers]
         majority_right += checker.equivalent(majority_answer(answers), problem.gold_answer)
@@ -83,7 +82,7 @@ def measure_policy(model: Path, problems: list, samples: int) -> dict:
                 bent += not (steps and all(step_correctness(problem, steps)))
     count = len(problems)
     return {
-        "greedy": round(100 * greedy_right / count, 1),
+        "greedy": round(100 * dev_greedy_accuracy(model, "arith-easy", limit=count), 1),
         "maj_at_n": round(100 * majority_right / count, 1),
         "pass_at_n": round(100 * any_right / count, 1),
         "right_samples": round(100 * right / (count * samples), 1),

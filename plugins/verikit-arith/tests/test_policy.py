@@ -28,7 +28,7 @@ def _steps(model) -> int:
 def test_the_first_rung_that_reaches_the_target_is_the_policy(tmp_path, monkeypatch):
     monkeypatch.setenv("VERIKIT_CACHE", str(tmp_path / "cache"))
     first = select_policy("arith-easy", base=TINY, ladder=(2, 3), target=0.0, dev_limit=4, progress=False)
-    assert _steps(first) == 4 and json.loads((first / DEV_ACCURACY_FILE).read_text())["limit"] == 4
+    assert _steps(first) == 4 and json.loads((first / DEV_ACCURACY_FILE).read_text())["problems"] == 4
     assert not (tmp_path / "cache" / "arith" / f"arith-easy-{rung_config(TINY, 3).key()}").exists()  # never trained
 
 

@@ -38,12 +38,12 @@ def dev_greedy_accuracy(model: Path, preset: str, limit: int | None = None) -> f
     from verikit_arith.evaluation import MAX_NEW_TOKENS
     from verikit_arith.problems import load_split, prompt_text
 
+    problems = load_split(preset, "dev", limit=limit)
     record = model / DEV_ACCURACY_FILE
     if record.exists():
         kept = json.loads(record.read_text())
-        if kept["limit"] == limit:
+        if kept.get("problems") == len(problems):
             return kept["greedy_accuracy"]
-    problems = load_split(preset, "dev", limit=limit)
     completer = verikit.completer(
         "transformers", model=str(model), batch_size=512, max_new_tokens=MAX_NEW_TOKENS.get(preset, 320)
     )
@@ -53,7 +53,7 @@ def dev_greedy_accuracy(model: Path, preset: str, limit: int | None = None) -> f
         problems
     )
     partial = record.with_name(record.name + ".partial")
-    partial.write_text(json.dumps({"split": "dev", "limit": limit, "greedy_accuracy": accuracy}) + "\n")
+    partial.write_text(json.dumps({"split": "dev", "problems": len(problems), "greedy_accuracy": accuracy}) + "\n")
     partial.replace(record)
     return accuracy
 

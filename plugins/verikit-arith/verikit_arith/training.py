@@ -301,12 +301,9 @@ def _branch_points(config: GeneratorConfig) -> set[int]:
 
     if config.schedule != "wsd":
         return set()
-    siblings = [  # at the run's own seed: a seed-2 policy and completer share their trunk as seed 0's do
-        c
-        for c in PRESET_CONFIGS.values()
-        if c.schedule == "wsd" and dataclasses.replace(c, seed=config.seed).trunk_key() == config.trunk_key()
-    ]
-    siblings = [dataclasses.replace(c, seed=config.seed) for c in siblings]
+    # at the run's own seed: a seed-2 policy and completer share their trunk as seed 0's do
+    siblings = [dataclasses.replace(c, seed=config.seed) for c in PRESET_CONFIGS.values() if c.schedule == "wsd"]
+    siblings = [c for c in siblings if c.trunk_key() == config.trunk_key()]
     rungs = set(POLICY_LADDER.get(config.preset, ())) if siblings else set()
     return {c.stable_end for c in [config, *siblings] if c.stable_end <= config.stable_end} | {
         rung for rung in rungs if rung <= config.stable_end
