@@ -56,10 +56,9 @@ def measure_policy(model: Path, problems: list, samples: int) -> dict:
     """Greedy (as the policy's choice measures it, :func:`verikit_arith.policy.dev_greedy_accuracy`), maj@n, pass@n,
     the right samples' share and the share of right answers through a wrong step."""
     import verikit
-    from verikit.default_plugins.selectors import majority_answer
     from verikit.format import readable_steps
     from verikit_arith.checker import ArithChecker
-    from verikit_arith.evaluation import MAX_NEW_TOKENS
+    from verikit_arith.evaluation import MAX_NEW_TOKENS, judge_samples
     from verikit_arith.labeller import step_correctness
     from verikit_arith.policy import dev_greedy_accuracy
     from verikit_arith.problems import prompt_text
@@ -69,12 +68,11 @@ def measure_policy(model: Path, problems: list, samples: int) -> dict:
     )
     checker, splitter = ArithChecker(), verikit.step_splitter("lines")
     sampled = completer.complete([prompt_text(p) for p in problems], n=samples, temperature=1.0, seed=1)
-    majority_right = any_right = right = bent = 0
-    for problem, texts in zip(problems, sampled, strict=True):
-        answers = [checker.normalize(checker.extract(t)) for t in texts]
-        verdicts = [checker.equivalent(a, problem.gold_answer) for a in answers]
-        majority_right += checker.equivalent(majority_answer(answers), problem.gold_answer)
-        any_right += any(verdicts)
+    judged = judge_samples(problems, sampled, checker)
+    majority_right = sum(majority for _, majority in judged)
+    any_right = sum(any(verdicts) for verdicts, _ in judged)
+    right = bent = 0
+    for problem, texts, (verdicts, _) in zip(problems, sampled, judged, strict=True):
         for text, verdict in zip(texts, verdicts, strict=True):
             if verdict:
                 right += 1

@@ -42,14 +42,11 @@ def evaluate_generator(
     greedy = completer.complete(prompts, n=1, temperature=0.0, seed=seed, progress=bar.update)
     sampled = completer.complete(prompts, n=n, temperature=temperature, seed=seed + 1, progress=bar.update)
     bar.close()
-    greedy_correct = maj_correct = pass_correct = sample_correct = 0
-    for problem, greedy_text, samples in zip(problems, greedy, sampled):
-        greedy_correct += checker.is_correct(greedy_text[0], problem.gold_answer)
-        answers = [checker.normalize(checker.extract(s)) for s in samples]
-        verdicts = [checker.equivalent(a, problem.gold_answer) for a in answers]
-        maj_correct += checker.equivalent(majority_answer(answers), problem.gold_answer)
-        pass_correct += any(verdicts)
-        sample_correct += sum(verdicts)
+    greedy_correct = sum(checker.is_correct(text[0], p.gold_answer) for p, text in zip(problems, greedy))
+    judged = judge_samples(problems, sampled, checker)
+    maj_correct = sum(majority_right for _, majority_right in judged)
+    pass_correct = sum(any(verdicts) for verdicts, _ in judged)
+    sample_correct = sum(sum(verdicts) for verdicts, _ in judged)
     count = len(problems)
     return {
         "model": str(model),
@@ -65,6 +62,16 @@ def evaluate_generator(
         "seconds": round(time.perf_counter() - started, 1),
         "generated_tokens": completer.generated_tokens,
     }
+
+
+def judge_samples(problems, sampled, checker) -> list[tuple[list[bool], bool]]:
+    """Per problem: whether each of its samples has the gold answer, and whether their majority answer does."""
+    judged = []
+    for problem, samples in zip(problems, sampled, strict=True):
+        answers = [checker.normalize(checker.extract(s)) for s in samples]
+        verdicts = [checker.equivalent(a, problem.gold_answer) for a in answers]
+        judged.append((verdicts, checker.equivalent(majority_answer(answers), problem.gold_answer)))
+    return judged
 
 
 def _bar(total: int, description: str, enabled: bool):
